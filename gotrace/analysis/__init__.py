@@ -1,0 +1,1 @@
+"""Pure functions over events: totals, lanes, critical path, diagnosis, diffs."""

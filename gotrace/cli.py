@@ -1,0 +1,72 @@
+"""The `gotrace` command: a click group; each subcommand lives in gotrace/commands/<name>.py.
+
+A module there that defines `command` (a click.Command) is a subcommand; modules whose names start
+with an underscore are helpers. Adding a command needs no edit here.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+
+from gotrace import __version__, commands
+from gotrace.events import TraceError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="gotrace")
+def cli() -> None:
+    """Where your Go build's time and memory go.
+
+    \b
+    Example:
+      gotrace run --cold -- go build ./...      # trace a cold build into gotrace.jsonl
+      gotrace flame gotrace.jsonl -o build.svg  # then open build.svg in a browser
+    """
+
+
+def _register_commands() -> None:
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"gotrace.commands.{info.name}")
+        command = getattr(module, "command", None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console-script entry: bad input ends in one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except TraceError as e:
+        click.echo(f"gotrace: {e}", err=True)
+        sys.exit(1)
+    except BrokenPipeError:
+        # `gotrace fold t.jsonl | head`: the reader went away; that is not an error of ours.
+        sys.stderr.close()
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except OSError as e:
+        click.echo(f"gotrace: {e.strerror or e}{': ' + e.filename if e.filename else ''}", err=True)
+        sys.exit(1)
+    else:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module per `gotrace` subcommand; each defines `command`. See gotrace/cli.py."""

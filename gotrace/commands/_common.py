@@ -1,0 +1,83 @@
+"""Options and helpers shared by the subcommands: reading traces, choosing a build, writing output."""
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import IO, Iterator
+
+import click
+
+from gotrace.events import Event, TraceError, TraceReader, open_trace
+
+
+def trace_argument(func):
+    return click.argument("trace", metavar="TRACE", type=click.Path(dir_okay=False, allow_dash=True))(func)
+
+
+def build_option(func):
+    return click.option("--build", "build_id", metavar="ID",
+                        help="Only this build of a trace that holds several (see `gotrace summary`).")(func)
+
+
+def output_option(func):
+    return click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
+                        default="-", show_default=True, help="Where to write; - is stdout.")(func)
+
+
+def warn_skipped(reader: TraceReader) -> None:
+    """One line on stderr when corrupt or truncated lines were skipped (a killed build leaves one)."""
+    if reader.skipped:
+        click.echo(f"gotrace: warning: skipped {reader.skipped} unreadable line(s) in {reader.name} "
+                   f"(first at line {reader.first_bad_line})", err=True)
+
+
+def load_events(path: str, build_id: str | None = None, *, keep_argv: bool = False,
+                include_probes: bool = False, allow_empty: bool = False) -> tuple[list[Event], TraceReader]:
+    """Read a trace for a command; raise a clear error for an empty trace or an unknown build."""
+    reader = open_trace(path, keep_argv=keep_argv, include_probes=include_probes)
+    events = []
+    builds: dict[str, None] = {}
+    for event in reader:
+        builds.setdefault(event.build, None)
+        if build_id is None or event.build == build_id:
+            events.append(event)
+    warn_skipped(reader)
+    if build_id is not None and not events:
+        raise TraceError(f"{path}: no build {build_id!r}; builds in this trace: {', '.join(builds) or 'none'}")
+    if not events and not allow_empty:
+        if reader.probes:
+            raise TraceError(f"{path}: only version probes, no tool ran: the build was fully cached; "
+                             "trace a cold build with `gotrace run --cold -- go build ./...`")
+        raise TraceError(f"{path}: no trace records; produce one with `gotrace run -- go build ./...`")
+    return events, reader
+
+
+@contextlib.contextmanager
+def open_output(path: str, binary: bool = False) -> Iterator[IO]:
+    """stdout for '-', else the file; a failed render leaves no half-written file behind."""
+    if path == "-":
+        yield sys.stdout.buffer if binary else sys.stdout
+        return
+    import os
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".gotrace-")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as f:
+            yield f
+        os.replace(tmp, path)
+        os.chmod(path, 0o644)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def say(message: str) -> None:
+    """Progress and where-to-look lines go to stderr, so stdout stays the command's output."""
+    click.echo(message, err=True)
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
