@@ -6,8 +6,10 @@ folded-stack reader (flamegraph.pl, inferno, speedscope) accepts them.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TextIO, Union
 
 from gotrace.events import Event
 
@@ -99,3 +101,142 @@ def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str 
 
 def weight_unit(weight: str) -> str:
     return WEIGHTS[weight][0]
+
+
+def filter_events(events: Iterable[Event], *, tools: Iterable[str] = (),
+                  package: str | None = None) -> Iterator[Event]:
+    """Events of the given tools (all when none given) whose package is `package` or below it.
+
+    The prefix matches whole path elements (`internal/g` does not select `internal/geom`); `std`
+    selects the standard library. Test variants match on their base path."""
+    wanted = frozenset(tools)
+    prefix = package.strip("/") if package else None
+    for event in events:
+        if wanted and event.tool not in wanted:
+            continue
+        if prefix is not None:
+            base = split_variant(event.pkg)[0]
+            if prefix == STD_ROOT:
+                if not is_std(base):
+                    continue
+            elif base != prefix and not base.startswith(prefix + "/"):
+                continue
+        yield event
+
+
+# Folded text: one stack per line, frames root to leaf joined by ';', then whitespace and a count:
+#   build;std;fmt;compile 51234
+# A count is an integer or a decimal fraction (`12`, `0.5`, `3.`); a line with two counts,
+# `stack before after`, is one line of a differential profile. Blank lines and lines starting with
+# '#' are skipped quietly; any other line that does not parse is skipped and counted.
+Count = Union[int, float]
+_FRACTION = re.compile(rb"\d+\.\d*|\.\d+")
+
+
+def parse_count(text: bytes) -> Count | None:
+    if text.isdigit():
+        return int(text)
+    if _FRACTION.fullmatch(text):
+        return float(text)
+    return None
+
+
+def format_count(value: Count) -> str:
+    text = repr(value)
+    if isinstance(value, float) and ("e" in text or "n" in text):
+        # flamegraph.pl and speedscope accept digits and a dot only
+        text = f"{value:f}"
+    return text
+
+
+class FoldedReader:
+    """Streams (stack, count, before) from folded lines (bytes); `before` is None except on
+    differential lines. Counts malformed lines like TraceReader does for traces.
+
+    >>> reader = FoldedReader(open("stacks.folded", "rb"))
+    >>> for stack, count, before in reader: ...
+    >>> reader.skipped, reader.first_bad_line, reader.differential
+    """
+
+    def __init__(self, lines: Iterable[bytes], *, name: str = "folded input"):
+        self.source = lines
+        self.name = name
+        self.lines = 0
+        self.skipped = 0
+        self.first_bad_line: int | None = None
+        self.differential = False
+
+    def __iter__(self) -> Iterator[tuple[bytes, Count, Count | None]]:
+        number = first = self.lines
+        isdigit = bytes.isdigit
+        for number, line in enumerate(self.source, first + 1):
+            parts = line.rsplit(None, 1)
+            if len(parts) != 2:
+                if parts and parts[0][:1] != b"#":
+                    self._skip(number)
+                continue
+            stack, count = parts
+            value = int(count) if isdigit(count) else parse_count(count)
+            if value is None:
+                if stack[:1] != b"#":
+                    self._skip(number)
+                continue
+            before = None
+            if b" " in stack or b"\t" in stack:
+                if stack[:1] == b"#":
+                    continue
+                head = stack.rsplit(None, 1)
+                if len(head) == 2 and (first := parse_count(head[1])) is not None:
+                    stack, before = head[0], first
+                    self.differential = True
+            elif stack[:1] == b"#":
+                continue
+            yield stack, value, before
+        self.lines = number
+
+    def _skip(self, number: int) -> None:
+        self.skipped += 1
+        if self.first_bad_line is None:
+            self.first_bad_line = number
+
+
+class FoldedStacks(dict):
+    """stack (tuple of frames) -> count, or (before, after) when the input was differential; plus
+    how many lines were skipped. A dict, so it compares and iterates like one."""
+
+    skipped = 0
+    first_bad_line: int | None = None
+    differential = False
+
+
+def read_folded(lines: Iterable[str | bytes], *, name: str = "folded input") -> FoldedStacks:
+    """Identical stacks are summed; names that are not UTF-8 are decoded with U+FFFD for bad bytes.
+    In a differential input a line with one count is unchanged (before == after)."""
+    reader = FoldedReader((ln.encode("utf-8", "surrogateescape") if isinstance(ln, str) else ln
+                           for ln in lines), name=name)
+    after: dict[tuple[str, ...], Count] = {}
+    before: dict[tuple[str, ...], Count] = {}
+    for stack, value, first in reader:
+        key = tuple(stack.decode("utf-8", "replace").split(";"))
+        after[key] = after.get(key, 0) + value
+        before[key] = before.get(key, 0) + (value if first is None else first)
+    stacks = FoldedStacks(((k, (before[k], v)) for k, v in after.items()) if reader.differential
+                          else after)
+    stacks.skipped, stacks.first_bad_line = reader.skipped, reader.first_bad_line
+    stacks.differential = reader.differential
+    return stacks
+
+
+def write_folded(stacks: Mapping[tuple[str, ...], Count | tuple[Count, Count]], out: TextIO) -> int:
+    """Sorted by stack, so the same stacks give the same bytes and flame graphs can stream them.
+    Returns the number of lines written."""
+    n = 0
+    for key in sorted(stacks):
+        value = stacks[key]
+        if isinstance(value, tuple):
+            text = f"{format_count(value[0])} {format_count(value[1])}"
+        else:
+            text = format_count(value)
+        out.write(f"{';'.join(clean_frame(f) for f in key)} {text}\n")
+        n += 1
+    return n

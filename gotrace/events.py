@@ -34,6 +34,11 @@ optional (absent means unknown, never zero)
   queue_ns      time the action waited between ready and start (imported/merged)
   action        the go command's action id/number (imported/merged), as a string
   action_deps   actions this one waited for (imported/merged), as strings
+
+build records: `gotrace run` adds one line per build, {"v":1,"kind":"build","build":ID,...}, with
+what no single invocation knows: the go command line (argv), cwd, start_ns/wall_ns and exit of the go
+command, the machine's cores, GOMAXPROCS/-p (parallelism), whether the cache was cold, goversion,
+goos, goarch. Readers collect them in `TraceReader.builds` (BuildInfo); they are not events.
 """
 from __future__ import annotations
 
@@ -156,6 +161,52 @@ def event_from_dict(record: dict, *, keep_argv: bool = True) -> Event:
     return Event(**kwargs)
 
 
+@dataclass(frozen=True, slots=True)
+class BuildInfo:
+    build: str
+    argv: tuple[str, ...] = ()
+    cwd: str | None = None
+    start_ns: int | None = None
+    wall_ns: int | None = None
+    exit: int | None = None
+    cores: int | None = None
+    parallelism: int | None = None
+    cold: bool = False
+    goversion: str | None = None
+    goos: str | None = None
+    goarch: str | None = None
+
+    def to_dict(self) -> dict:
+        out: dict = {"v": FORMAT_VERSION, "kind": "build"}
+        for name in BuildInfo.__dataclass_fields__:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @property
+    def command(self) -> str:
+        return " ".join(self.argv)
+
+
+def build_info_from_dict(record: dict) -> BuildInfo:
+    kwargs = {}
+    for name, kind in (("build", str), ("cwd", str), ("goversion", str), ("goos", str), ("goarch", str),
+                       ("start_ns", int), ("wall_ns", int), ("exit", int), ("cores", int),
+                       ("parallelism", int), ("cold", bool)):
+        value = record.get(name)
+        if value is not None:
+            if type(value) is not kind:
+                raise ValueError(f"{name} has the wrong type")
+            kwargs[name] = value
+    argv = record.get("argv") or []
+    if type(argv) is not list or not all(type(a) is str for a in argv):
+        raise ValueError("argv must be a list of strings")
+    if "build" not in kwargs:
+        raise ValueError("missing build")
+    return BuildInfo(argv=tuple(argv), **kwargs)
+
+
 class TraceReader:
     """Streams events from a trace; counts (and skips) lines that are truncated or corrupt.
 
@@ -174,6 +225,7 @@ class TraceReader:
         self.skipped = 0
         self.first_bad_line: int | None = None
         self.probes = 0
+        self.builds: dict[str, BuildInfo] = {}
 
     def __iter__(self) -> Iterator[Event]:
         keep_argv = self.keep_argv
@@ -195,6 +247,14 @@ class TraceReader:
                         f"{self.name}: line {self.lines} is trace format version {version}; this gotrace "
                         f"reads version {FORMAT_VERSION}: upgrade gotrace")
                 self._skip()
+                continue
+            if record.get("kind") == "build":
+                try:
+                    info = build_info_from_dict(record)
+                except ValueError:
+                    self._skip()
+                    continue
+                self.builds[info.build] = info
                 continue
             try:
                 event = event_from_dict(record, keep_argv=keep_argv)

