@@ -1,0 +1,56 @@
+"""The command line as a whole: every command explains itself and fails cleanly on bad input."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from gotrace.cli import cli
+from tests.conftest import run_gotrace
+
+COMMANDS = sorted(cli.commands)
+# commands whose first argument is a trace (or a file to convert)
+TRACE_COMMANDS = [c for c in COMMANDS if c not in ("run", "diff")]
+OUTPUT_NAME = {"timeline": "out.png", "report": "out.html"}
+
+
+def test_the_expected_commands_are_registered():
+    assert {"run", "fold", "flame", "speedscope", "chrome", "summary", "timeline", "report", "doctor", "diff",
+            "import"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_has_help_with_an_example(name):
+    result = CliRunner().invoke(cli, [name, "--help"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "Example:" in result.output and f"gotrace {name}" in result.output
+
+
+@pytest.mark.parametrize("name", TRACE_COMMANDS)
+def test_a_missing_input_file_is_one_line_and_a_non_zero_exit(name, tmp_path):
+    result = run_gotrace([name, str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / OUTPUT_NAME.get(name, "out"))])
+    assert result.returncode != 0
+    assert b"Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and b"missing.jsonl" in result.stderr
+
+
+def test_usage_errors_are_one_line_with_where_to_look():
+    result = run_gotrace(["fold", "--no-such-option"])
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().splitlines() == [
+        "Error: No such option '--no-such-option' (see 'gotrace fold --help')"]
+
+
+def test_diff_of_missing_files_is_one_line(tmp_path):
+    result = run_gotrace(["diff", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")])
+    assert result.returncode != 0 and b"Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", TRACE_COMMANDS)
+def test_a_directory_or_binary_garbage_is_refused_cleanly(name, tmp_path):
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_bytes(b"\x00\x01\x02\xff" * 100)
+    result = run_gotrace([name, str(garbage), "-o", str(tmp_path / OUTPUT_NAME.get(name, "out"))])
+    assert result.returncode != 0 and b"Traceback" not in result.stderr
+    # at most a warning about the skipped lines and the error itself
+    assert 1 <= len(result.stderr.strip().splitlines()) <= 2
