@@ -43,7 +43,8 @@ _register_commands()
 def main() -> None:
     """Console-script entry: bad input ends in one line on stderr and a non-zero exit, never a traceback."""
     try:
-        cli.main(standalone_mode=False)
+        # without standalone mode click returns (not raises) the code of a click.exceptions.Exit
+        status = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -70,7 +71,7 @@ def main() -> None:
         click.echo(f"gotrace: {e.strerror or e}{': ' + e.filename if e.filename else ''}", err=True)
         sys.exit(1)
     else:
-        sys.exit(0)
+        sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,432 @@
+"""Diagnosis: the known ways a Go build goes slow or flaky, found in a trace and explained.
+
+Each check is a pure function over one build's events (version probes included) that returns
+Findings: what was seen (with the invocations and numbers as evidence), why it matters and what to
+do. Anything that needs the outside world (the machine's memory, go.mod files) comes in through
+`Context`, so the checks stay testable on any trace.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Callable
+
+from gotrace.collapse import is_std
+from gotrace.events import BuildInfo, Event
+
+SEVERITIES = ("info", "warning", "error")
+GO_TOOLS = frozenset({"compile", "asm", "link", "cgo", "vet", "cover", "pack", "buildid", "fix", "nm",
+                      "objdump", "covdata", "preprofile", "test2json", "trace", "pprof", "addr2line"})
+# -march=native and friends compile for the CPU of the machine that builds, not the one that runs.
+HOST_FLAG = re.compile(r"^-m(arch|cpu)=native$|^-mavx\w*$|^-mfma\w*$|^-mbmi\d?$|^-mavx512\w*$")
+MAX_EVIDENCE = 12
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    severity: str
+    title: str
+    evidence: tuple[str, ...]
+    why: str
+    fix: str
+    build: str = ""
+
+    def to_dict(self) -> dict:
+        return {"check": self.check, "severity": self.severity, "title": self.title,
+                "evidence": list(self.evidence), "why": self.why, "fix": self.fix, "build": self.build}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the checks need beyond the trace; the defaults are the thresholds `--help` documents."""
+    machine_memory_kib: int | None = None
+    # cwd -> (go.mod path, its text) for the nearest go.mod at or above cwd, or None
+    find_go_mod: Callable[[str], tuple[str, str] | None] = field(default=lambda cwd: None)
+    hog_floor_kib: int = 256 * 1024
+    hog_ratio: float = 8.0
+    hog_machine_share: float = 0.25
+    serial_floor_ns: int = 2_000_000_000
+    serial_share: float = 0.2
+    cache_share: float = 0.5
+    cache_min_packages: int = 3
+
+
+def diagnose(events: Sequence[Event], builds: dict[str, BuildInfo], context: Context = Context(),
+             previous: Sequence[Event] = ()) -> list[Finding]:
+    """Findings for every build in `events`, worst first. `previous` is the trace of the same build
+    run just before (its last build counts); consecutive builds inside `events` are compared the
+    same way, unless their build records show different go commands or directories."""
+    per_build = _group(events)
+    findings: list[Finding] = []
+    before = list(_group(previous).values())[-1] if previous else None
+    before_info = None  # the user said --previous: the same build, wherever it ran
+    for build, evs in per_build.items():
+        info = builds.get(build)
+        findings += check_failures(evs, build)
+        findings += check_cgo_host_flags(evs, build)
+        findings += check_toolchains(evs, build)
+        findings += check_serial(evs, build, context)
+        findings += check_memory(evs, build, info, context)
+        findings += check_go_mod_toolchain(evs, build, context)
+        same = (before_info is None or info is None
+                or (before_info.argv, before_info.cwd) == (info.argv, info.cwd))
+        recompiled = check_recompiled(before, evs, build, info) if before is not None and same else []
+        # "compiled again" names the cause more exactly than "the cache missed"; one finding is enough
+        findings += recompiled or check_cache(evs, build, info, context)
+        before, before_info = evs, info
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(findings, key=lambda f: (-order[f.severity], f.check, f.build, f.title))
+
+
+def _group(events: Iterable[Event]) -> dict[str, list[Event]]:
+    groups: dict[str, list[Event]] = {}
+    for e in events:
+        groups.setdefault(e.build, []).append(e)
+    return groups
+
+
+def _ran(events: Iterable[Event]) -> list[Event]:
+    return [e for e in events if not e.probe and not e.cached]
+
+
+def _who(e: Event) -> str:
+    return f"{e.tool} {e.pkg or '(probe)'}"
+
+
+def _s(ns: int) -> str:
+    return f"{ns / 1e9:.1f} s"
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
+
+
+def _cap(lines: list[str]) -> tuple[str, ...]:
+    if len(lines) > MAX_EVIDENCE:
+        return tuple(lines[:MAX_EVIDENCE]) + (f"... and {len(lines) - MAX_EVIDENCE} more",)
+    return tuple(lines)
+
+
+def check_failures(events: Sequence[Event], build: str) -> list[Finding]:
+    """Failed, killed and timed-out invocations, one finding per kind of end."""
+    kinds: dict[str, list[str]] = defaultdict(list)
+    for e in sorted((e for e in events if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)):
+        rss = f", peak {_mib(e.max_rss_kib)}" if e.max_rss_kib is not None else ""
+        if e.limit == "timeout":
+            kinds["timeout"].append(f"{_who(e)}: killed by the time limit after {_s(e.wall_ns)}")
+        elif e.limit == "memory":
+            kinds["memory-limit"].append(f"{_who(e)}: killed by the memory limit after {_s(e.wall_ns)}{rss}")
+        elif e.error is not None:
+            kinds["failed"].append(f"{_who(e)}: could not start: {e.error}")
+        elif e.signal == 9:
+            kinds["killed"].append(f"{_who(e)}: killed by SIGKILL after {_s(e.wall_ns)}{rss}")
+        elif e.signal is not None:
+            kinds["killed"].append(f"{_who(e)}: ended by signal {e.signal} after {_s(e.wall_ns)}")
+        else:
+            kinds["failed"].append(f"{_who(e)}: exit status {e.exit} after {_s(e.wall_ns)}")
+    probe_failed = any(e.probe and e.failed for e in events)
+    text = {
+        "failed": ("{n} tool invocation(s) failed",
+                   ("A failed tool fails the build." + (
+                       " A version probe that fails changes the cache key on every build, so nothing "
+                       "that depends on it is ever cached." if probe_failed else "")),
+                   ("Read the go command's output for the failing package; run the build again with "
+                    "`go build -x` to see the exact command line.")),
+        "killed": ("{n} tool invocation(s) killed by a signal",
+                   ("A tool killed by SIGKILL that no limit of ours stopped was most likely taken by the "
+                    "kernel's out-of-memory killer: the build's memory use is above what the machine has."),
+                   ("Check `dmesg` for oom-kill lines; lower the build's parallelism (`go build -p 1`), "
+                    "set GOMEMLIMIT for the toolchain, or build on a machine with more memory.")),
+        "timeout": ("{n} tool invocation(s) hit the time limit",
+                    ("The tool ran longer than --tool-timeout and was killed with its process group, so "
+                     "the build failed fast instead of hanging."),
+                    ("Find out why this package takes so long (`gotrace flame`, `gotrace run --phases`); "
+                     "split it, or raise --tool-timeout if the time is expected.")),
+        "memory-limit": ("{n} tool invocation(s) hit the memory limit",
+                         ("The tool's resident memory passed --tool-memory and it was killed before it "
+                          "could take the machine down."),
+                         ("Split the package (a huge generated file or composite literal is the usual "
+                          "cause), or raise --tool-memory if the machine can afford it.")),
+    }
+    findings = []
+    for kind, lines in kinds.items():
+        title, why, fix = text[kind]
+        findings.append(Finding(kind, "error", title.format(n=len(lines)), _cap(lines), why, fix, build))
+    return findings
+
+
+def check_cgo_host_flags(events: Sequence[Event], build: str) -> list[Finding]:
+    lines = []
+    for e in sorted((e for e in events if e.tool == "cgo" and e.cflags), key=lambda e: e.pkg):
+        flags = sorted({f for f in e.cflags if HOST_FLAG.match(f)})
+        if flags:
+            lines.append(f"{e.pkg}: cgo C flags include {' '.join(flags)}")
+    if not lines:
+        return []
+    return [Finding(
+        "cgo-host-flags", "warning", f"{len(lines)} cgo package(s) compiled for this machine's CPU only",
+        tuple(lines),
+        "-march=native and -mavx* make the C compiler use the instructions of the CPU that builds; the "
+        "binary then dies with SIGILL (illegal instruction) on an older CPU, and the cache key differs "
+        "from machine to machine.",
+        "Drop the flag from the package's `#cgo CFLAGS:` line (or from CGO_CFLAGS) and name a portable "
+        "target instead, e.g. CGO_CFLAGS='-O2 -g -march=x86-64-v2'; select AVX code at run time "
+        "(golang.org/x/sys/cpu) rather than at build time.", build)]
+
+
+def _version_of(e: Event) -> str:
+    # "compile version go1.27.3" -> "go1.27.3"; gcc prints a different shape and is not a Go tool.
+    text = (e.version or "").strip()
+    return text.split(" version ", 1)[1] if " version " in text else text
+
+
+def check_toolchains(events: Sequence[Event], build: str) -> list[Finding]:
+    """Go tools from more than one toolchain: differing -V=full versions or paths outside GOROOT."""
+    versions: dict[str, set[str]] = defaultdict(set)
+    outside: dict[str, set[str]] = defaultdict(set)
+    for e in events:
+        if e.tool not in GO_TOOLS:
+            continue
+        if e.probe and e.version:
+            versions[_version_of(e)].add(e.tool)
+        if e.path and e.goroot and not e.path.startswith(e.goroot.rstrip("/") + "/"):
+            outside[e.path].add(e.goroot)
+    lines = [f"{', '.join(sorted(tools))}: {v}" for v, tools in sorted(versions.items())]
+    lines += [f"{path} is outside the go command's GOROOT {', '.join(sorted(roots))}"
+              for path, roots in sorted(outside.items())]
+    if len(versions) <= 1 and not outside:
+        return []
+    severity = "error" if len(versions) > 1 else "warning"
+    title = (f"tools of {len(versions)} Go versions in one build" if len(versions) > 1
+             else f"{len(outside)} Go tool(s) run from outside GOROOT")
+    return [Finding(
+        "mixed-toolchain", severity, title, _cap(lines),
+        "The go command keys its cache on each tool's -V=full version and expects its own tools: a "
+        "compiler or linker from another toolchain (a -toolexec that swaps it, GOROOT pointing elsewhere, "
+        "a stale copy on PATH) gives objects that do not link, builds that differ between machines, or a "
+        "cache that never hits.",
+        "Run the tools of the go command's own GOROOT (`go env GOROOT`); check -toolexec wrappers, GOROOT "
+        "and PATH on the machine that built.", build)]
+
+
+_GO_VERSION = re.compile(r"go(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+
+
+def _version_key(v: str) -> tuple[int, ...] | None:
+    m = _GO_VERSION.match(v.strip())
+    return tuple(int(g or 0) for g in m.groups()) if m else None
+
+
+def check_go_mod_toolchain(events: Sequence[Event], build: str, context: Context) -> list[Finding]:
+    ran = {e.goversion for e in events if e.goversion}
+    if len(ran) != 1:
+        return []
+    goversion = ran.pop()
+    seen: set[str] = set()
+    findings = []
+    for cwd in sorted({e.cwd for e in _ran(events) if e.cwd and e.pkg and not is_std(e.pkg)}):
+        found = context.find_go_mod(cwd)
+        if found is None or found[0] in seen:
+            continue
+        path, text = found
+        seen.add(path)
+        m = re.search(r"^toolchain\s+(\S+)", text, re.MULTILINE)
+        if not m or m.group(1) == goversion or m.group(1) == "default":
+            continue
+        want, have = _version_key(m.group(1)), _version_key(goversion)
+        older = want is not None and have is not None and have < want
+        findings.append(Finding(
+            "go-mod-toolchain", "warning" if older else "info",
+            f"go.mod asks for {m.group(1)}, {goversion} built",
+            (f"{path}: toolchain {m.group(1)}", f"the tools ran with GOVERSION={goversion}"),
+            ("An older toolchain than go.mod asks for ran (GOTOOLCHAIN=local or a pinned go): the "
+             "build is not the one CI or your colleagues get." if older else
+             "A newer toolchain than go.mod's toolchain line ran; builds on machines that honour the "
+             "line use another compiler and do not share cache entries."),
+            f"Build with {m.group(1)} (GOTOOLCHAIN=auto or that go on PATH), or update the line with "
+            f"`go get toolchain@{goversion}`.", build))
+    return findings
+
+
+def _median(values: list[int]) -> float:
+    values = sorted(values)
+    n = len(values)
+    return 0.0 if n == 0 else (values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2)
+
+
+def check_memory(events: Sequence[Event], build: str, info: BuildInfo | None,
+                 context: Context) -> list[Finding]:
+    ran = [e for e in _ran(events) if e.max_rss_kib is not None]
+    if not ran:
+        return []
+    machine = context.machine_memory_kib
+    findings = []
+    hogs = []
+    typical = _median([e.max_rss_kib for e in ran])  # robust: a hog or two barely move it
+    for e in sorted(ran, key=lambda e: (-e.max_rss_kib, e.pkg, e.tool)):
+        big_for_machine = machine is not None and e.max_rss_kib >= context.hog_machine_share * machine
+        far_above = (len(ran) > 1 and e.max_rss_kib >= context.hog_floor_kib
+                     and e.max_rss_kib >= context.hog_ratio * typical and not is_std(e.pkg))
+        if far_above or big_for_machine:
+            share = f", {100 * e.max_rss_kib / machine:.0f}% of the machine's memory" if machine else ""
+            ratio = e.max_rss_kib / max(typical, 1)
+            line = (f"{_who(e)}: peak {_mib(e.max_rss_kib)}, {ratio:.0f}x the median invocation "
+                    f"({_mib(int(typical))}){share}")
+            hogs.append((line, big_for_machine))
+    if hogs:
+        findings.append(Finding(
+            "memory-hog", "error" if any(h[1] for h in hogs) else "warning",
+            f"{len(hogs)} invocation(s) use far more memory than the rest", _cap([h[0] for h in hogs]),
+            "One package's compile holding hundreds of MiB or more sets the memory the whole build needs; "
+            "with other tools running beside it at -p N it can push the machine into swap or the OOM "
+            "killer.",
+            "Split the package (huge generated files and composite literals are the usual cause: move "
+            "the data to go:embed); or build with a lower -p, or GOMEMLIMIT/GOGC for the toolchain.", build))
+
+    parallelism = (info.parallelism if info and info.parallelism else None) or (info.cores if info else None)
+    peak_sum, peak_at = _peak_concurrent_rss(ran)
+    p = parallelism or _peak_running(ran)
+    worst = sum(sorted((e.max_rss_kib for e in ran), reverse=True)[:p])
+    if machine and (worst >= 0.8 * machine or peak_sum >= 0.5 * machine):
+        findings.append(Finding(
+            "memory-concurrency", "error" if peak_sum >= 0.8 * machine else "warning",
+            f"at -p {p} the build can need {_mib(worst)} of {_mib(machine)}",
+            (f"peak memory of tools running at once: {_mib(peak_sum)} ({_names(peak_at)})",
+             f"the {p} largest invocations together: {_mib(worst)}",
+             f"machine memory: {_mib(machine)}"),
+            "The go command runs up to -p tools at once (default: the number of CPUs); when the big ones "
+            "meet, their peaks add up and the build swaps or is OOM-killed, depending on scheduling.",
+            f"Lower the parallelism (`go build -p {max(1, p // 2)}` or GOMAXPROCS for the go command), set "
+            "GOMEMLIMIT for the toolchain, or split the largest packages.", build))
+    return findings
+
+
+def _names(names: list[str], most: int = 6) -> str:
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
+
+
+def _peak_concurrent_rss(events: Sequence[Event]) -> tuple[int, list[str]]:
+    points = sorted([(e.start_ns, 1, i) for i, e in enumerate(events)] +
+                    [(e.end_ns, 0, i) for i, e in enumerate(events)])  # ends before starts at a tie
+    running: set[int] = set()
+    total = best = 0
+    best_set: list[str] = []
+    for _, is_start, i in points:
+        if is_start:
+            running.add(i)
+            total += events[i].max_rss_kib
+            if total > best:
+                best = total
+                best_set = sorted(_who(events[j]) for j in running)
+        else:
+            running.discard(i)
+            total -= events[i].max_rss_kib
+    return best, best_set
+
+
+def _peak_running(events: Sequence[Event]) -> int:
+    from gotrace.analysis.lanes import peak_concurrency
+
+    return max(1, peak_concurrency(events))
+
+
+def alone_time(events: Sequence[Event]) -> dict[int, int]:
+    """For each event index, the nanoseconds during which it was the only invocation running."""
+    points = sorted([(e.start_ns, 1, i) for i, e in enumerate(events)] +
+                    [(e.end_ns, -1, i) for i, e in enumerate(events)])
+    running: set[int] = set()
+    alone: dict[int, int] = defaultdict(int)
+    last = None
+    for t, delta, i in points:
+        if len(running) == 1 and last is not None and t > last:
+            alone[next(iter(running))] += t - last
+        if delta > 0:
+            running.add(i)
+        else:
+            running.discard(i)
+        last = t
+    return dict(alone)
+
+
+def check_serial(events: Sequence[Event], build: str, context: Context = Context()) -> list[Finding]:
+    ran = _ran(events)
+    if len(ran) < 2:
+        return []
+    span = max(e.end_ns for e in ran) - min(e.start_ns for e in ran)
+    floor = max(context.serial_floor_ns, context.serial_share * span)
+    lines = []
+    for i, ns in sorted(alone_time(ran).items(), key=lambda kv: (-kv[1], kv[0])):
+        e = ran[i]
+        # The standard library compiles alone at the start of a cold build whatever the user does;
+        # the cache check covers that cost.
+        if ns >= floor and not is_std(e.pkg):
+            lines.append(f"{_who(e)} ran alone for {_s(ns)} of the build's {_s(span)} "
+                         f"({100 * ns / span:.0f}%)")
+    if not lines:
+        return []
+    return [Finding(
+        "serial-bottleneck", "warning", f"{len(lines)} invocation(s) ran alone for long stretches",
+        tuple(lines),
+        "While one tool runs alone the other cores idle: everything after it waits, so its time adds "
+        "straight to the build's wall time.",
+        "Split the package so its parts compile in parallel, or cut what depends on it; for a link, "
+        "drop DWARF in development builds (-ldflags=-w).", build)]
+
+
+def _compiled(events: Iterable[Event]) -> set[str]:
+    return {e.pkg for e in _ran(events) if e.tool == "compile" and e.pkg}
+
+
+def _known_packages(events: Iterable[Event]) -> set[str]:
+    known = set()
+    for e in _ran(events):
+        if e.tool in ("compile", "link"):
+            if e.pkg:
+                known.add(e.pkg)
+            known.update(e.deps or ())
+    return known
+
+
+def check_cache(events: Sequence[Event], build: str, info: BuildInfo | None,
+                context: Context) -> list[Finding]:
+    """A build that was not cold (by its build record) but still compiled most of its packages."""
+    if info is None or info.cold:
+        return []
+    compiled = _compiled(events)
+    known = _known_packages(events) | compiled
+    if len(compiled) < context.cache_min_packages or len(compiled) < context.cache_share * len(known):
+        return []
+    return [Finding(
+        "cache-misses", "warning",
+        f"{len(compiled)} of {len(known)} known packages compiled in a build that was not cold",
+        _cap([f"compiled: {p}" for p in sorted(compiled)]),
+        "With a working build cache a rebuild compiles only what changed; compiling most packages means "
+        "the cache was empty, not kept between runs (CI without a cached GOCACHE, a tmpfs), or keyed "
+        "differently each time.",
+        "Keep GOCACHE between builds (cache `go env GOCACHE` in CI); trace two builds back to back and "
+        "run `gotrace doctor second.jsonl --previous first.jsonl` to find what does not stay cached.",
+        build)]
+
+
+def check_recompiled(before: Sequence[Event], after: Sequence[Event], build: str,
+                     info: BuildInfo | None) -> list[Finding]:
+    """Packages compiled again in a build run right after another one of the same packages."""
+    if info is not None and info.cold:
+        return []
+    again = _compiled(after)
+    known = _known_packages(before) | _compiled(before)
+    if known:
+        again &= known
+    if not again:
+        return []
+    return [Finding(
+        "recompiled", "warning", f"{len(again)} package(s) compiled again in the second of two builds",
+        _cap(sorted(again)),
+        "Nothing should compile when the same build runs twice: something enters the cache key that "
+        "changes between runs (a -V=full version that changes, a C compiler probe that fails, generated "
+        "files rewritten with a timestamp, an environment variable such as CGO_CFLAGS that differs).",
+        "Diff the two builds' inputs for these packages: `go build -x` both times, compare the flags "
+        "and environment; stop generators from rewriting unchanged files.", build)]

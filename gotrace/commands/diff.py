@@ -1,0 +1,199 @@
+"""`gotrace diff`: what changed between two traced builds, as a table, a differential flame graph
+and folded text, with a CI gate on slowdowns."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import TextIO
+
+import click
+
+from gotrace.analysis.diff import METRICS, Comparison, Threshold, compare, differential_stacks, slower
+from gotrace.capture import parse_size
+from gotrace.collapse import write_folded
+from gotrace.commands._common import load_events, open_output, say
+from gotrace.events import BuildInfo, Event
+from gotrace.render.text_table import write_table
+
+GATE_EXIT = 3  # as `gotrace doctor --fail-on`: distinct from 1 (unreadable trace) and 2 (bad option)
+DEFAULT_THRESHOLD = {"wall": "50ms", "cpu": "50ms", "rss": "5MiB"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ns|us|ms|s|m)?\s*$")
+_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, None: 1_000_000_000}
+
+
+def parse_threshold(text: str, metric: str) -> Threshold:
+    """'5%' (relative), '50ms'/'2s' for time, '10MiB' for memory."""
+    s = text.strip()
+    try:
+        if s.endswith("%"):
+            return Threshold(relative=float(s[:-1]) / 100)
+        if metric == "rss":
+            return Threshold(absolute=parse_size(s) // 1024)
+        m = _DURATION.match(s)
+        if not m:
+            raise ValueError
+        return Threshold(absolute=int(float(m.group(1)) * _NS[m.group(2)]))
+    except ValueError:
+        example = "10MiB" if metric == "rss" else "50ms"
+        raise click.BadParameter(f"not a threshold: {text!r} (examples: 5%, {example})",
+                                 param_hint="--threshold") from None
+
+
+def parse_percent(text: str) -> float:
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        raise click.BadParameter(f"not a percentage: {text!r} (example: 10%)",
+                                 param_hint="--fail-if-slower") from None
+    if value < 0:
+        raise click.BadParameter("must not be negative", param_hint="--fail-if-slower")
+    return value / 100
+
+
+def _last_build(path: str, events: list[Event],
+                builds: dict[str, BuildInfo]) -> tuple[list[Event], BuildInfo | None]:
+    # A trace written with --append holds several builds; comparing their sum would mean nothing.
+    ids = list(dict.fromkeys(e.build for e in events))
+    if len(ids) > 1:
+        say(f"gotrace: {path} holds {len(ids)} builds; comparing the last one, {ids[-1]}")
+        events = [e for e in events if e.build == ids[-1]]
+    return events, builds.get(ids[-1]) if ids else None
+
+
+def fmt(value: int | None, unit: str, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    sign = "+" if signed and value > 0 else ""
+    if unit == "KiB":
+        return f"{sign}{value / 1024:.1f}MiB"
+    return f"{sign}{value / 1e9:.3f}s"
+
+
+def fmt_rel(rel: float | None) -> str:
+    return "" if rel is None else f"{100 * rel:+.1f}%"
+
+
+def render_table(comparison: Comparison, threshold: Threshold, threshold_text: str, out: TextIO) -> None:
+    unit = comparison.unit
+    what = METRICS[comparison.metric][0]
+    delta = comparison.total_after - comparison.total_before
+    change = ", ".join(filter(None, [fmt(delta, unit, signed=True), fmt_rel(comparison.total_relative)]))
+    before, after = fmt(comparison.total_before, unit), fmt(comparison.total_after, unit)
+    out.write(f"{what}: {before} -> {after} ({change if delta else 'no change'})\n")
+    shown = [c for c in comparison.changes if threshold.passes(c)]
+    hidden = sum(1 for c in comparison.changes if c.status != "same" and not threshold.passes(c))
+    if shown:
+        rows = [[c.status if c.status != "changed" else fmt(c.delta, unit, signed=True), fmt_rel(c.relative),
+                 fmt(c.before, unit), fmt(c.after, unit), c.kind, c.name] for c in shown]
+        write_table(out, ["change", "rel", "before", "after", "kind", "name"], rows, right=(0, 1, 2, 3))
+    else:
+        out.write("  no package or tool changed past the noise threshold\n")
+    if hidden:
+        out.write(f"  {hidden} smaller change(s) under the {threshold_text} noise threshold not shown\n")
+    for status in ("new", "vanished"):
+        n = sum(1 for c in comparison.changes if c.kind == "package" and c.status == status)
+        if n:
+            out.write(f"  {n} {status} package(s) in all\n")
+
+
+def _packages(comparison: Comparison, status: str) -> list[str]:
+    return sorted(c.name for c in comparison.changes if c.kind == "package" and c.status == status)
+
+
+def render_json(comparison: Comparison, threshold: Threshold, reasons: list[str], out: TextIO) -> None:
+    json.dump({"metric": comparison.metric, "unit": comparison.unit,
+               "total_before": comparison.total_before, "total_after": comparison.total_after,
+               "changes": [c.to_dict() for c in comparison.changes if threshold.passes(c)],
+               # complete, whatever the threshold: a package that came or went is never noise to CI
+               "new_packages": _packages(comparison, "new"),
+               "vanished_packages": _packages(comparison, "vanished"),
+               "gate_failures": reasons}, out, indent=2, sort_keys=True)
+    out.write("\n")
+
+
+@click.command("diff")
+@click.argument("before", metavar="BEFORE", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("after", metavar="AFTER", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--metric", type=click.Choice(list(METRICS)), default="wall", show_default=True,
+              help="Compare wall time, CPU time or peak RSS.")
+@click.option("--threshold", metavar="NOISE",
+              help="Hide (and never fail on) changes smaller than this: 5%, 200ms, 10MiB "
+                   "[default: 50ms for time, 5MiB for rss].")
+@click.option("--fail-if-slower", "fail_if_slower", metavar="PERCENT",
+              help=f"Exit {GATE_EXIT} when the total, or a package past the noise threshold, grew more "
+                   "than PERCENT (e.g. 10%).")
+@click.option("--svg", "svg_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also write a differential flame graph: the after-build, red where it grew, "
+                   "blue where it shrank.")
+@click.option("--folded", "folded_path", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Also write differential folded stacks ('stack before after') for flamegraph.pl "
+                   "or inferno.")
+@click.option("--json", "as_json", is_flag=True, help="The table as JSON.")
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
+              default="-", show_default=True, help="Where to write the table; - is stdout.")
+def command(before, after, metric, threshold, fail_if_slower, svg_path, folded_path, as_json, output):
+    """Compare two traced builds: packages and tools whose time or memory changed, new and vanished ones.
+
+    Rows are sorted by the size of the change. Exit status: 0; 3 when --fail-if-slower is given and
+    the after-build is slower by more than PERCENT in total or in a package (past the noise threshold);
+    1 for an unreadable trace; 2 for a bad option. A trace holding several builds contributes its last.
+
+    \b
+    Example:
+      gotrace diff before.jsonl after.jsonl
+      gotrace diff before.jsonl after.jsonl --metric rss --threshold 10MiB
+      gotrace diff main.jsonl pr.jsonl --fail-if-slower 10% --svg diff.svg
+      gotrace diff before.jsonl after.jsonl --folded - | inferno-flamegraph > diff.svg
+    """
+    threshold_text = threshold or DEFAULT_THRESHOLD[metric]
+    noise = parse_threshold(threshold_text, metric)
+    limit = parse_percent(fail_if_slower) if fail_if_slower is not None else None
+    sides = []
+    for path in (before, after):
+        events, reader = load_events(path)
+        sides.append(_last_build(path, events, reader.builds))
+    (b_events, b_info), (a_events, a_info) = sides
+    comparison = compare(b_events, a_events, metric, b_info, a_info)
+    reasons = slower(comparison, limit, noise) if limit is not None else []
+
+    if svg_path or folded_path:
+        stacks = differential_stacks(b_events, a_events, weight=metric)
+        if folded_path:
+            with open_output(folded_path) as out:
+                write_folded(stacks, out)
+        if svg_path:
+            _write_svg(stacks, svg_path, metric)
+    if folded_path == "-" and output == "-":
+        pass  # stdout carries the folded stacks, for a pipe into flamegraph.pl or inferno
+    else:
+        _write_report(output, as_json, comparison, noise, threshold_text, reasons, fail_if_slower)
+    if reasons:
+        # not click's Exit: gotrace.cli.main runs click with standalone_mode=False, which turns it into 0
+        sys.exit(GATE_EXIT)
+
+
+def _write_report(output, as_json, comparison, noise, threshold_text, reasons, fail_if_slower) -> None:
+    with open_output(output) as out:
+        if as_json:
+            render_json(comparison, noise, reasons, out)
+        else:
+            render_table(comparison, noise, threshold_text, out)
+            for reason in reasons:
+                out.write(f"slower than {fail_if_slower}: {reason}\n")
+
+
+def _write_svg(stacks, path: str, metric: str) -> None:
+    from gotrace.collapse import weight_unit
+    from gotrace.render.svg import FlameError, FlameOptions, render_svg
+
+    options = FlameOptions(title=f"Differential flame graph ({METRICS[metric][0]})",
+                           subtitle="width: after; red: grew, blue: shrank", countname=weight_unit(metric),
+                           nametype="Frame:", root="build")
+    # the renderer draws its own root frame; the folded stacks already start with "build"
+    stacks = {stack[1:]: values for stack, values in stacks.items()}
+    try:
+        with open_output(path) as out:
+            render_svg(stacks, out, options)
+    except FlameError as e:
+        raise click.ClickException(str(e)) from None

@@ -1,0 +1,117 @@
+"""`gotrace doctor`: name what makes a traced build slow or flaky, and what to do about it."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import TextIO
+
+import click
+
+from gotrace.analysis.doctor import SEVERITIES, Context, Finding, diagnose
+from gotrace.capture import parse_size
+from gotrace.commands._common import build_option, load_events, open_output, output_option, trace_argument
+from gotrace.events import TraceError
+
+# Distinct from 1 (unreadable trace) and 2 (bad option): a CI step can tell "findings" from "broken".
+GATE_EXIT = 3
+
+
+def physical_memory_kib() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def go_mod_finder():
+    """cwd -> (path, text) of the nearest go.mod at or above it, read once per directory."""
+    cache: dict[str, tuple[str, str] | None] = {}
+
+    def find(cwd: str) -> tuple[str, str] | None:
+        if cwd in cache:
+            return cache[cwd]
+        path = os.path.join(cwd, "go.mod")
+        found = None
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                found = (path, f.read())
+        except OSError:
+            parent = os.path.dirname(cwd)
+            found = find(parent) if parent and parent != cwd else None
+        cache[cwd] = found
+        return found
+
+    return find
+
+
+def render_text(findings: list[Finding], out: TextIO) -> None:
+    for f in findings:
+        build = f"  (build {f.build})" if f.build else ""
+        out.write(f"{f.severity.upper():7} [{f.check}] {f.title}{build}\n")
+        out.writelines(f"        - {line}\n" for line in f.evidence)
+        out.write(f"        why: {f.why}\n")
+        out.write(f"        fix: {f.fix}\n\n")
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    if findings:
+        parts = [f"{counts[s]} {s}{'s' if counts[s] > 1 else ''}" for s in reversed(SEVERITIES) if counts[s]]
+        out.write(f"{len(findings)} finding(s): {', '.join(parts)}\n")
+    else:
+        out.write("no findings: no failures, cgo host flags, mixed toolchains, memory hogs, cache misses "
+                  "or serial bottlenecks in this trace\n")
+
+
+def render_json(findings: list[Finding], out: TextIO) -> None:
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    json.dump({"findings": [f.to_dict() for f in findings], "counts": counts}, out, indent=2, sort_keys=True)
+    out.write("\n")
+
+
+def _size_kib(value: str | None, option: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_size(value) // 1024
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint=option) from None
+
+
+@click.command("doctor")
+@trace_argument
+@build_option
+@click.option("--previous", metavar="TRACE", type=click.Path(dir_okay=False),
+              help="The same build traced just before: packages that compiled again are reported.")
+@click.option("--json", "as_json", is_flag=True, help="Findings as JSON.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), metavar="SEVERITY",
+              help=f"Exit {GATE_EXIT} when a finding is at least this severe (info, warning, error).")
+@click.option("--machine-memory", metavar="SIZE",
+              help="Memory of the machine the build must fit (default: this machine's), e.g. 8G.")
+@output_option
+def command(trace, build_id, previous, as_json, fail_on, machine_memory, output):
+    """Diagnose a traced build: failures, cgo host flags, mixed toolchains, memory, cache, serial stretches.
+
+    Each finding has a severity (info, warning, error), the evidence (invocations and numbers), why it
+    matters and what to do. Exit status: 0, or 3 with --fail-on when a finding is at least that
+    severe; 1 for an unreadable trace, 2 for a bad option.
+
+    \b
+    Example:
+      gotrace run -- go build ./... && gotrace doctor gotrace.jsonl
+      gotrace doctor ci.jsonl --json --fail-on error
+      gotrace run --trace second.jsonl -- go build ./...
+      gotrace doctor second.jsonl --previous first.jsonl
+    """
+    events, reader = load_events(trace, build_id, include_probes=True, allow_empty=True)
+    if not events and not reader.builds:
+        raise TraceError(f"{trace}: no trace records; produce one with `gotrace run -- go build ./...`")
+    before = []
+    if previous:
+        before, _ = load_events(previous, include_probes=True, allow_empty=True)
+    memory = _size_kib(machine_memory, "--machine-memory") or physical_memory_kib()
+    context = Context(machine_memory_kib=memory, find_go_mod=go_mod_finder())
+    findings = diagnose(events, reader.builds, context, previous=before)
+    with open_output(output) as out:
+        (render_json if as_json else render_text)(findings, out)
+    if fail_on and any(SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on) for f in findings):
+        # not click's Exit: gotrace.cli.main runs click with standalone_mode=False, which turns it into 0
+        sys.exit(GATE_EXIT)

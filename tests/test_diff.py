@@ -1,0 +1,155 @@
+"""`gotrace diff` on real traces: a cold `go build ./...` of samples/multi against a cold `go test ./...`
+of it (the session fixtures), which differ in known ways: test variants, vet and test links are new."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from gotrace.collapse import fold_events, read_folded
+from gotrace.events import read_events
+
+from .conftest import run_gotrace
+
+GEOM_TEST = "example.com/multi/internal/geom [example.com/multi/internal/geom.test]"
+
+
+def diff_json(before: Path, after: Path, *args: str, expect: int = 0) -> dict:
+    result = run_gotrace(["diff", str(before), str(after), "--json", *args])
+    assert result.returncode == expect, result.stderr.decode()
+    return json.loads(result.stdout)
+
+
+def test_a_build_against_itself_shows_no_change_and_passes_the_gate(multi_build):
+    result = run_gotrace(["diff", str(multi_build.trace), str(multi_build.trace), "--fail-if-slower", "0%"])
+    assert result.returncode == 0
+    lines = result.stdout.decode().splitlines()
+    assert lines[0].endswith("(no change)")
+    assert lines[1] == "  no package or tool changed past the noise threshold"
+
+
+def test_test_variants_and_vet_are_new_in_a_test_build(multi_build, multi_test_build):
+    report = diff_json(multi_build.trace, multi_test_build.trace, "--threshold", "0ms")
+    status = {(c["kind"], c["name"]): c["status"] for c in report["changes"]}
+    assert status[("package", GEOM_TEST)] == "new"
+    assert status[("tool", "vet")] == "new"
+    new = [c for c in report["changes"] if c["status"] == "new"]
+    assert all(c["before"] is None and c["delta"] == c["after"] for c in new)
+
+
+def test_the_other_way_round_they_vanish(multi_build, multi_test_build):
+    report = diff_json(multi_test_build.trace, multi_build.trace, "--threshold", "0ms")
+    vanished = {c["name"]: c for c in report["changes"] if c["status"] == "vanished"}
+    assert GEOM_TEST in vanished and vanished["vet"]["delta"] == -vanished["vet"]["before"]
+
+
+def test_rows_are_sorted_by_the_size_of_the_change(multi_build, multi_test_build):
+    changes = diff_json(multi_build.trace, multi_test_build.trace)["changes"]
+    sizes = [abs(c["delta"]) for c in changes]
+    assert len(sizes) > 10 and sizes == sorted(sizes, reverse=True)
+
+
+def test_changes_match_the_traces_own_sums(multi_build, multi_test_build):
+    before, _ = read_events(str(multi_build.trace))
+    after, _ = read_events(str(multi_test_build.trace))
+    report = diff_json(multi_build.trace, multi_test_build.trace, "--metric", "cpu", "--threshold", "0ms")
+    compile_change = next(c for c in report["changes"] if c["kind"] == "tool" and c["name"] == "compile")
+    assert compile_change["before"] == sum(e.cpu_ns for e in before if e.tool == "compile")
+    assert compile_change["after"] == sum(e.cpu_ns for e in after if e.tool == "compile")
+    assert report["total_after"] == sum(e.cpu_ns for e in after)
+
+
+def test_rss_compares_peaks_in_kib(multi_build, multi_test_build):
+    before, _ = read_events(str(multi_build.trace))
+    report = diff_json(multi_build.trace, multi_test_build.trace, "--metric", "rss")
+    assert report["unit"] == "KiB"
+    assert report["total_before"] == max(e.max_rss_kib for e in before)
+    out = run_gotrace(["diff", str(multi_build.trace), str(multi_test_build.trace), "--metric", "rss"],
+                      check=True).stdout.decode()
+    assert out.startswith("peak RSS: ") and "MiB" in out
+
+
+def test_the_noise_threshold_hides_small_changes_and_counts_them(multi_build, multi_test_build):
+    everything = diff_json(multi_build.trace, multi_test_build.trace, "--threshold", "0ms")
+    coarse = diff_json(multi_build.trace, multi_test_build.trace, "--threshold", "1s")
+    assert all(abs(c["delta"]) >= 1e9 for c in coarse["changes"])
+    assert [c for c in everything["changes"] if abs(c["delta"]) >= 1e9] == coarse["changes"]
+    assert len(everything["changes"]) > len(coarse["changes"])
+    # the lists of packages that came and went stay complete whatever the threshold
+    assert coarse["new_packages"] == everything["new_packages"]
+    assert GEOM_TEST in coarse["new_packages"] and coarse["vanished_packages"] == []
+    out = run_gotrace(["diff", str(multi_build.trace), str(multi_test_build.trace), "--threshold", "1s"],
+                      check=True).stdout.decode()
+    assert "smaller change(s) under the 1s noise threshold not shown" in out
+    assert f"  {len(coarse['new_packages'])} new package(s) in all" in out
+
+
+def test_a_relative_threshold_compares_with_the_before_value(multi_build, multi_test_build):
+    changes = diff_json(multi_build.trace, multi_test_build.trace, "--threshold", "50%")["changes"]
+    assert changes and all(c["relative"] is None or abs(c["relative"]) >= 0.5 for c in changes)
+
+
+def test_a_slower_build_fails_the_gate_with_exit_3_and_says_why(multi_build, multi_test_build):
+    report = diff_json(multi_build.trace, multi_test_build.trace, "--metric", "cpu", "--fail-if-slower", "10%",
+                       expect=3)
+    assert report["gate_failures"][0].startswith("total CPU time grew ")
+    result = run_gotrace(["diff", str(multi_build.trace), str(multi_test_build.trace), "--metric", "cpu",
+                          "--fail-if-slower", "10%"])
+    assert result.returncode == 3 and "slower than 10%: total CPU time grew" in result.stdout.decode()
+
+
+def test_folded_output_is_differential_and_keeps_both_sides_totals(multi_build, multi_test_build, tmp_path):
+    folded = tmp_path / "diff.folded"
+    run_gotrace(["diff", str(multi_build.trace), str(multi_test_build.trace), "--folded", str(folded)], check=True)
+    lines = folded.read_text().splitlines()
+    assert all(len(line.rsplit(" ", 2)) == 3 for line in lines)
+    stacks = read_folded(lines)  # the folded reader the flame graphs use
+    assert stacks.differential and stacks.skipped == 0
+    before, _ = read_events(str(multi_build.trace))
+    after, _ = read_events(str(multi_test_build.trace))
+    assert sum(b for b, _ in stacks.values()) == sum(fold_events(before).values())
+    assert sum(a for _, a in stacks.values()) == sum(fold_events(after).values())
+    assert lines == sorted(lines, key=lambda line: line.rsplit(" ", 2)[0].split(";"))
+    piped = run_gotrace(["diff", str(multi_build.trace), str(multi_test_build.trace), "--folded", "-"], check=True)
+    assert piped.stdout.decode().splitlines() == lines  # stdout holds only the stacks, for a pipe
+
+
+def test_svg_is_a_differential_flame_graph_red_where_it_grew_blue_where_it_shrank(
+        multi_build, multi_test_build, tmp_path):
+    svg = tmp_path / "diff.svg"
+    run_gotrace(["diff", str(multi_build.trace), str(multi_test_build.trace), "--svg", str(svg)], check=True)
+    root = ET.parse(svg).getroot()
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    fills = [r.get("fill") for r in root.iterfind(".//s:rect", ns)]
+    reds = [f for f in fills if f and f.startswith("rgb(255,") and f != "rgb(255,255,255)"]
+    blues = [f for f in fills if f and f.endswith(",255)") and f.startswith("rgb(") and not f.startswith("rgb(255,")]
+    assert reds and blues
+    titles = " ".join(t.text or "" for t in root.iterfind(".//s:title", ns))
+    assert "[geom.test]" in titles and "vet" in titles
+
+
+def test_outputs_are_deterministic(multi_build, multi_test_build, tmp_path):
+    outs = []
+    for n in range(2):
+        svg, table = tmp_path / f"{n}.svg", tmp_path / f"{n}.txt"
+        run_gotrace(["diff", str(multi_build.trace), str(multi_test_build.trace), "--svg", str(svg), "-o", str(table)],
+                    check=True)
+        outs.append((svg.read_bytes(), table.read_bytes()))
+    assert outs[0] == outs[1]
+
+
+def test_a_trace_with_several_builds_contributes_its_last(multi_build, multi_test_build, tmp_path):
+    both = tmp_path / "both.jsonl"
+    both.write_bytes(multi_build.trace.read_bytes() + multi_test_build.trace.read_bytes())
+    result = run_gotrace(["diff", str(multi_test_build.trace), str(both), "--json", "--fail-if-slower", "0%"])
+    assert result.returncode == 0, result.stdout.decode()
+    assert json.loads(result.stdout)["changes"] == []
+    assert "holds 2 builds; comparing the last one" in result.stderr.decode()
+
+
+def test_bad_input_is_a_one_line_error(multi_build, tmp_path):
+    missing = run_gotrace(["diff", str(multi_build.trace), str(tmp_path / "nope.jsonl")])
+    assert missing.returncode == 1 and missing.stderr.decode().count("\n") == 1
+    for option, value in (("--threshold", "soon"), ("--fail-if-slower", "much")):
+        bad = run_gotrace(["diff", str(multi_build.trace), str(multi_build.trace), option, value])
+        assert bad.returncode == 2 and f"Invalid value for {option}" in bad.stderr.decode()

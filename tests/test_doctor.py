@@ -1,0 +1,303 @@
+"""`gotrace doctor` on real traced builds: each check has a build that triggers it and one that does not.
+
+The builds here are small on purpose: samples/doctor-toolchain and the generated modules import no
+standard-library package, so they compile in about a second even with an empty cache. The one build
+that needs the standard library (cgo) reuses the default GOCACHE, with a fresh stamp in the sample
+so its own package still runs cgo.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from gotrace.analysis.doctor import diagnose
+from gotrace.events import events_from_text, read_events
+
+from .conftest import Traced, copy_sample, run_gotrace
+from .conftest import test_env as go_env
+
+HOG_STATEMENTS = 6000  # a compile of about 350 MiB and a few seconds, far above its 15 MiB neighbours
+
+
+def doctor(trace: Path, *args: str, expect: int = 0) -> list[dict]:
+    result = run_gotrace(["doctor", str(trace), "--json", *args])
+    assert result.returncode == expect, result.stderr.decode()
+    return json.loads(result.stdout)["findings"]
+
+
+def checks(findings: list[dict]) -> dict[str, dict]:
+    return {f["check"]: f for f in findings}
+
+
+def gotrace_run(module: Path, trace: Path, go_args: list[str], *run_args: str, env=None) -> subprocess.CompletedProcess:
+    return run_gotrace(["run", "--trace", str(trace), "--progress", "never", *run_args, "--", "go", *go_args],
+                       cwd=module, env=env or go_env())
+
+
+def write_hog_module(root: Path) -> Path:
+    """A module with three tiny packages and one whose single huge function makes the compiler's
+    memory jump (register allocation over thousands of live values)."""
+    module = root / "hog"
+    (module / "big").mkdir(parents=True)
+    (module / "go.mod").write_text("module example.com/hog\n\ngo 1.22\n")
+    lines = ["package big", "", "func F(a []int) int {"]
+    lines += [f"\tx{i} := a[{i % 7}] * {i + 3}" for i in range(HOG_STATEMENTS)]
+    lines += ["\treturn " + " + ".join(f"x{i}" for i in range(HOG_STATEMENTS)), "}", ""]
+    (module / "big" / "big.go").write_text("\n".join(lines))
+    for name in ("a", "b", "c"):
+        (module / name).mkdir()
+        (module / name / f"{name}.go").write_text(f'package {name}\n\nfunc Name() string {{ return "{name}" }}\n')
+    return module
+
+
+@pytest.fixture(scope="session")
+def hog_build(go, tmp_path_factory) -> Traced:
+    tmp = tmp_path_factory.mktemp("doctor_hog")
+    module = write_hog_module(tmp)
+    trace = tmp / "hog.jsonl"
+    result = gotrace_run(module, trace, ["build", "./..."], "--cold")
+    assert result.returncode == 0, result.stderr.decode()
+    return Traced(trace=trace, module=module, result=result)
+
+
+@pytest.fixture(scope="session")
+def cgo_native_build(go, tmp_path_factory) -> Traced:
+    tmp = tmp_path_factory.mktemp("doctor_cgo")
+    module = copy_sample("doctor-cgo-native", tmp)
+    # A new file content gives the package a new cache key: cgo runs even when GOCACHE has it.
+    (module / "native" / "stamp.go").write_text(f"package native\n\n// stamp {uuid.uuid4()}\n")
+    trace = tmp / "cgo.jsonl"
+    result = gotrace_run(module, trace, ["build", "./..."])
+    assert result.returncode == 0, result.stderr.decode()
+    return Traced(trace=trace, module=module, result=result)
+
+
+@pytest.fixture(scope="session")
+def private_compiler_build(go, shim, tmp_path_factory) -> Traced:
+    """samples/doctor-toolchain built through a user's -toolexec that swaps in a private copy of the
+    compiler, outside GOROOT, in front of the shim (`-toolexec 'swap.sh gotrace-shim'`)."""
+    tmp = tmp_path_factory.mktemp("doctor_toolchain")
+    module = copy_sample("doctor-toolchain", tmp)
+    goroot = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, env=go_env(),
+                            check=True).stdout.strip()
+    private = tmp / "private-go"
+    private.mkdir()
+    shutil.copy2(Path(goroot) / "pkg" / "tool" / "linux_amd64" / "compile", private / "compile")
+    swap = tmp / "swap.sh"
+    swap.write_text('#!/bin/sh\nshim=$1 tool=$2\nshift 2\n'
+                    f'case "$tool" in */compile) tool={private}/compile ;; esac\n'
+                    'exec "$shim" "$tool" "$@"\n')
+    swap.chmod(0o755)
+    trace = tmp / "private.jsonl"
+    env = go_env(GOTRACE_FILE=str(trace), GOCACHE=str(tmp / "gocache"))
+    result = subprocess.run([go, "build", "-toolexec", f"{swap} {shim}", "./..."], check=False, cwd=module, env=env,
+                            capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()
+    return Traced(trace=trace, module=module, result=result)
+
+
+@pytest.fixture(scope="session")
+def cache_builds(go, tmp_path_factory) -> dict[str, Path]:
+    """Three non-cold builds of samples/doctor-toolchain sharing one GOCACHE that starts empty:
+    `first` compiles everything, `again` nothing, `stamped` after a generated constant changed."""
+    tmp = tmp_path_factory.mktemp("doctor_cache")
+    module = copy_sample("doctor-toolchain", tmp)
+    env = go_env(GOCACHE=str(tmp / "gocache"))
+    traces = {}
+    for name in ("first", "again", "stamped"):
+        if name == "stamped":
+            base = module / "base" / "base.go"
+            base.write_text(base.read_text().replace("const Stamp = 1", "const Stamp = 2"))
+        traces[name] = tmp / f"{name}.jsonl"
+        result = gotrace_run(module, traces[name], ["build", "./..."], env=env)
+        assert result.returncode == 0, result.stderr.decode()
+    return traces
+
+
+@pytest.fixture(scope="session")
+def killed_build(go, tmp_path_factory) -> Traced:
+    """A build whose user -toolexec (chained by `gotrace run`) dies by SIGKILL for one package, the
+    way the kernel's OOM killer ends a compile."""
+    tmp = tmp_path_factory.mktemp("doctor_killed")
+    module = copy_sample("doctor-toolchain", tmp)
+    wrapper = tmp / "oom.sh"
+    wrapper.write_text('#!/bin/sh\nif [ "$TOOLEXEC_IMPORTPATH" = example.com/doctor/toolchain/mid ] && '
+                       '[ "${1##*/}" = compile ]; then kill -KILL $$; fi\nexec "$@"\n')
+    wrapper.chmod(0o755)
+    trace = tmp / "killed.jsonl"
+    result = gotrace_run(module, trace, ["build", "-toolexec", str(wrapper), "./..."], "--cold")
+    assert result.returncode != 0
+    return Traced(trace=trace, module=module, result=result)
+
+
+# -- failures -------------------------------------------------------------------------------------
+
+def test_a_compile_error_is_reported_as_a_failed_invocation_with_its_package(broken_build):
+    failed = checks(doctor(broken_build.trace))["failed"]
+    events, _ = read_events(str(broken_build.trace))
+    bad = next(e for e in events if e.tool == "compile" and e.pkg == "example.com/broken/bad")
+    assert failed["severity"] == "error" and bad.exit != 0
+    assert any(line.startswith(f"compile example.com/broken/bad: exit status {bad.exit} after ")
+               for line in failed["evidence"])
+    assert not any("broken/ok" in line for line in failed["evidence"])
+
+
+def test_a_tool_killed_by_sigkill_is_reported_as_killed_with_the_oom_hint(killed_build):
+    killed = checks(doctor(killed_build.trace))["killed"]
+    assert killed["severity"] == "error"
+    assert any(line.startswith("compile example.com/doctor/toolchain/mid: killed by SIGKILL")
+               for line in killed["evidence"])
+    assert "out-of-memory" in killed["why"] and "dmesg" in killed["fix"]
+
+
+def test_a_clean_build_has_no_failure_findings(multi_build):
+    found = checks(doctor(multi_build.trace))
+    assert not {"failed", "killed", "timeout", "memory-limit"} & set(found)
+
+
+def test_fail_on_error_turns_findings_into_exit_status_3(broken_build, multi_build):
+    doctor(broken_build.trace, "--fail-on", "error", expect=3)
+    doctor(broken_build.trace, expect=0)
+    doctor(multi_build.trace, "--fail-on", "info", expect=0)
+
+
+# -- cgo ------------------------------------------------------------------------------------------
+
+def test_cgo_with_march_native_and_avx2_is_reported(cgo_native_build):
+    found = checks(doctor(cgo_native_build.trace))["cgo-host-flags"]
+    assert found["severity"] == "warning"
+    assert found["evidence"] == ["example.com/doctor/cgonative/native: cgo C flags include -march=native -mavx2"]
+    assert "SIGILL" in found["why"] and "CGO_CFLAGS" in found["fix"]
+
+
+def test_portable_cgo_flags_are_not_reported(multi_build):
+    events, _ = read_events(str(multi_build.trace))
+    assert any(e.tool == "cgo" and e.cflags and e.pkg.endswith("cgohash") for e in events)
+    assert "cgo-host-flags" not in checks(doctor(multi_build.trace))
+
+
+# -- toolchains -----------------------------------------------------------------------------------
+
+def test_a_compiler_outside_goroot_is_reported_as_mixed_toolchain(private_compiler_build):
+    found = checks(doctor(private_compiler_build.trace))["mixed-toolchain"]
+    private = str(private_compiler_build.trace.parent / "private-go" / "compile")
+    assert any(line.startswith(f"{private} is outside the go command's GOROOT") for line in found["evidence"])
+
+
+def test_a_go_mod_toolchain_line_newer_than_the_go_that_ran_is_reported(private_compiler_build):
+    found = checks(doctor(private_compiler_build.trace))["go-mod-toolchain"]
+    events, _ = read_events(str(private_compiler_build.trace))
+    assert found["severity"] == "warning"
+    assert found["title"] == f"go.mod asks for go1.99.0, {events[0].goversion} built"
+    assert found["evidence"][0] == f"{private_compiler_build.module / 'go.mod'}: toolchain go1.99.0"
+
+
+def test_version_probes_from_two_toolchains_are_an_error():
+    # No second Go toolchain is installed for the tests, so this branch is checked on records alone.
+    probe = '{{"v":1,"build":"b","tool":"{tool}","pkg":"","start_ns":1,"wall_ns":1,"probe":true,"version":"{v}"}}'
+    text = "\n".join([probe.format(tool="compile", v="compile version go1.27.3"),
+                      probe.format(tool="asm", v="asm version go1.22.1")])
+    found = diagnose(events_from_text(text, include_probes=True), {})
+    assert [(f.check, f.severity) for f in found] == [("mixed-toolchain", "error")]
+    assert found[0].evidence == ("asm: go1.22.1", "compile: go1.27.3")
+
+
+def test_the_go_commands_own_tools_and_a_plain_go_mod_are_not_reported(multi_build):
+    found = checks(doctor(multi_build.trace))
+    assert "mixed-toolchain" not in found and "go-mod-toolchain" not in found
+
+
+# -- memory ---------------------------------------------------------------------------------------
+
+def test_a_compile_far_above_the_rest_is_a_memory_hog(hog_build):
+    found = checks(doctor(hog_build.trace))
+    hog = found["memory-hog"]
+    assert hog["severity"] == "warning"
+    assert len(hog["evidence"]) == 1 and hog["evidence"][0].startswith("compile example.com/hog/big: peak ")
+    assert "memory-concurrency" not in found  # this machine has room for it
+
+
+def test_a_hog_on_a_small_machine_is_an_error_and_risks_oom_at_p_n(hog_build):
+    found = checks(doctor(hog_build.trace, "--machine-memory", "400M"))
+    assert found["memory-hog"]["severity"] == "error"
+    assert "% of the machine's memory" in found["memory-hog"]["evidence"][0]
+    risk = found["memory-concurrency"]
+    assert risk["title"].startswith("at -p ") and "GOMEMLIMIT" in risk["fix"]
+
+
+def test_a_build_of_many_modest_compiles_has_no_memory_findings(multi_build):
+    found = checks(doctor(multi_build.trace))
+    assert "memory-hog" not in found and "memory-concurrency" not in found
+
+
+# -- serial stretches -----------------------------------------------------------------------------
+
+def test_a_package_compiling_alone_for_most_of_the_build_is_a_serial_bottleneck(hog_build):
+    found = checks(doctor(hog_build.trace))["serial-bottleneck"]
+    assert found["evidence"][0].startswith("compile example.com/hog/big ran alone for ")
+
+
+def test_the_standard_library_compiling_alone_in_a_cold_build_is_not_a_bottleneck(multi_build):
+    assert "serial-bottleneck" not in checks(doctor(multi_build.trace))
+
+
+# -- cache ----------------------------------------------------------------------------------------
+
+def test_a_non_cold_build_that_compiled_everything_reports_cache_misses(cache_builds):
+    found = checks(doctor(cache_builds["first"]))["cache-misses"]
+    assert found["title"] == "3 of 3 known packages compiled in a build that was not cold"
+
+
+def test_a_rebuild_from_a_warm_cache_has_no_cache_findings(cache_builds, multi_build):
+    found = checks(doctor(cache_builds["again"], "--previous", str(cache_builds["first"])))
+    assert "cache-misses" not in found and "recompiled" not in found
+    assert "cache-misses" not in checks(doctor(multi_build.trace))  # cold on purpose
+
+
+def test_packages_compiled_again_after_a_generated_file_changed_are_reported(cache_builds):
+    found = checks(doctor(cache_builds["stamped"], "--previous", str(cache_builds["first"])))["recompiled"]
+    assert found["evidence"] == [f"example.com/doctor/toolchain/{p}" for p in ("base", "mid", "top")]
+
+
+def test_two_builds_in_one_trace_are_compared_in_order(cache_builds, tmp_path):
+    both = tmp_path / "both.jsonl"
+    both.write_bytes(cache_builds["again"].read_bytes() + cache_builds["stamped"].read_bytes())
+    found = [f for f in doctor(both) if f["check"] == "recompiled"]
+    assert len(found) == 1 and len(found[0]["evidence"]) == 3
+
+
+# -- the command ----------------------------------------------------------------------------------
+
+def test_text_report_names_severity_check_evidence_why_and_fix(broken_build):
+    out = run_gotrace(["doctor", str(broken_build.trace)], check=True).stdout.decode()
+    assert out.startswith("ERROR   [failed] ")
+    assert "\n        - compile example.com/broken/bad: exit status " in out
+    assert "\n        why: " in out and "\n        fix: " in out
+    assert out.rstrip().endswith("error") and "finding(s)" in out
+
+
+def test_a_clean_report_says_so(multi_build):
+    out = run_gotrace(["doctor", str(multi_build.trace)], check=True).stdout.decode()
+    assert out.startswith("no findings")
+
+
+def test_output_is_deterministic(hog_build, tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        run_gotrace(["doctor", str(hog_build.trace), "--json", "-o", str(path)], check=True)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, multi_build):
+    missing = run_gotrace(["doctor", str(tmp_path / "nope.jsonl")])
+    assert missing.returncode == 1 and missing.stderr.decode().count("\n") == 1
+    bad_size = run_gotrace(["doctor", str(multi_build.trace), "--machine-memory", "lots"])
+    assert bad_size.returncode == 2 and b"not a size" in bad_size.stderr
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert run_gotrace(["doctor", str(empty)]).returncode == 1
