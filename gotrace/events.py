@@ -171,7 +171,7 @@ class BuildInfo:
     exit: int | None = None
     cores: int | None = None
     parallelism: int | None = None
-    cold: bool = False
+    cold: bool | None = None  # None: unknown (an imported build)
     goversion: str | None = None
     goos: str | None = None
     goarch: str | None = None
@@ -180,7 +180,7 @@ class BuildInfo:
         out: dict = {"v": FORMAT_VERSION, "kind": "build"}
         for name in BuildInfo.__dataclass_fields__:
             value = getattr(self, name)
-            if value is not None:
+            if value is not None and value != ():
                 out[name] = list(value) if isinstance(value, tuple) else value
         return out
 

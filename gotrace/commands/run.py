@@ -261,7 +261,11 @@ def _merge_actiongraph(trace: str, graph_path: str, build_id: str) -> None:
     except ImportError:
         say("gotrace: warning: action-graph merging is not available in this version")
         return
-    merge_into_trace(trace, graph_path, build_id)
+    stats = merge_into_trace(trace, graph_path, build_id)
+    say(f"gotrace: merged go's action graph: {stats.matched} records matched, {stats.cached} cache hits added"
+        + (f", {stats.added} actions outside the shim added" if stats.added else ""))
+    if stats.unmatched:
+        say(f"gotrace: warning: {stats.unmatched} traced invocation(s) matched no action of the graph")
 
 
 def _count_lines(path: str) -> int:

@@ -1,0 +1,47 @@
+"""`gotrace import FILE`: a build the go command described itself, as a gotrace trace."""
+from __future__ import annotations
+
+import click
+
+from gotrace.commands._common import open_output, output_option, say
+from gotrace.events import write_events
+from gotrace.importers import read_build
+
+
+@click.command("import")
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False))
+@output_option
+@click.option("--build", "build_id", metavar="ID",
+              help="Build id for the records (default: from the file's content).")
+def command(file: str, output: str, build_id: str | None) -> None:
+    """Convert a go -debug-actiongraph or -debug-trace FILE into a trace.
+
+    The kind of FILE is told from its content. An action graph gives one record per action that
+    ran a tool (named for its main tool: compile, link, vet, cgo, the C compiler), with the
+    action's dependencies, queue wait and CPU time, and a cache-hit record (no cost) for each
+    package, link or vet the cache satisfied. A debug trace gives one record per action
+    with its span and dependencies only. Neither measures peak memory: it stays unknown.
+
+    \b
+    Example:
+      go build -debug-actiongraph=graph.json ./...
+      gotrace import graph.json -o build.jsonl
+      gotrace summary build.jsonl
+    """
+    imported = read_build(file, build_id)
+    with open_output(output, binary=True) as out:
+        out.write(_build_line(imported.info))
+        write_events(imported.events, out)
+    records = [e for e in imported.events if not e.cached]
+    if imported.kind == "debug-trace":
+        what = f"{len(records)} records (a debug trace does not say which came from the cache)"
+    else:
+        what = f"{len(records)} ran a tool, {len(imported.events) - len(records)} from the cache"
+    say(f"gotrace: imported {imported.actions} actions of build {imported.info.build}: {what}"
+        + ("" if output == "-" else f" -> {output}"))
+
+
+def _build_line(info) -> bytes:
+    import orjson
+
+    return orjson.dumps(info.to_dict()) + b"\n"

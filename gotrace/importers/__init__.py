@@ -1,0 +1,256 @@
+"""Importers: builds that the go command described itself, turned into trace format v1.
+
+`go build -debug-actiongraph=FILE` (actiongraph.py) and `-debug-trace=FILE` (debug_trace.py) are
+both read into `Action`s, the go command's unit of work, and `events_from_actions` turns those into
+trace records; `read_build` detects which of the two a file is from its content.
+
+An action is one record when it ran a tool or was satisfied from the cache; the go command's
+bookkeeping actions (cache checks, "collect cgo", "nop", the root) are not, and dependency edges
+through them are contracted so that `action_deps` always names records of the same trace.
+
+An action runs its commands one after another (a package with assembly: asm, compile, asm, pack) and
+the graph measures only their sum, so an action is one record, named for its main tool (compile for
+a package, link, vet, cgo, the C compiler) and carrying that command's argv; the time of the other
+commands is inside it. Imported records never carry max_rss_kib: the go command does not measure
+it, and absent means unknown.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+
+import orjson
+
+from gotrace.events import BuildInfo, Event, TraceError
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: str
+    mode: str
+    pkg: str
+    deps: tuple[str, ...]
+    ready_ns: int | None = None
+    start_ns: int | None = None
+    done_ns: int | None = None
+    # argv of each command the action ran (toolexec wrapper removed); None when the source does not say
+    commands: tuple[tuple[str, ...], ...] | None = None
+    real_ns: int | None = None
+    user_ns: int | None = None
+    sys_ns: int | None = None
+    failed: bool = False
+    skipped: bool = False  # started but did nothing: an action it needed failed
+
+
+@dataclass
+class ImportedBuild:
+    info: BuildInfo
+    events: list[Event]
+    actions: int  # actions in the source, bookkeeping included
+    kind: str     # "actiongraph" or "debug-trace"
+
+
+def mode_tool(mode: str) -> str | None:
+    """The main tool of an action mode; None for the go command's bookkeeping."""
+    if mode == "build":
+        return "compile"
+    if mode in ("link", "vet"):
+        return mode
+    if mode == "cgo run":
+        return "cgo"
+    if mode.startswith("cgo compile"):
+        return "cc"
+    return None
+
+
+# Modes whose result the go command caches as a whole; their sub-actions (cgo run, cgo compile) do
+# nothing when the package came from the cache and are not records of their own then.
+CACHED_MODES = frozenset({"build", "link", "vet"})
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^ ]+')
+
+
+def split_command(line: str) -> tuple[str, ...]:
+    """argv of a command as the go command printed it (words joined by spaces, Go-quoted when needed)."""
+    words = []
+    for token in _TOKEN.findall(line):
+        if token[0] == '"' and len(token) > 1:
+            try:
+                token = orjson.loads(token)
+            except orjson.JSONDecodeError:
+                import ast  # Go-only escapes (\a, \v, \x, \U): rare, so the slower path is fine
+
+                try:
+                    token = ast.literal_eval(token)
+                except (ValueError, SyntaxError):
+                    pass
+        words.append(token)
+    return tuple(words)
+
+
+def strip_toolexec(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """The tool's own argv: a -toolexec wrapper's words come before a tool from $GOROOT/pkg/tool."""
+    for i, word in enumerate(argv):
+        if "/pkg/tool/" in word:
+            return argv[i:]
+    return argv
+
+
+def tool_name(argv: tuple[str, ...]) -> str:
+    name = os.path.basename(argv[0]) if argv else "?"
+    return name.removesuffix(".exe")
+
+
+def main_command(action: Action) -> int:
+    """Index of the command that carries the action's cost: its mode's tool, else the first."""
+    want = mode_tool(action.mode)
+    if want != "cc":
+        for i, argv in enumerate(action.commands or ()):
+            if tool_name(argv) == want:
+                return i
+    return 0
+
+
+def is_cached(action: Action) -> bool:
+    return (action.commands == () and action.mode in CACHED_MODES and not action.failed
+            and not action.skipped and action.start_ns is not None)
+
+
+def is_record(action: Action) -> bool:
+    """Whether an action becomes a record: it ran a tool, or a cacheable unit came from the cache."""
+    if action.start_ns is None or action.skipped:
+        return False  # never started, or did nothing: the build failed before it
+    if action.commands is None:  # the source knows only modes (a debug trace)
+        return mode_tool(action.mode) is not None and action.done_ns is not None
+    return bool(action.commands) or is_cached(action)
+
+
+def contract_deps(actions: dict[str, Action], keep: set[str]) -> dict[str, tuple[str, ...]]:
+    """For each kept action, the kept actions it depends on, looking through the ones not kept."""
+    through: dict[str, frozenset[str]] = {}
+
+    def reach(aid: str) -> frozenset[str]:
+        # kept actions reachable from aid via non-kept ones (aid itself when kept)
+        if aid in keep:
+            return frozenset((aid,))
+        got = through.get(aid)
+        if got is None:
+            found: set[str] = set()
+            for d in actions[aid].deps:
+                found |= reach(d)
+            got = through[aid] = frozenset(found)
+        return got
+
+    out = {}
+    for aid in keep:
+        found: set[str] = set()
+        for d in actions[aid].deps:
+            found |= reach(d)
+        found.discard(aid)
+        out[aid] = tuple(sorted(found, key=_id_key))
+    return out
+
+
+def _id_key(aid: str):
+    return (0, int(aid), "") if aid.isdigit() else (1, 0, aid)
+
+
+def events_from_actions(actions: dict[str, Action], build: str, source: str) -> list[Event]:
+    keep = {aid for aid, a in actions.items() if is_record(a)}
+    edges = contract_deps(actions, keep)
+    events = []
+    for aid in keep:
+        a = actions[aid]
+        action_deps = edges[aid]
+        # packages of direct dependencies: contracted edges also pass through "nop" actions that
+        # make a main package wait for everything its link needs
+        dep_pkgs = tuple(sorted({actions[d].pkg for d in a.deps if actions[d].mode == "build"}))
+        queue = a.start_ns - a.ready_ns if a.ready_ns is not None else None
+        common = {"build": build, "pkg": a.pkg, "source": source, "queue_ns": queue, "action": aid,
+                  "action_deps": action_deps, "deps": dep_pkgs or None,
+                  # the go command does not say the exit code of the command that failed
+                  "exit": 1 if a.failed else 0}
+        if a.commands:
+            argv = a.commands[main_command(a)]
+            wall = a.real_ns if a.real_ns is not None else max(0, (a.done_ns or a.start_ns) - a.start_ns)
+            events.append(Event(tool=tool_name(argv), start_ns=a.start_ns, wall_ns=wall, user_ns=a.user_ns,
+                                sys_ns=a.sys_ns, argv=argv, path=argv[0] if argv else None, **common))
+        elif is_cached(a):  # a cache hit: no tool ran, no cost
+            events.append(Event(tool=mode_tool(a.mode), start_ns=a.start_ns, wall_ns=0, cached=True, **common))
+        else:  # a debug trace: the action's span is all there is
+            events.append(Event(tool=mode_tool(a.mode) or a.mode, start_ns=a.start_ns,
+                                wall_ns=max(0, a.done_ns - a.start_ns), **common))
+    events.sort(key=lambda e: (e.start_ns, _id_key(e.action)))
+    return events
+
+
+def build_info(actions: dict[str, Action], build: str) -> BuildInfo:
+    """What the source says about the build as a whole: its span, failure, toolchain."""
+    starts = [t for a in actions.values() for t in (a.ready_ns, a.start_ns) if t is not None]
+    ends = [a.done_ns for a in actions.values() if a.done_ns is not None]
+    goversion = goos = goarch = None
+    for a in actions.values():
+        for argv in a.commands or ():
+            if goversion is None and "-goversion" in argv[:-1]:
+                goversion = argv[argv.index("-goversion") + 1]
+            if goos is None and "/pkg/tool/" in argv[0]:
+                platform = os.path.basename(os.path.dirname(argv[0]))
+                if "_" in platform:
+                    goos, goarch = platform.split("_", 1)
+        if goversion and goos:
+            break
+    start = min(starts) if starts else None
+    return BuildInfo(build=build, start_ns=start, wall_ns=max(ends) - start if start and ends else None,
+                     exit=1 if any(a.failed for a in actions.values()) else 0,
+                     goversion=goversion, goos=goos, goarch=goarch)
+
+
+def default_build_id(data: bytes, kind: str) -> str:
+    # From the content, so importing the same file twice gives the same bytes.
+    return f"{kind}-{hashlib.sha256(data).hexdigest()[:10]}"
+
+
+def load_json(path: str, data: bytes):
+    """The decoded file; a clear one-line TraceError when it is not JSON at all."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        first = data.lstrip()[:1]
+        if first == b"[" and b'"ph"' in data[:4096]:
+            # Chrome's trace format allows the closing bracket to be missing; the go command's
+            # debug trace lacks it when the go command was killed.
+            try:
+                return orjson.loads(data.rstrip().rstrip(b",") + b"]")
+            except orjson.JSONDecodeError:
+                pass
+        if first == b"{" and b'"v":' in data.split(b"\n", 1)[0]:
+            raise TraceError(f"{path}: this is already a gotrace trace; use it directly "
+                             "(gotrace summary FILE)") from None
+        if not data.strip():
+            raise TraceError(f"{path}: empty file; expected a go -debug-actiongraph or -debug-trace file") from None
+        raise TraceError(f"{path}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}): "
+                         "truncated or corrupt?") from None
+
+
+def read_build(path: str, build: str | None = None) -> ImportedBuild:
+    """Import a -debug-actiongraph or -debug-trace file, whichever its content says it is."""
+    from gotrace.importers import actiongraph, debug_trace
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise TraceError(f"cannot read {path}: {e.strerror}") from None
+    doc = load_json(path, data)
+    if actiongraph.looks_like(doc):
+        kind, actions = "actiongraph", actiongraph.parse(doc, path)
+    elif debug_trace.looks_like(doc):
+        kind, actions = "debug-trace", debug_trace.parse(doc, path)
+    else:
+        raise TraceError(f"{path}: neither a go -debug-actiongraph file (a list of actions with ID and "
+                         "Mode) nor a -debug-trace file (Chrome trace events)")
+    build = build or default_build_id(data, kind)
+    return ImportedBuild(info=build_info(actions, build), events=events_from_actions(actions, build, kind),
+                         actions=len(actions), kind=kind)
