@@ -1,0 +1,100 @@
+"""`gotrace fold`: a trace as folded stacks, the text flamegraph.pl, inferno and speedscope read."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import click
+
+from gotrace.collapse import GROUPINGS, WEIGHTS, filter_events, fold_events, write_folded
+from gotrace.commands._common import (
+    build_option,
+    open_output,
+    output_option,
+    say,
+    trace_argument,
+    warn_skipped,
+)
+from gotrace.events import Event, TraceError, TraceReader, open_trace
+
+WEIGHT_HELP = {"wall": "wall-clock time in microseconds", "cpu": "CPU time (user+sys) in microseconds",
+               "rss": "peak memory (largest resident set) in KiB"}
+
+
+def fold_options(func):
+    """--weight, --grouping, --tool, --package: shared by `fold` and `flame`."""
+    func = click.option("--package", "package", metavar="PREFIX",
+                        help="Only packages at or below this import path ('std': the standard library).")(func)
+    func = click.option("--tool", "tools", metavar="TOOL", multiple=True,
+                        help="Only this tool (compile, asm, link, cgo, vet, ...); repeat for several.")(func)
+    func = click.option("--grouping", type=click.Choice(GROUPINGS), default="path", show_default=True,
+                        help="path: build;import;path;segments;tool.  module: build;module;package;tool.  "
+                             "flat: build;package;tool.  tool: build;tool;package.")(func)
+    func = click.option("--weight", type=click.Choice(tuple(WEIGHTS)), default="wall", show_default=True,
+                        help="wall: elapsed us.  cpu: user+sys us.  rss: peak KiB (largest, not summed).")(func)
+    return func
+
+
+def trace_stacks(path: str, build_id: str | None, *, weight: str, grouping: str, tools: tuple[str, ...],
+                 package: str | None, ordered: bool = False) -> tuple[dict | list, TraceReader]:
+    """Folded stacks of a trace after the filters; a clear error when nothing is left.
+    Streams: memory grows with distinct stacks, not with the trace (load_events keeps every event).
+    With `ordered`, one (stack, value) pair per invocation in start order (for a flame chart)."""
+    reader = open_trace(path)
+    builds: dict[str, None] = {}
+    seen = 0
+
+    def chosen() -> Iterator[Event]:
+        nonlocal seen
+        for event in reader:
+            builds.setdefault(event.build, None)
+            if build_id is None or event.build == build_id:
+                seen += 1
+                yield event
+
+    selected = filter_events(chosen(), tools=tools, package=package)
+    if ordered:
+        timeline = sorted(selected, key=lambda e: (e.start_ns, e.tool, e.pkg))
+        stacks: dict | list = [item for e in timeline
+                               for item in fold_events([e], weight=weight, grouping=grouping).items()]
+    else:
+        stacks = fold_events(selected, weight=weight, grouping=grouping)
+    warn_skipped(reader)
+    if build_id is not None and not seen:
+        raise TraceError(f"{path}: no build {build_id!r}; builds in this trace: {', '.join(builds) or 'none'}")
+    if not seen:
+        if reader.probes:
+            raise TraceError(f"{path}: only version probes, no tool ran: the build was fully cached; "
+                             "trace a cold build with `gotrace run --cold -- go build ./...`")
+        raise TraceError(f"{path}: no trace records; produce one with `gotrace run -- go build ./...`")
+    if not stacks:
+        what = [f"tool {', '.join(tools)}"] if tools else []
+        what += [f"package {package}"] if package else []
+        if what:
+            raise click.ClickException(f"{path}: no tool invocation matches {' and '.join(what)}")
+        raise click.ClickException(f"{path}: no record has a {weight} value ({WEIGHT_HELP[weight]})")
+    return stacks, reader
+
+
+@click.command("fold")
+@trace_argument
+@build_option
+@fold_options
+@output_option
+def command(trace: str, build_id: str | None, weight: str, grouping: str, tools: tuple[str, ...],
+            package: str | None, output: str) -> None:
+    """Write a trace as folded stacks: one line per stack, frames root to leaf joined by ';', then a
+    count (integers: microseconds for wall and cpu, KiB for rss; the unit is named on stderr).
+    Lines are sorted, so the same trace gives the same bytes.
+
+    \b
+    Example:
+      gotrace fold gotrace.jsonl > build.folded
+      gotrace fold gotrace.jsonl --weight rss --grouping flat | sort -k2 -n | tail
+      gotrace fold gotrace.jsonl --tool compile --package github.com/you/app | flamegraph.pl > c.svg
+    """
+    stacks, _ = trace_stacks(trace, build_id, weight=weight, grouping=grouping, tools=tools, package=package)
+    with open_output(output) as out:
+        n = write_folded(stacks, out)
+    total = sum(stacks.values())
+    say(f"gotrace: {n} stacks of {WEIGHT_HELP[weight]}; total {total:,} {WEIGHTS[weight][0]}"
+        + (" (sum of per-stack peaks)" if weight == "rss" else ""))

@@ -1,0 +1,177 @@
+"""Folded stacks: from a real traced build (`gotrace fold`) and as text (read_folded/write_folded)."""
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections import defaultdict
+
+import pytest
+
+from gotrace.collapse import (
+    GROUPINGS,
+    WEIGHTS,
+    filter_events,
+    fold_events,
+    read_folded,
+    stack_of,
+    write_folded,
+)
+from gotrace.events import read_events, write_events
+
+from .conftest import run_gotrace
+
+MODULE = "example.com/multi"
+
+
+def events_of(traced):
+    return read_events(str(traced.trace))[0]
+
+
+def counted(events):
+    return [e for e in events if not e.probe and not e.cached]
+
+
+def folded_text(stacks) -> str:
+    out = io.StringIO()
+    write_folded(stacks, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("weight", sorted(WEIGHTS))
+@pytest.mark.parametrize("grouping", GROUPINGS)
+def test_every_grouping_and_weight_keeps_the_builds_total(multi_build, grouping, weight):
+    events = counted(events_of(multi_build))
+    value_of = WEIGHTS[weight][1]
+    stacks = fold_events(events, weight=weight, grouping=grouping)
+    per_stack: dict[tuple, list[int]] = defaultdict(list)
+    for event in events:
+        if value_of(event) is not None:
+            per_stack[stack_of(event, grouping)].append(value_of(event))
+    assert per_stack, "the traced build recorded no values"
+    assert set(stacks) == set(per_stack)
+    for key, values in per_stack.items():
+        # memory is a peak: the largest invocation, not a sum of them
+        assert stacks[key] == (max(values) if weight == "rss" else sum(values)), key
+    assert all(type(v) is int and v >= 0 for v in stacks.values())
+    assert all(key[0] == "build" for key in stacks)
+
+
+def test_folded_text_round_trips_for_every_grouping_of_a_real_build(multi_build):
+    events = events_of(multi_build)
+    for grouping in GROUPINGS:
+        text = folded_text(fold_events(events, grouping=grouping))
+        assert folded_text(read_folded(text.splitlines(keepends=True))) == text
+        assert read_folded(io.BytesIO(text.encode())) == fold_events(events, grouping=grouping)
+
+
+def test_round_trip_keeps_fractions_differential_pairs_and_odd_names():
+    text = ("a;b 1.5\n"
+            "a;b;c 2\n"
+            "x y;z\u00e9 0.25\n")
+    assert folded_text(read_folded(text.splitlines(True))) == text
+    diff = "a;b 3 5\na;c 4 0\n"
+    stacks = read_folded(diff.splitlines(True))
+    assert stacks.differential and stacks[("a", "b")] == (3, 5)
+    assert folded_text(stacks) == diff
+
+
+def test_identical_stacks_are_summed_and_totals_preserved():
+    stacks = read_folded(["a;b 3\n", "a;c 4\n", "a;b 2\n", "a;b;c 1\n"])
+    assert stacks == {("a", "b"): 5, ("a", "c"): 4, ("a", "b", "c"): 1}
+    assert sum(stacks.values()) == 10
+
+
+def test_lines_are_written_sorted_so_output_is_deterministic():
+    stacks = {("b",): 1, ("a", "z"): 2, ("a",): 3}
+    assert folded_text(stacks) == "a 3\na;z 2\nb 1\n"
+    assert folded_text(dict(reversed(list(stacks.items())))) == folded_text(stacks)
+
+
+def test_malformed_lines_are_skipped_and_counted_blank_and_comments_quietly():
+    stacks = read_folded(["# produced by a profiler 3\n", "\n", "a;b 2\n", "no count here\n",
+                          "a;b -4\n", "a;b 1e3\n", "a;c 7\n", "   \n"])
+    assert stacks == {("a", "b"): 2, ("a", "c"): 7}
+    assert stacks.skipped == 3 and stacks.first_bad_line == 4
+
+
+def test_a_differential_input_treats_single_count_lines_as_unchanged():
+    stacks = read_folded(["a;b 2\n", "a;c 1 3\n"])
+    assert stacks == {("a", "b"): (2, 2), ("a", "c"): (1, 3)}
+
+
+def test_non_utf8_names_read_with_replacement_characters():
+    stacks = read_folded([b"a;\xff\xfe 3\n"])
+    assert stacks == {("a", "\ufffd\ufffd"): 3}
+
+
+def test_path_grouping_splits_import_paths_and_puts_std_under_one_root(multi_build):
+    stacks = fold_events(events_of(multi_build))
+    assert ("build", "example.com", "multi", "internal", "geom", "compile") in stacks
+    assert ("build", "example.com", "multi", "internal", "asmsum", "asm") in stacks
+    assert ("build", "example.com", "multi", "internal", "cgohash", "cgo") in stacks
+    assert ("build", "example.com", "multi", "cmd", "multi", "link") in stacks
+    assert ("build", "std", "fmt", "compile") in stacks
+    assert not any(key[1] in ("fmt", "runtime") for key in stacks)
+
+
+def test_other_groupings_put_module_package_or_tool_first(multi_build):
+    events = events_of(multi_build)
+    module = fold_events(events, grouping="module")
+    assert ("build", MODULE, f"{MODULE}/internal/geom", "compile") in module
+    assert ("build", "std", "runtime/cgo", "cgo") in module
+    assert ("build", "std", "internal/fmtsort", "compile") in module
+    flat = fold_events(events, grouping="flat")
+    assert ("build", f"{MODULE}/internal/geom", "compile") in flat
+    assert ("build", "fmt", "compile") in flat
+    by_tool = fold_events(events, grouping="tool")
+    assert ("build", "compile", f"{MODULE}/internal/geom") in by_tool
+    assert ("build", "link", f"{MODULE}/cmd/multi") in by_tool
+
+
+def test_filters_select_tools_and_whole_path_elements(multi_build):
+    events = events_of(multi_build)
+    asm = list(filter_events(events, tools=["asm"]))
+    assert asm and all(e.tool == "asm" for e in asm)
+    internal = list(filter_events(events, package=f"{MODULE}/internal"))
+    assert {e.pkg.split("/")[3] for e in internal} == {"asmsum", "cgohash", "geom", "textutil"}
+    assert not list(filter_events(events, package=f"{MODULE}/internal/g"))
+    std = list(filter_events(events, package="std"))
+    assert std and all("." not in e.pkg.split("/")[0] for e in std)
+
+
+def test_fold_command_is_deterministic_and_names_the_unit(multi_build):
+    first = run_gotrace(["fold", str(multi_build.trace)], check=True)
+    second = run_gotrace(["fold", str(multi_build.trace)], check=True)
+    assert first.stdout == second.stdout
+    assert b"microseconds" in first.stderr
+    expected = fold_events(events_of(multi_build))
+    assert read_folded(io.BytesIO(first.stdout)) == expected
+    rss = run_gotrace(["fold", str(multi_build.trace), "--weight", "rss"], check=True)
+    assert b"KiB" in rss.stderr
+
+
+def test_fold_command_filters_by_tool_package_and_grouping(multi_build, tmp_path):
+    out = tmp_path / "asm.folded"
+    run_gotrace(["fold", str(multi_build.trace), "--tool", "asm", "--package", MODULE,
+                 "--grouping", "flat", "-o", str(out)], check=True)
+    assert out.read_text() == f"build;{MODULE}/internal/asmsum;asm " \
+        f"{fold_events(events_of(multi_build), grouping='flat')[('build', f'{MODULE}/internal/asmsum', 'asm')]}\n"
+
+
+def test_fold_command_picks_one_build_of_several(multi_build, tmp_path):
+    events = events_of(multi_build)
+    second = [dataclasses.replace(e, build="second") for e in events if e.tool == "compile"][:3]
+    trace = tmp_path / "two.jsonl"
+    with open(trace, "wb") as f:
+        write_events(events + second, f)
+    result = run_gotrace(["fold", str(trace), "--build", "second"], check=True)
+    assert read_folded(io.BytesIO(result.stdout)) == fold_events(second)
+    missing = run_gotrace(["fold", str(trace), "--build", "nope"])
+    assert missing.returncode != 0 and b"Traceback" not in missing.stderr
+    assert b"second" in missing.stderr and len(missing.stderr.splitlines()) == 1
+
+
+def test_fold_command_rejects_a_filter_that_matches_nothing(multi_build):
+    result = run_gotrace(["fold", str(multi_build.trace), "--tool", "nosuchtool"])
+    assert result.returncode != 0 and result.stdout == b""
+    assert b"nosuchtool" in result.stderr and b"Traceback" not in result.stderr
