@@ -14,14 +14,15 @@ per record: a million-record trace then fits in tens of megabytes, not gigabytes
 from __future__ import annotations
 
 import heapq
+import os
+import sys
 from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import orjson
 
-from gotrace.events import (_BOOL_FIELDS, _FIELD_NAMES, _INT_FIELDS, _LIST_FIELDS, _STR_FIELDS,
-                            FORMAT_VERSION, REQUIRED, BuildInfo, Event, TraceError, build_info_from_dict)
+from gotrace.events import FORMAT_VERSION, BuildInfo, Event, TraceError, build_info_from_dict
 
 
 def _occupied_end(start: int, end: int) -> int:
@@ -30,7 +31,7 @@ def _occupied_end(start: int, end: int) -> int:
 
 def lanes_of(starts: Sequence[int], ends: Sequence[int]) -> list[int]:
     """`assign_lanes` over parallel sequences of start and end times."""
-    order = sorted(range(len(starts)), key=lambda i: (starts[i], ends[i]))
+    order = sorted(range(len(starts)), key=starts.__getitem__)  # stable: ties keep input order
     free: list[int] = []  # lane numbers that are free, smallest first
     busy: list[tuple[int, int]] = []  # (end, lane)
     lanes = [0] * len(starts)
@@ -56,7 +57,8 @@ def assign_lanes(events: Sequence[Event]) -> list[int]:
 
 
 def peak_concurrency(events: Sequence[Event]) -> int:
-    """Most invocations running at one instant (an end at t does not overlap a start at t)."""
+    """Most invocations running at one instant (an end at t does not overlap a start at t; a
+    zero-length invocation runs for its first nanosecond)."""
     # ends sort before starts at the same instant: -1 < 1
     points = sorted([(e.start_ns, 1) for e in events]
                     + [(_occupied_end(e.start_ns, e.end_ns), -1) for e in events])
@@ -68,8 +70,6 @@ def peak_concurrency(events: Sequence[Event]) -> int:
 
 
 _UNKNOWN = -(1 << 63)  # an absent optional number in a column
-
-
 _NUMBERS = ("start_ns", "wall_ns", "cpu_ns", "max_rss_kib", "exit", "signal")
 
 
@@ -112,50 +112,11 @@ class Spans:
         return lanes_of([starts[i] for i in rows], [starts[i] + walls[i] for i in rows])
 
 
-# What TraceReader's event_from_dict checks, as one lookup per key: a record it would reject is
-# rejected here too, so both readers skip (and count) the same lines.
-_TYPE = {name: int for name in _INT_FIELDS} | {name: str for name in _STR_FIELDS} \
-    | {name: list for name in _LIST_FIELDS} | {name: bool for name in _BOOL_FIELDS} | {"phases": dict}
-del _TYPE["argv"]  # TraceReader does not look at argv unless asked to keep it
-assert set(_TYPE) | {"argv"} == set(_FIELD_NAMES)
-
-
-def _shape(names: tuple, types: tuple) -> tuple[str, ...] | None:
-    """None if a record with these keys and value types is rejected; else the keys whose items
-    still need checking (lists of strings, phases' integers)."""
-    present = set()
-    deep = []
-    for name, kind in zip(names, types):
-        expected = _TYPE.get(name)
-        if kind is type(None):
-            continue
-        present.add(name)
-        if expected is None:
-            continue
-        if kind is not expected:
-            return None
-        if kind is list or kind is dict:
-            deep.append(name)
-    if not present.issuperset(REQUIRED):
-        return None
-    return tuple(deep)
-
-
-def _items_valid(record: dict, deep: tuple[str, ...]) -> bool:
-    for name in deep:
-        value = record[name]
-        if type(value) is list:
-            if not all(type(v) is str for v in value):
-                return False
-        elif not all(type(v) is int for v in value.values()):
-            return False
-    return True
-
-
 class SpanReader:
-    """Reads a trace into `Spans`, skipping and counting the lines TraceReader skips (same
-    attributes: name, lines, skipped, first_bad_line, probes, builds) but building no Event: a
-    fast path for the exports of traces with millions of records."""
+    """Reads a trace into `Spans` without building an Event per record: the exports' fast path for
+    traces of millions of records. It skips and counts what TraceReader does (same attributes:
+    name, lines, skipped, first_bad_line, probes, builds), except that, like TraceReader does with
+    argv, it does not look at the fields it does not use (deps, phases, ...)."""
 
     def __init__(self, lines: Iterable[bytes], *, name: str = "trace"):
         self.source = lines
@@ -174,8 +135,7 @@ class SpanReader:
         add_kind = spans.kind.append
         numbers = array("q")
         add_numbers = numbers.extend
-        loads, seen, unknown = orjson.loads, self.seen_builds, _UNKNOWN
-        shapes: dict[tuple, tuple[str, ...] | None] = {}
+        loads, seen, unknown, none = orjson.loads, self.seen_builds, _UNKNOWN, type(None)
         for raw in self.source:
             self.lines += 1
             try:
@@ -187,7 +147,8 @@ class SpanReader:
             if type(record) is not dict:
                 self._skip()
                 continue
-            version = record.get("v")
+            get = record.get
+            version = get("v")
             if version != FORMAT_VERSION:
                 if type(version) is int and version > FORMAT_VERSION:
                     raise TraceError(
@@ -195,7 +156,7 @@ class SpanReader:
                         f"reads version {FORMAT_VERSION}: upgrade gotrace")
                 self._skip()
                 continue
-            if "kind" in record and record["kind"] == "build":
+            if get("kind") == "build":
                 try:
                     info = build_info_from_dict(record)
                 except ValueError:
@@ -203,39 +164,42 @@ class SpanReader:
                     continue
                 self.builds[info.build] = info
                 continue
-            # records of one trace have few shapes (which keys, which value types): check each once
-            signature = (tuple(record), tuple(map(type, record.values())))
-            deep = shapes.get(signature, False)
-            if deep is False:
-                deep = shapes[signature] = _shape(*signature)
-            if deep is None or (deep and not _items_valid(record, deep)) or record["wall_ns"] < 0:
+            # the checks of events.event_from_dict, on the fields used here (null is absent)
+            name, pkg, tool, start, wall = get("build"), get("pkg"), get("tool"), get("start_ns"), get("wall_ns")
+            user, sys_, rss, status, signal = (get("user_ns"), get("sys_ns"), get("max_rss_kib"),
+                                               get("exit"), get("signal"))
+            probe, cached, error = get("probe"), get("cached"), get("error")
+            if (type(name) is not str or type(pkg) is not str or type(tool) is not str
+                    or type(start) is not int or type(wall) is not int or wall < 0
+                    or (type(user) is not int and user is not None)
+                    or (type(sys_) is not int and sys_ is not None)
+                    or (type(rss) is not int and rss is not None)
+                    or (type(status) is not int and status is not None)
+                    or (type(signal) is not int and signal is not None)
+                    or type(probe) not in (bool, none) or type(cached) not in (bool, none)
+                    or type(error) not in (str, none)):
                 self._skip()
                 continue
-            get = record.get
-            if get("probe"):
+            if probe:
                 self.probes += 1
                 continue
-            name = record["build"]
             seen[name] = None
             if build is not None and name != build:
                 continue
-            if get("cached"):
+            if cached:
                 self.cached += 1
                 continue
-            key = (name, record["pkg"], record["tool"])
+            key = (name, pkg, tool)
             k = kind_ids.get(key)
             if k is None:
                 k = kind_ids[key] = len(kinds)
                 kinds.append(key)
             add_kind(k)
-            user, sys_, rss, status, signal = (get("user_ns"), get("sys_ns"), get("max_rss_kib"),
-                                               get("exit", 0), get("signal"))
-            add_numbers((record["start_ns"], record["wall_ns"],
-                         unknown if user is None and sys_ is None else (user or 0) + (sys_ or 0),
-                         unknown if rss is None else rss, unknown if status is None else status,
+            add_numbers((start, wall, unknown if user is None and sys_ is None else (user or 0) + (sys_ or 0),
+                         unknown if rss is None else rss, status or 0,  # absent exit: Event's 0
                          unknown if signal is None else signal))
-            if get("error") is not None:
-                errors[len(spans.kind) - 1] = record["error"]
+            if error is not None:
+                errors[len(spans.kind) - 1] = error
         for offset, column in enumerate(_NUMBERS):
             setattr(spans, column, numbers[offset::len(_NUMBERS)])
         return spans
@@ -246,22 +210,89 @@ class SpanReader:
             self.first_bad_line = self.lines
 
 
+PARALLEL_BYTES = 64 << 20  # traces larger than this are read by two processes where fork exists
+
+
 def load_spans(path: str, build: str | None = None, *, lines: Iterable[bytes] | None = None
                ) -> tuple[Spans, SpanReader]:
-    """The invocations of a trace file (or of `lines` read from it) with the errors `load_events`
-    gives: an unknown build, an empty trace, a trace of version probes only."""
-    if lines is None:
-        try:
-            lines = open(path, "rb", buffering=1 << 20)
-        except OSError as e:
-            raise TraceError(f"cannot read trace {path}: {e.strerror}") from None
-    reader = SpanReader(lines, name=path)
+    """The invocations of a trace file, or of `lines` already opened (`path` then names them)."""
+    if lines is not None:
+        reader = SpanReader(lines, name=path)
+        return reader.read(build), reader
     try:
+        size = os.path.getsize(path)
+        if size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1 and sys.platform == "linux":
+            return _load_in_two(path, build, size)
+        with open(path, "rb", buffering=1 << 20) as stream:
+            reader = SpanReader(stream, name=path)
+            return reader.read(build), reader
+    except OSError as e:
+        raise TraceError(f"cannot read trace {path}: {e.strerror}") from None
+
+
+def _lines_between(path: str, start: int, stop: int) -> Iterator[bytes]:
+    with open(path, "rb", buffering=1 << 20) as stream:
+        stream.seek(start)
+        for line in stream:
+            if start >= stop:
+                return
+            start += len(line)
+            yield line
+
+
+def _read_part(path: str, start: int, stop: int, build: str | None, conn) -> None:
+    try:
+        reader = SpanReader(_lines_between(path, start, stop), name=path)
         spans = reader.read(build)
+        reader.source = None
+        conn.send((spans, reader))
+    except TraceError as e:
+        conn.send(e)
+    conn.close()
+
+
+def _load_in_two(path: str, build: str | None, size: int) -> tuple[Spans, SpanReader]:
+    """Parsing JSON is most of the cost of a large trace: a forked helper reads the second half
+    while this process reads the first, then the halves are joined as if read in one go."""
+    import multiprocessing
+
+    with open(path, "rb") as stream:
+        stream.seek(size // 2)
+        middle = size // 2 + len(stream.readline())
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    helper = context.Process(target=_read_part, args=(path, middle, size, build, send), daemon=True)
+    helper.start()
+    send.close()
+    try:
+        reader = SpanReader(_lines_between(path, 0, middle), name=path)
+        spans = reader.read(build)
+        second = receive.recv()
     finally:
-        close = getattr(lines, "close", None)
-        if close is not None:
-            close()
+        helper.join()
+    if isinstance(second, TraceError):  # say which line, counted from the top: read it again in one go
+        with open(path, "rb", buffering=1 << 20) as stream:
+            reader = SpanReader(stream, name=path)
+            return reader.read(build), reader
+    more, other = second
+    ids = {key: k for k, key in enumerate(spans.kinds)}
+    for key in more.kinds:
+        if key not in ids:
+            ids[key] = len(spans.kinds)
+            spans.kinds.append(key)
+    remap = [ids[key] for key in more.kinds]
+    spans.errors.update({len(spans) + row: error for row, error in more.errors.items()})
+    spans.kind.extend(array("i", map(remap.__getitem__, more.kind)))
+    for column in _NUMBERS:
+        getattr(spans, column).extend(getattr(more, column))
+    if reader.first_bad_line is None and other.first_bad_line is not None:
+        reader.first_bad_line = reader.lines + other.first_bad_line
+    reader.lines += other.lines
+    reader.skipped += other.skipped
+    reader.probes += other.probes
+    reader.cached += other.cached
+    reader.builds.update(other.builds)
+    reader.seen_builds.update(other.seen_builds)
     return spans, reader
 
 

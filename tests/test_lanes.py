@@ -1,0 +1,229 @@
+"""Lane assignment (gotrace/analysis/lanes.py) and the columnar span reader the exports use."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gotrace.analysis import lanes
+from gotrace.analysis.lanes import SpanReader, Spans, assign_lanes, lanes_of, peak_concurrency
+from gotrace.events import Event, TraceError, TraceReader, events_from_text
+from tests.conftest import ROOT
+
+# Small times so that starts, ends and zero-length invocations collide often.
+intervals = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 25)), max_size=60)
+
+
+def _events(pairs) -> list[Event]:
+    return [Event(build="b", tool="compile", pkg=f"p{i}", start_ns=s, wall_ns=d)
+            for i, (s, d) in enumerate(pairs)]
+
+
+def _occupied(e: Event) -> tuple[int, int]:
+    # an invocation holds [start, end), and at least its first nanosecond
+    return e.start_ns, max(e.end_ns, e.start_ns + 1)
+
+
+def _brute_force_peak(events: list[Event]) -> int:
+    spans = [_occupied(e) for e in events]
+    return max((sum(1 for s, end in spans if s <= t < end) for t, _ in spans), default=0)
+
+
+@settings(max_examples=300)
+@given(intervals)
+def test_no_lane_holds_overlapping_invocations(pairs):
+    events = _events(pairs)
+    lanes = assign_lanes(events)
+    by_lane: dict[int, list[tuple[int, int]]] = {}
+    for event, lane in zip(events, lanes):
+        by_lane.setdefault(lane, []).append(_occupied(event))
+    for held in by_lane.values():
+        held.sort()
+        for (_, end), (next_start, _) in zip(held, held[1:]):
+            assert end <= next_start
+
+
+@settings(max_examples=300)
+@given(intervals)
+def test_every_invocation_is_in_exactly_one_lane_numbered_from_zero(pairs):
+    events = _events(pairs)
+    lanes = assign_lanes(events)
+    assert len(lanes) == len(events)
+    assert all(type(lane) is int for lane in lanes)
+    assert sorted(set(lanes)) == list(range(len(set(lanes))))
+
+
+@settings(max_examples=300)
+@given(intervals)
+def test_lane_count_equals_peak_overlap(pairs):
+    events = _events(pairs)
+    lanes = assign_lanes(events)
+    peak = _brute_force_peak(events)
+    assert len(set(lanes)) == peak
+    assert peak_concurrency(events) == peak
+
+
+@given(intervals)
+def test_lanes_of_columns_match_assign_lanes_of_events(pairs):
+    events = _events(pairs)
+    assert lanes_of([e.start_ns for e in events], [e.end_ns for e in events]) == assign_lanes(events)
+
+
+def test_back_to_back_invocations_share_a_lane():
+    events = _events([(0, 10), (10, 5), (15, 0), (16, 3)])
+    assert assign_lanes(events) == [0, 0, 0, 0]
+    assert peak_concurrency(events) == 1
+
+
+def test_zero_length_invocations_at_one_instant_run_at_once():
+    events = _events([(7, 0), (7, 0), (7, 0)])
+    assert sorted(assign_lanes(events)) == [0, 1, 2]
+    assert peak_concurrency(events) == 3
+
+
+def test_no_invocations_need_no_lanes():
+    assert assign_lanes([]) == []
+    assert peak_concurrency([]) == 0
+
+
+# --- SpanReader: the exports' fast reader must skip exactly what TraceReader skips ---------------
+
+_TRACE = b"""\
+{"v":1,"kind":"build","build":"b1","argv":["go","build","./..."],"cwd":"/src/app","cores":2}
+{"v":1,"build":"b1","tool":"compile","pkg":"","probe":true,"start_ns":1,"wall_ns":5}
+{"v":1,"build":"b1","tool":"compile","pkg":"a","start_ns":10,"wall_ns":5000,"user_ns":3000,"max_rss_kib":100}
+
+{"v":1,"build":"b1","tool":"compile","pkg":"b","start_ns":12,"wall_ns":7000,"sys_ns":9,"exit":2,"deps":["a"]}
+{"v":1,"build":"b1","tool":"link","pkg":"c","start_ns":20,"wall_ns":1,"signal":9,"exit":137,"error":null}
+{"v":1,"build":"b1","tool":"asm","pkg":"d","start_ns":30,"wall_ns":1,"error":"exec: not found","exit":null}
+{"v":1,"build":"b2","tool":"compile","pkg":"a","start_ns":99,"wall_ns":2,"phases":{"fe":1,"total":2}}
+{"v":1,"build":"b2","tool":"compile","pkg":"a","start_ns":99,"wall_ns":0,"cached":true,"source":"actiongraph"}
+{"v":1,"build":"b1","tool":"compile","pkg":"e","start_ns":1,"wall_ns":1,"argv":[1,2]}
+{"v":1,"build":"b1","tool":"compile","pkg":"bad-exit","start_ns":1,"wall_ns":1,"exit":"1"}
+{"v":1,"build":"b1","tool":"compile","pkg":"bad-rss","start_ns":1,"wall_ns":1,"max_rss_kib":1.5}
+{"v":1,"build":"b1","tool":"compile","pkg":"bad-probe","start_ns":1,"wall_ns":1,"probe":1}
+{"v":1,"build":"b1","tool":"compile","pkg":"bad-error","start_ns":1,"wall_ns":1,"error":["x"]}
+{"v":1,"build":3,"tool":"compile","pkg":"bad-build","start_ns":1,"wall_ns":1}
+{"v":1,"build":"b1","tool":"compile","pkg":"bool-as-int","start_ns":true,"wall_ns":1}
+{"v":1,"build":"b1","tool":"compile","pkg":"negative","start_ns":1,"wall_ns":-1}
+{"v":1,"build":"b1","tool":"compile","start_ns":1,"wall_ns":1}
+{"v":1,"build":"b1","tool":"compile","pkg":null,"start_ns":1,"wall_ns":1}
+{"v":0,"build":"b1","tool":"compile","pkg":"old","start_ns":1,"wall_ns":1}
+{"v":1,"kind":"build","build":5}
+[1,2,3]
+{"v":1,"build":"b1","tool":"compile","pkg":"trunc
+"""
+
+
+def _columns_from_events(events: list[Event]) -> list[tuple]:
+    u = Spans.UNKNOWN
+    return [(e.build, e.pkg, e.tool, e.start_ns, e.wall_ns, u if e.cpu_ns is None else e.cpu_ns,
+             u if e.max_rss_kib is None else e.max_rss_kib, u if e.exit is None else e.exit,
+             u if e.signal is None else e.signal, e.error) for e in events if not e.cached]
+
+
+def _columns_from_spans(spans: Spans) -> list[tuple]:
+    return [(*spans.kinds[spans.kind[i]], spans.start_ns[i], spans.wall_ns[i], spans.cpu_ns[i],
+             spans.max_rss_kib[i], spans.exit[i], spans.signal[i], spans.errors.get(i))
+            for i in range(len(spans))]
+
+
+def _both(data: bytes, build: str | None = None):
+    trace_reader = TraceReader(io.BytesIO(data))
+    events = [e for e in trace_reader if build is None or e.build == build]
+    span_reader = SpanReader(io.BytesIO(data))
+    return events, trace_reader, span_reader.read(build), span_reader
+
+
+def test_span_reader_keeps_and_skips_the_records_trace_reader_does():
+    events, trace_reader, spans, span_reader = _both(_TRACE)
+    assert _columns_from_spans(spans) == _columns_from_events(events)
+    assert (span_reader.skipped, span_reader.first_bad_line, span_reader.probes, span_reader.lines) == \
+        (trace_reader.skipped, trace_reader.first_bad_line, trace_reader.probes, trace_reader.lines)
+    assert span_reader.builds == trace_reader.builds
+    assert span_reader.cached == 1
+
+
+def test_span_reader_does_not_look_at_fields_the_exports_do_not_use():
+    # like TraceReader with argv: a malformed deps list does not cost the record its timing
+    data = b'{"v":1,"build":"b","tool":"compile","pkg":"a","start_ns":1,"wall_ns":1,"deps":["a",3]}\n'
+    reader = SpanReader(io.BytesIO(data))
+    assert len(reader.read()) == 1 and reader.skipped == 0
+
+
+def test_span_reader_reads_one_build():
+    events, _, spans, reader = _both(_TRACE, build="b2")
+    assert _columns_from_spans(spans) == _columns_from_events(events)
+    assert list(reader.seen_builds) == ["b1", "b2"]
+
+
+def test_span_reader_refuses_a_newer_trace_format_like_trace_reader():
+    data = b'{"v":2,"build":"b","tool":"compile","pkg":"a","start_ns":1,"wall_ns":1}\n'
+    with pytest.raises(TraceError, match="version 2.*upgrade gotrace"):
+        SpanReader(io.BytesIO(data)).read()
+
+
+def test_span_reader_matches_trace_reader_on_a_real_build(multi_build):
+    data = multi_build.trace.read_bytes()
+    events, trace_reader, spans, span_reader = _both(data)
+    assert len(spans) > 20
+    assert _columns_from_spans(spans) == _columns_from_events(events)
+    assert span_reader.probes == trace_reader.probes > 0
+    assert spans.lanes(range(len(spans))) == assign_lanes(events)
+
+
+def test_spans_lanes_of_one_build_match_assign_lanes_of_its_events():
+    text = "\n".join(
+        f'{{"v":1,"build":"b{i % 2}","tool":"compile","pkg":"p{i}","start_ns":{i * 3},"wall_ns":{10 + i}}}'
+        for i in range(12))
+    spans = SpanReader(io.BytesIO(text.encode())).read()
+    for build in ("b0", "b1"):
+        rows = spans.rows_of(build)
+        events = [e for e in events_from_text(text) if e.build == build]
+        assert [spans.kinds[spans.kind[r]][1] for r in rows] == [e.pkg for e in events]
+        assert spans.lanes(rows) == assign_lanes(events)
+
+
+def _synthetic(tmp_path, records: int):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synth_trace import write_synthetic_trace
+
+    path = tmp_path / "synth.jsonl"
+    write_synthetic_trace(str(path), records, builds=2, workers=4, packages=50, failures=0.05)
+    return path
+
+
+def _read(path, monkeypatch, parallel: bool, build=None):
+    monkeypatch.setattr(lanes, "PARALLEL_BYTES", 0 if parallel else 1 << 60)
+    return lanes.load_spans(str(path), build)
+
+
+@pytest.mark.parametrize("build", [None, "synth-2"])
+def test_a_large_trace_read_by_two_processes_gives_what_one_reads(tmp_path, monkeypatch, build):
+    path = _synthetic(tmp_path, 3000)
+    data = path.read_bytes().splitlines(keepends=True)
+    # corrupt lines in both halves, and a record that could not start a tool
+    data.insert(10, b"{truncated\n")
+    data.insert(2500, b'{"v":1,"build":"synth-2","tool":"asm","pkg":"x","start_ns":5,"wall_ns":1,"error":"boom"}\n')
+    data.insert(2600, b"not json\n")
+    path.write_bytes(b"".join(data))
+    one, one_reader = _read(path, monkeypatch, parallel=False, build=build)
+    two, two_reader = _read(path, monkeypatch, parallel=True, build=build)
+    assert _columns_from_spans(two) == _columns_from_spans(one)
+    assert len(one) > 1000 and "boom" in one.errors.values()
+    for attribute in ("lines", "skipped", "first_bad_line", "probes", "cached", "builds"):
+        assert getattr(two_reader, attribute) == getattr(one_reader, attribute), attribute
+    assert list(two_reader.seen_builds) == list(one_reader.seen_builds) == ["synth-1", "synth-2"]
+
+
+def test_a_newer_format_line_in_the_second_half_is_reported_at_its_line(tmp_path, monkeypatch):
+    path = _synthetic(tmp_path, 2000)
+    data = path.read_bytes().splitlines(keepends=True)
+    data.insert(1800, b'{"v":9,"build":"b","tool":"compile","pkg":"a","start_ns":1,"wall_ns":1}\n')
+    path.write_bytes(b"".join(data))
+    with pytest.raises(TraceError, match="line 1801 is trace format version 9"):
+        _read(path, monkeypatch, parallel=True)

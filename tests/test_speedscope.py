@@ -1,0 +1,273 @@
+"""`gotrace speedscope`: files valid against speedscope's own schema, with the stacks of `gotrace fold`,
+a memory profile and a lane timeline, from real traced builds."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+
+from gotrace import __version__
+from gotrace.analysis.lanes import peak_concurrency
+from gotrace.collapse import fold_events
+from gotrace.events import read_events
+from tests.conftest import ROOT, need, run_gotrace
+
+SCHEMA = ROOT / "node_modules" / "speedscope" / "dist" / "release" / "file-format-schema.json"
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    need(SCHEMA.exists(), "speedscope npm package not installed: run `npm install`")
+    return json.loads(SCHEMA.read_text())
+
+
+def export(trace: Path, out: Path, *args: str) -> dict:
+    run_gotrace(["speedscope", str(trace), "-o", str(out), *args], check=True)
+    return json.loads(out.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def multi_file(multi_build, tmp_path_factory) -> dict:
+    return export(multi_build.trace, tmp_path_factory.mktemp("ss") / "multi.speedscope.json")
+
+
+def validate(document: dict, schema: dict) -> None:
+    import jsonschema
+
+    jsonschema.Draft7Validator(schema).validate(document)
+
+
+def sampled_stacks(document: dict, profile: dict) -> dict[tuple[str, ...], int]:
+    names = [f["name"] for f in document["shared"]["frames"]]
+    stacks: dict[tuple[str, ...], int] = {}
+    for sample, weight in zip(profile["samples"], profile["weights"]):
+        key = tuple(names[i] for i in sample)
+        stacks[key] = stacks.get(key, 0) + weight
+    return stacks
+
+
+def timeline_spans(document: dict, profile: dict) -> list[tuple[str, str, int, int]]:
+    """(package, tool, open, close) of a lane, checking that events nest and close in order."""
+    names = [f["name"] for f in document["shared"]["frames"]]
+    stack: list[tuple[int, int]] = []
+    spans, last = [], profile["startValue"]
+    for event in profile["events"]:
+        assert event["at"] >= last, "events go back in time"
+        last = event["at"]
+        if event["type"] == "O":
+            stack.append((event["frame"], event["at"]))
+            assert len(stack) <= 2
+        else:
+            frame, opened = stack.pop()
+            assert frame == event["frame"], "a frame closed while another was on top"
+            if stack:
+                spans.append((names[stack[-1][0]], names[frame], opened, event["at"]))
+    assert not stack and last <= profile["endValue"]
+    return spans
+
+
+def all_numbers(value) -> list:
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in all_numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in all_numbers(v)]
+    return [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
+
+
+def test_export_of_a_real_build_is_valid_against_speedscope_schema(multi_file, schema):
+    validate(multi_file, schema)
+    assert multi_file["$schema"] == "https://www.speedscope.app/file-format-schema.json"
+    assert multi_file["exporter"] == f"gotrace@{__version__}"
+
+
+def test_file_is_named_for_the_go_command_that_was_traced(multi_build, multi_file):
+    _, reader = read_events(str(multi_build.trace))
+    [info] = reader.builds.values()
+    assert info.command.startswith("go build") and info.command in multi_file["name"]
+    assert f"in multi (build {info.build})" in multi_file["name"]
+
+
+def test_time_profile_has_the_stacks_and_weights_of_gotrace_fold_and_is_shown_first(multi_build, multi_file):
+    events, _ = read_events(str(multi_build.trace))
+    active = multi_file["profiles"][multi_file["activeProfileIndex"]]
+    assert active["type"] == "sampled" and active["unit"] == "microseconds"
+    assert "time" in active["name"].lower()
+    assert sampled_stacks(multi_file, active) == fold_events(events, weight="wall")
+    assert active["endValue"] == sum(active["weights"])
+
+
+def test_memory_profile_weighs_stacks_by_peak_rss_in_bytes(multi_build, multi_file):
+    events, _ = read_events(str(multi_build.trace))
+    memory = [p for p in multi_file["profiles"] if p["unit"] == "bytes"]
+    assert len(memory) == 1 and memory[0]["type"] == "sampled"
+    expected = {k: v * 1024 for k, v in fold_events(events, weight="rss").items()}
+    assert sampled_stacks(multi_file, memory[0]) == expected
+    assert "memory" in memory[0]["name"].lower()
+
+
+def test_timeline_has_one_lane_per_concurrent_tool_and_every_invocation_once(multi_build, multi_file):
+    events, _ = read_events(str(multi_build.trace))
+    ran = [e for e in events if not e.cached]
+    lanes = [p for p in multi_file["profiles"] if p["type"] == "evented"]
+    assert len(lanes) == peak_concurrency(ran) >= 1
+    assert all(p["unit"] == "microseconds" and "lane" in p["name"].lower() for p in lanes)
+    t0 = min(e.start_ns for e in ran)
+    shown = sorted(s for lane in lanes for s in timeline_spans(multi_file, lane))
+    expected = sorted((e.pkg, e.tool, (e.start_ns - t0) // 1000, (e.end_ns - t0) // 1000) for e in ran)
+    assert shown == expected
+    assert {p["endValue"] for p in lanes} == {(max(e.end_ns for e in ran) - t0) // 1000}
+
+
+def test_frames_are_shared_once_and_every_number_is_an_integer(multi_file):
+    names = [f["name"] for f in multi_file["shared"]["frames"]]
+    assert len(names) == len(set(names))
+    used = {i for p in multi_file["profiles"] for s in p.get("samples", []) for i in s} | \
+        {e["frame"] for p in multi_file["profiles"] for e in p.get("events", [])}
+    assert used == set(range(len(names)))
+    numbers = all_numbers(multi_file["profiles"])
+    assert numbers and all(type(n) is int for n in numbers)
+
+
+def test_same_trace_gives_the_same_bytes(multi_build, tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    export(multi_build.trace, a)
+    export(multi_build.trace, b)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_a_test_build_with_variants_vet_and_test_links_is_valid(multi_test_build, tmp_path, schema):
+    document = export(multi_test_build.trace, tmp_path / "t.json")
+    validate(document, schema)
+    names = {f["name"] for f in document["shared"]["frames"]}
+    assert "vet" in names and any(n.endswith(".test]") for n in names)
+
+
+def test_several_builds_get_lanes_of_their_own(multi_build, broken_build, tmp_path, schema):
+    both = tmp_path / "both.jsonl"
+    both.write_bytes(multi_build.trace.read_bytes() + broken_build.trace.read_bytes())
+    document = export(both, tmp_path / "both.json")
+    validate(document, schema)
+    builds = {e.build for e in read_events(str(both))[0]}
+    assert len(builds) == 2
+    lane_names = [p["name"] for p in document["profiles"] if p["type"] == "evented"]
+    assert {b for b in builds if any(b in n for n in lane_names)} == builds
+    first, second = sorted(builds)
+    one = export(both, tmp_path / "one.json", "--build", first)
+    assert all(second not in p["name"] for p in one["profiles"])
+
+
+def test_folded_input_becomes_one_sampled_profile(multi_build, tmp_path, schema):
+    folded = run_gotrace(["fold", str(multi_build.trace)], check=True).stdout
+    (tmp_path / "build.folded").write_bytes(folded)
+    document = export(tmp_path / "build.folded", tmp_path / "f.json", "--unit", "microseconds")
+    validate(document, schema)
+    [profile] = document["profiles"]
+    assert profile["type"] == "sampled" and profile["unit"] == "microseconds"
+    events, _ = read_events(str(multi_build.trace))
+    assert sampled_stacks(document, profile) == fold_events(events, weight="wall")
+
+
+def test_folded_stacks_on_stdin_are_read(tmp_path):
+    out = tmp_path / "s.json"
+    result = run_gotrace(["speedscope", "-", "-o", str(out)], input=b"a;b 3\na;c 4\n\na;b 2\n", check=True)
+    assert result.returncode == 0
+    document = json.loads(out.read_bytes())
+    [profile] = document["profiles"]
+    assert sampled_stacks(document, profile) == {("a", "b"): 5, ("a", "c"): 4}
+    assert profile["unit"] == "none"
+
+
+def test_names_with_quotes_and_markup_are_escaped(tmp_path, schema):
+    name = 'evil "pkg" </script><b>&'
+    line = {"v": 1, "build": "b", "tool": "compile", "pkg": name, "start_ns": 1, "wall_ns": 5000,
+            "max_rss_kib": 3}
+    trace = tmp_path / "t.jsonl"
+    trace.write_bytes(orjson.dumps(line) + b"\n")
+    document = export(trace, tmp_path / "t.json")
+    validate(document, schema)
+    assert name in {f["name"] for f in document["shared"]["frames"]}
+
+
+def _error(args: list[str], **kwargs) -> str:
+    result = run_gotrace(args, **kwargs)
+    err = result.stderr.decode()
+    assert result.returncode != 0, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("command", ["speedscope", "chrome"])
+def test_empty_trace_is_a_clear_error(command, tmp_path):
+    trace = tmp_path / "empty.jsonl"
+    trace.write_bytes(b"")
+    assert "no trace records" in _error([command, str(trace), "-o", str(tmp_path / "o.json")])
+    assert not (tmp_path / "o.json").exists()
+
+
+@pytest.mark.parametrize("command", ["speedscope", "chrome"])
+def test_trace_of_only_version_probes_is_a_clear_error(command, tmp_path):
+    trace = tmp_path / "probes.jsonl"
+    trace.write_bytes(b'{"v":1,"build":"b","tool":"compile","pkg":"","probe":true,"start_ns":1,"wall_ns":2}\n')
+    assert "only version probes" in _error([command, str(trace)])
+
+
+@pytest.mark.parametrize("command", ["speedscope", "chrome"])
+def test_unknown_build_id_is_a_clear_error_naming_the_builds(command, multi_build):
+    err = _error([command, str(multi_build.trace), "--build", "nope"])
+    build = read_events(str(multi_build.trace))[0][0].build
+    assert "no build 'nope'" in err and build in err
+
+
+@pytest.mark.parametrize("command", ["speedscope", "chrome"])
+def test_missing_trace_is_a_clear_error(command, tmp_path):
+    assert "cannot read" in _error([command, str(tmp_path / "absent.jsonl")])
+
+
+@pytest.mark.parametrize("command", ["speedscope", "chrome"])
+def test_corrupt_lines_are_skipped_and_counted(command, multi_build, tmp_path):
+    trace = tmp_path / "corrupt.jsonl"
+    trace.write_bytes(b"garbage\n" + multi_build.trace.read_bytes() + b'{"v":1,"build":"x","tool"')
+    result = run_gotrace([command, str(trace), "-o", str(tmp_path / "o.json")], check=True)
+    assert "skipped 2 unreadable line(s)" in result.stderr.decode()
+    assert json.loads((tmp_path / "o.json").read_bytes())
+
+
+def test_build_option_is_refused_for_folded_input(tmp_path):
+    (tmp_path / "x.folded").write_bytes(b"a;b 1\n")
+    assert "--build" in _error(["speedscope", str(tmp_path / "x.folded"), "--build", "b"])
+
+
+def test_unit_option_is_refused_for_a_trace(multi_build):
+    assert "--unit" in _error(["speedscope", str(multi_build.trace), "--unit", "bytes"])
+
+
+def test_input_that_is_neither_trace_nor_folded_is_a_clear_error(tmp_path):
+    (tmp_path / "x.txt").write_bytes(b"hello world\nnot folded at all\n")
+    assert "no stacks" in _error(["speedscope", str(tmp_path / "x.txt")])
+
+
+@pytest.mark.parametrize("command", ["speedscope", "chrome"])
+def test_help_has_an_example(command):
+    out = run_gotrace([command, "--help"], check=True).stdout.decode()
+    assert "Example:" in out and f"gotrace {command} " in out
+
+
+def test_trace_without_peak_memory_has_no_memory_profile(tmp_path, schema):
+    # what `gotrace import` makes of a go -debug-trace: spans, no rusage
+    lines = [{"v": 1, "build": "b", "tool": "compile", "pkg": f"p{i}", "start_ns": i * 1000, "wall_ns": 5000,
+              "source": "debug-trace"} for i in range(4)]
+    trace = tmp_path / "t.jsonl"
+    trace.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    document = export(trace, tmp_path / "t.json")
+    validate(document, schema)
+    assert [p["unit"] for p in document["profiles"]] == ["microseconds"] * (1 + 4)
+
+
+def test_a_trace_on_stdin_is_read(multi_build, tmp_path, schema):
+    out = tmp_path / "s.json"
+    run_gotrace(["speedscope", "-", "-o", str(out)], input=multi_build.trace.read_bytes(), check=True)
+    document = json.loads(out.read_bytes())
+    validate(document, schema)
+    assert document == export(multi_build.trace, tmp_path / "f.json")
