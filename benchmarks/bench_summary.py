@@ -1,0 +1,67 @@
+"""How long `gotrace summary`'s analyses, the timeline chart and the HTML report take as builds grow.
+
+Synthetic traces (benchmarks/synth_trace.py: a cold build of thousands of packages run by 8 workers)
+of 2,000, 20,000 and 200,000 invocations; each figure is the best of --repeat runs, in-process.
+
+    python benchmarks/bench_summary.py [--sizes 2000,20000,200000] [--repeat 3]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+import time
+from functools import partial
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from synth_trace import write_synthetic_trace
+
+from gotrace.analysis.critical_path import critical_path
+from gotrace.analysis.parallelism import parallelism
+from gotrace.analysis.summary import summarize
+from gotrace.events import read_events
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="2000,20000,200000")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    from gotrace.charts import render_timeline
+    from gotrace.render.report import render_report
+
+    print(f"{'records':>8} {'events':>8} {'read':>8} {'crit.path':>10} {'parallel.':>10} {'summary':>8} "
+          f"{'timeline':>9} {'report':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            path = os.path.join(tmp, f"t{size}.jsonl")
+            write_synthetic_trace(path, records=size, workers=8)
+            t_read = best(partial(read_events, path), 1)
+            events, reader = read_events(path)
+            info = next(iter(reader.builds.values()), None)
+            limit = info.parallelism if info else None
+            t_path = best(partial(critical_path, events, limit), args.repeat)
+            t_par = best(partial(parallelism, events, info), args.repeat)
+            t_sum = best(partial(summarize, events, info), args.repeat)
+            summary = summarize(events, info)
+            t_png = best(partial(render_timeline, events, io.BytesIO(), "png", par=summary.par,
+                                 path=summary.path), 1)
+            t_html = best(partial(render_report, events, summary, io.StringIO()), 1)
+            print(f"{size:>8} {len(events):>8} {t_read:>7.2f}s {t_path:>9.3f}s {t_par:>9.3f}s {t_sum:>7.2f}s "
+                  f"{t_png:>8.2f}s {t_html:>7.2f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""`gotrace summary`: totals, top packages, critical path, parallelism and compiler phases of one build.
+
+`summarize(events, info)` is pure; `render_summary_text` and `summary_to_json` write it out. The JSON
+form is for scripts, so its keys are a promise (see JSON_KEYS and docs/usage/summary-timeline-report.md):
+add keys, never rename or drop them; bump SCHEMA when the meaning of one changes.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from gotrace.analysis.critical_path import CriticalPath, critical_path
+from gotrace.analysis.parallelism import Parallelism, parallelism
+from gotrace.analysis.phases import PhaseTable, phase_table
+from gotrace.collapse import is_std, split_variant
+from gotrace.events import BuildInfo, Event
+from gotrace.render.text_table import mebibytes, percent, seconds, write_table
+
+SCHEMA = 1
+# The stable keys of `gotrace summary --json`, top level and one level down.
+JSON_KEYS = {
+    "schema": None,
+    "build": ("id", "command", "cwd", "goversion", "goos", "goarch", "cores", "parallelism", "cold",
+              "go_wall_ns", "exit", "builds_in_trace"),
+    "totals": ("wall_ns", "cpu_ns", "invocations", "invocations_by_tool", "failed", "failures",
+               "cached", "peak_rss_kib", "peak_rss_tool", "peak_rss_pkg"),
+    "grouping": ("depth", "std"),
+    "top": ("wall", "cpu", "rss"),
+    "critical_path": ("span_ns", "work_ns", "slot_wait_ns", "packages", "steps"),
+    "parallelism": ("cores", "cores_source", "limit", "average_concurrency", "peak_concurrency",
+                    "cpu_utilisation", "cpu_cores_busy", "serial_stretches"),
+    "phases": ("compiles", "compiles_without_phases", "phases"),
+}
+STD_GROUP = "std"
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    value: int  # ns for wall and cpu, KiB for rss
+    pct: float  # wall/cpu: share of the build's total; rss: share of the build's peak
+    cum_pct: float | None  # wall/cpu only: running total of pct down the table
+
+    def to_dict(self) -> dict:
+        out = {"name": self.name, "value": self.value, "pct": round(self.pct, 2)}
+        if self.cum_pct is not None:
+            out["cum_pct"] = round(self.cum_pct, 2)
+        return out
+
+
+@dataclass(frozen=True)
+class Summary:
+    info: BuildInfo
+    builds_in_trace: list[str]
+    wall_ns: int  # first tool start to last tool end
+    cpu_ns: int
+    by_tool: dict[str, int]
+    failures: list[Event]
+    cached: int
+    peak: Event | None
+    depth: int | None
+    std: bool
+    top: dict[str, list[Row]]  # "wall", "cpu", "rss"
+    path: CriticalPath | None
+    par: Parallelism
+    phases: PhaseTable | None
+
+    @property
+    def invocations(self) -> int:
+        return sum(self.by_tool.values())
+
+
+def group_name(pkg: str, depth: int | None = None, std: bool = False) -> str:
+    """The row a package is counted in: its import path (test variants with their package), cut to
+    `depth` elements; the standard library is one row unless `std`."""
+    base, _ = split_variant(pkg)
+    if not base:
+        return "(no package)"
+    if is_std(base) and not std:
+        return STD_GROUP
+    parts = base.split("/")
+    if depth and len(parts) > depth:
+        return "/".join(parts[:depth]) + "/..."
+    return base
+
+
+def top_rows(events: Sequence[Event], weight: str, n: int, depth: int | None, std: bool) -> list[Row]:
+    values: dict[str, int] = defaultdict(int)
+    names: dict[str, str] = {}  # a build has many invocations per package: name each package once
+    for e in events:
+        name = names.get(e.pkg)
+        if name is None:
+            name = names[e.pkg] = group_name(e.pkg, depth, std)
+        if weight == "wall":
+            values[name] += e.wall_ns
+        elif weight == "cpu":
+            values[name] += e.cpu_ns or 0
+        elif e.max_rss_kib is not None:
+            values[name] = max(values[name], e.max_rss_kib)
+    ranked = sorted(((k, v) for k, v in values.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))[:n]
+    if weight == "rss":
+        peak = ranked[0][1] if ranked else 1
+        return [Row(k, v, 100.0 * v / peak, None) for k, v in ranked]
+    total = sum(values.values()) or 1
+    rows, running = [], 0
+    for k, v in ranked:
+        running += v
+        rows.append(Row(k, v, 100.0 * v / total, 100.0 * running / total))
+    return rows
+
+
+def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo] | None = None, *,
+              top: int = 10, depth: int | None = None, std: bool = False,
+              builds_in_trace: Sequence[str] = ()) -> Summary:
+    """Everything `gotrace summary` shows, for the events of one build.
+
+    `info` is the build's record, or `TraceReader.builds` to look it up in; without one, cores come
+    from this machine and -p is unknown (the critical path then follows dependencies only)."""
+    ran = [e for e in events if not e.probe and not e.cached]
+    build_id = ran[0].build if ran else (events[0].build if events else "")
+    if isinstance(info, Mapping):
+        info = info.get(build_id)
+    info = info or BuildInfo(build=build_id)
+    with_rss = [e for e in ran if e.max_rss_kib is not None]
+    wall = max(e.end_ns for e in ran) - min(e.start_ns for e in ran) if ran else 0
+    return Summary(
+        info=info,
+        builds_in_trace=list(builds_in_trace) or [info.build],
+        wall_ns=wall,
+        cpu_ns=sum(e.cpu_ns or 0 for e in ran),
+        by_tool=dict(sorted(Counter(e.tool for e in ran).items(), key=lambda kv: (-kv[1], kv[0]))),
+        failures=sorted((e for e in ran if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)),
+        cached=sum(1 for e in events if e.cached),
+        peak=max(with_rss, key=lambda e: (e.max_rss_kib, e.pkg, e.tool)) if with_rss else None,
+        depth=depth,
+        std=std,
+        top={w: top_rows(ran, w, top, depth, std) for w in ("wall", "cpu", "rss")},
+        path=critical_path(ran, info.parallelism),
+        par=parallelism(ran, info),
+        phases=phase_table(ran),
+    )
+
+
+def summary_to_json(s: Summary) -> dict:
+    info = s.info
+    return {
+        "schema": SCHEMA,
+        "build": {
+            "id": info.build, "command": list(info.argv), "cwd": info.cwd, "goversion": info.goversion,
+            "goos": info.goos, "goarch": info.goarch, "cores": info.cores, "parallelism": info.parallelism,
+            "cold": info.cold, "go_wall_ns": info.wall_ns, "exit": info.exit,
+            "builds_in_trace": s.builds_in_trace,
+        },
+        "totals": {
+            "wall_ns": s.wall_ns, "cpu_ns": s.cpu_ns, "invocations": s.invocations,
+            "invocations_by_tool": s.by_tool, "failed": len(s.failures),
+            "failures": [{"tool": e.tool, "pkg": e.pkg, "exit": e.exit, "signal": e.signal,
+                          "error": e.error, "limit": e.limit} for e in s.failures],
+            "cached": s.cached,
+            "peak_rss_kib": s.peak.max_rss_kib if s.peak else None,
+            "peak_rss_tool": s.peak.tool if s.peak else None,
+            "peak_rss_pkg": s.peak.pkg if s.peak else None,
+        },
+        "grouping": {"depth": s.depth, "std": s.std},
+        "top": {w: [r.to_dict() for r in rows] for w, rows in s.top.items()},
+        "critical_path": s.path.to_dict() if s.path else None,
+        "parallelism": s.par.to_dict(),
+        "phases": s.phases.to_dict() if s.phases else None,
+    }
+
+
+def _share(part: int, whole: int) -> str:
+    return percent(100.0 * part / whole) if whole else "-"
+
+
+def render_summary_text(s: Summary, out: TextIO) -> None:
+    info = s.info
+    out.write(f"build {info.build}")
+    if info.argv:
+        out.write(f": {info.command}")
+    out.write("\n")
+    facts = [f for f in (info.goversion, f"{info.goos}/{info.goarch}" if info.goos else None,
+                         f"{s.par.cores} cores", f"-p {info.parallelism}" if info.parallelism else None,
+                         "cold cache" if info.cold else None) if f]
+    out.write("  " + ", ".join(facts) + "\n")
+    if len(s.builds_in_trace) > 1:
+        out.write(f"  (the trace holds {len(s.builds_in_trace)} builds: {', '.join(s.builds_in_trace)}; "
+                  "pick another with --build ID)\n")
+
+    out.write("\nTotals\n")
+    tools = ", ".join(f"{n} {t}" for t, n in s.by_tool.items()) or "none"
+    out.write(f"  wall {seconds(s.wall_ns)} (first tool start to last tool end)")
+    out.write(f"; go command {seconds(info.wall_ns)}\n" if info.wall_ns else "\n")
+    out.write(f"  CPU {seconds(s.cpu_ns)} in {s.invocations} invocations: {tools}\n")
+    if s.cached:
+        out.write(f"  {s.cached} actions satisfied from the cache\n")
+    if s.peak is not None:
+        out.write(f"  peak RSS {mebibytes(s.peak.max_rss_kib)}: {s.peak.tool} {s.peak.pkg or '-'}\n")
+    out.write(f"  failed: {len(s.failures)}\n")
+    for e in s.failures[:10]:
+        why = e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}")
+        out.write(f"    {e.tool} {e.pkg or '-'}: {why}\n")
+
+    titles = {"wall": "Top packages by wall time", "cpu": "Top packages by CPU time",
+              "rss": "Top packages by peak RSS"}
+    for weight, rows in s.top.items():
+        if not rows:
+            continue
+        out.write(f"\n{titles[weight]}\n")
+        if weight == "rss":
+            write_table(out, ("package", "peak RSS", "of peak"),
+                        [(r.name, mebibytes(r.value), percent(r.pct)) for r in rows], right=(1, 2))
+        else:
+            write_table(out, ("package", weight, "share", "cumulative"),
+                        [(r.name, seconds(r.value), percent(r.pct), percent(r.cum_pct or 0)) for r in rows],
+                        right=(1, 2, 3))
+
+    if s.path is not None:
+        p = s.path
+        out.write("\nCritical path\n")
+        out.write(f"  {len(p.steps)} invocations over {len(p.packages)} packages spanning {seconds(p.span_ns)} "
+                  f"of {seconds(s.wall_ns)} wall ({_share(p.span_ns, s.wall_ns)}); tools ran "
+                  f"{seconds(p.work_ns)} of it")
+        out.write(f", {seconds(p.slot_wait_ns)} waiting for a free -p slot\n" if p.slot_wait_ns else "\n")
+        write_table(out, ("start", "tool", "package", "wall", "after"),
+                    [(seconds(st.event.start_ns - p.steps[0].event.start_ns), st.event.tool, st.event.pkg or "-",
+                      seconds(st.event.wall_ns), st.edge or "-")
+                     for st in p.steps if st.event.wall_ns * 100 >= p.work_ns or st is p.steps[-1]],
+                    right=(0, 3))
+        out.write("  (steps under 1% of the path's tool time not listed; see --json)\n")
+
+    par = s.par
+    out.write("\nParallelism\n")
+    out.write(f"  average {par.average:.2f} tools at once, peak {par.peak}"
+              f"{f' (-p {par.limit})' if par.limit else ''}; CPU utilisation "
+              f"{percent(100 * par.utilisation)} of {par.cores} cores ({par.cores_source})\n")
+    if par.serial:
+        out.write("  serial stretches (at most one tool running):\n")
+        for st in par.serial[:5]:
+            who = f": {st.alone}" if st.alone else ""
+            out.write(f"    at {seconds(st.start_ns)} for {seconds(st.wall_ns)}{who}\n")
+
+    if s.phases is not None:
+        t = s.phases
+        out.write(f"\nCompiler phases ({t.compiles} compiles")
+        out.write(f", {t.without} without phase times)\n" if t.without else ")\n")
+        write_table(out, ("phase", "total", "share", "slowest package", ""),
+                    [(r.phase, seconds(r.total_ns), percent(r.pct), r.slowest_pkg, seconds(r.slowest_ns))
+                     for r in t.rows], right=(1, 2, 4))

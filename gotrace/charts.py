@@ -1,0 +1,154 @@
+"""Timeline charts with matplotlib, which is imported here only, inside the functions that draw.
+
+Importing matplotlib costs about half a second: every other command (and the shim's hot path) must
+not pay it, so nothing imports this module at the top level.
+
+The Gantt chart has one row per lane (`assign_lanes`), bars coloured by tool, labelled with their
+package where the bar is wide enough and outlined in black on the critical path; under it, the
+number of tools running, the cores busy (CPU time) and the machine's cores. Output is deterministic:
+a fixed SVG hash salt, no dates, no software version in the file.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import IO
+
+from gotrace.analysis.critical_path import CriticalPath
+from gotrace.analysis.lanes import assign_lanes
+from gotrace.analysis.parallelism import BUCKETS, Parallelism
+from gotrace.collapse import split_variant
+from gotrace.events import Event
+
+FORMATS = ("png", "svg")
+DPI = 100
+DEFAULT_WIDTH = 1400
+TOOL_COLOURS = {
+    "compile": "#4c72b0", "asm": "#dd8452", "link": "#c44e52", "cgo": "#8172b3", "vet": "#55a868",
+    "cover": "#937860", "pack": "#da8bc3", "gcc": "#8c8c8c", "buildid": "#ccb974",
+}
+_SPARE = ("#64b5cd", "#b07aa1", "#9c755f", "#76b7b2", "#edc948", "#ff9da7")
+LABEL_FONT_PT = 7
+MAX_LABELS = 600
+
+
+def tool_colour(tool: str) -> str:
+    # A tool without a colour of its own gets one from its name, so it is the same in every chart.
+    return TOOL_COLOURS.get(tool) or _SPARE[zlib.crc32(tool.encode()) % len(_SPARE)]
+
+
+def timeline_size(lanes: int, width_px: int = DEFAULT_WIDTH) -> tuple[int, int]:
+    """Pixel size of a timeline with `lanes` rows: rows get thinner as they grow, within bounds."""
+    row_px = 22 if lanes <= 16 else 14 if lanes <= 48 else 8
+    gantt = min(900, max(160, lanes * row_px))
+    return width_px, gantt + 300
+
+
+def labels_for(pkg: str) -> list[str]:
+    """Candidate labels, longest first: the whole path, then ever shorter tails of it."""
+    base, variant = split_variant(pkg or "(no package)")
+    parts = base.split("/")
+    tails = ["/".join(parts[i:]) for i in range(len(parts))]
+    return [f"{t} [test]" if variant else t for t in tails]
+
+
+def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *,
+                    par: Parallelism, path: CriticalPath | None = None, title: str = "",
+                    width_px: int = DEFAULT_WIDTH, height_px: int | None = None) -> None:
+    """Draw the Gantt chart and the concurrency curve of one build's events into `out`."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt!r}; use one of {', '.join(FORMATS)}")
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.collections import PolyCollection
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    ran = sorted((e for e in events if not e.probe and not e.cached),
+                 key=lambda e: (e.start_ns, e.end_ns, e.tool, e.pkg))
+    lanes = assign_lanes(ran)
+    n_lanes = max(lanes, default=-1) + 1
+    width_px, auto_height = timeline_size(n_lanes, width_px)
+    height_px = height_px or auto_height
+    t0 = min((e.start_ns for e in ran), default=0)
+    span_s = max(((max(e.end_ns for e in ran) - t0) / 1e9) if ran else 0.0, 1e-3)
+
+    with matplotlib.rc_context({"svg.hashsalt": "gotrace", "svg.fonttype": "none", "font.size": 9,
+                                "font.family": "DejaVu Sans", "path.simplify": True}):
+        fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
+        grid = fig.add_gridspec(2, 1, height_ratios=(max(1, height_px - 300), 190), hspace=0.08,
+                                left=0.06, right=0.99, top=1 - 44 / height_px, bottom=70 / height_px)
+        gantt = fig.add_subplot(grid[0])
+        curve = fig.add_subplot(grid[1], sharex=gantt)
+        bar_h = 0.8
+
+        def rect(e: Event, lane: int) -> list[tuple[float, float]]:
+            x0, x1 = (e.start_ns - t0) / 1e9, (e.end_ns - t0) / 1e9
+            y0, y1 = lane - bar_h / 2, lane + bar_h / 2
+            return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+        by_tool: dict[str, list] = {}
+        for e, lane in zip(ran, lanes):
+            by_tool.setdefault(e.tool, []).append(rect(e, lane))
+        order = sorted(by_tool, key=lambda t: (-len(by_tool[t]), t))
+        for tool in order:
+            # one (n, 4, 2) array: PolyCollection's fast path, much quicker than n lists of points
+            gantt.add_collection(PolyCollection(np.array(by_tool[tool]), facecolors=tool_colour(tool),
+                                                edgecolors="white", linewidths=0.3 if n_lanes < 100 else 0))
+        if path is not None and path.steps:
+            on_path = {id(s.event) for s in path.steps}
+            outlines = [rect(e, lane) for e, lane in zip(ran, lanes) if id(e) in on_path]
+            gantt.add_collection(PolyCollection(np.array(outlines), facecolors="none", edgecolors="black",
+                                                linewidths=0.9 if n_lanes < 100 else 0.6, zorder=3))
+
+        # Labels only where they fit: a bar as wide as the text, rows tall enough to read.
+        axes_w_px = width_px * 0.93
+        row_px = (height_px - 300) / max(n_lanes, 1)
+        if row_px >= 9:
+            char_px = LABEL_FONT_PT * 0.62 * DPI / 72
+            candidates = sorted(zip(ran, lanes), key=lambda el: (-el[0].wall_ns, el[0].start_ns))
+            for e, lane in candidates[:MAX_LABELS]:
+                bar_px = e.wall_ns / 1e9 / span_s * axes_w_px
+                for text in labels_for(e.pkg):
+                    if len(text) * char_px + 6 <= bar_px:
+                        gantt.text((e.start_ns - t0 + e.wall_ns / 2) / 1e9, lane, text, ha="center",
+                                   va="center", fontsize=LABEL_FONT_PT, color="white", clip_on=True)
+                        break
+
+        gantt.set_xlim(0, span_s * 1.005)
+        gantt.set_ylim(n_lanes - 0.5, -0.5)
+        gantt.set_ylabel("lane")
+        if n_lanes > 30:
+            gantt.set_yticks([])
+        else:
+            gantt.set_yticks(range(n_lanes))
+        gantt.tick_params(labelbottom=False)
+        handles = [Patch(facecolor=tool_colour(t), label=f"{t} ({len(by_tool[t])})") for t in order]
+        if path is not None:
+            handles.append(Patch(facecolor="none", edgecolor="black", label="critical path"))
+        gantt.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7,
+                     ncol=min(len(handles), 8), frameon=False, borderaxespad=0.2)
+        gantt.set_title(title or "Build timeline", fontsize=10, loc="left", pad=18)
+
+        steps = par.steps
+        if steps:
+            xs = [t / 1e9 for t, _ in steps] + [span_s]
+            ys = [r for _, r in steps] + [steps[-1][1]]
+            curve.step(xs, ys, where="post", color="#4c72b0", linewidth=1, label="tools running")
+        width = span_s / BUCKETS
+        centres = [(i + 0.5) * width for i in range(BUCKETS)]
+        curve.fill_between(centres, par.cpu_buckets, step="mid", color="#dd8452", alpha=0.35,
+                           linewidth=0, label="cores busy (CPU time)")
+        curve.axhline(par.cores, color="#c44e52", linestyle="--", linewidth=1, label=f"{par.cores} cores")
+        if par.limit and par.limit != par.cores:
+            curve.axhline(par.limit, color="#555555", linestyle=":", linewidth=1, label=f"-p {par.limit}")
+        top = max([par.cores, par.limit or 0, par.peak] + list(par.cpu_buckets))
+        curve.set_ylim(0, top * 1.15 + 0.5)
+        curve.set_ylabel("concurrency")
+        curve.set_xlabel("seconds since the first tool started")
+        curve.legend(loc="upper right", fontsize=7, ncol=4, framealpha=0.9)
+
+        metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+        fig.savefig(out, format=fmt, dpi=DPI, metadata=metadata)

@@ -1,0 +1,60 @@
+"""`gotrace summary`: what a build spent, what held it up, how well it used the machine."""
+from __future__ import annotations
+
+import click
+import orjson
+
+from gotrace.analysis.summary import render_summary_text, summarize, summary_to_json
+from gotrace.commands._common import build_option, load_events, open_output, output_option, trace_argument
+from gotrace.events import BuildInfo, Event, TraceReader
+
+
+def one_build(events: list[Event], reader: TraceReader, build_id: str | None) -> tuple[list[Event], BuildInfo | None, list[str]]:
+    """The events of the chosen build (the last one when none was chosen), its build record, and
+    every build id in the trace in order of appearance."""
+    order: dict[str, None] = {}
+    for e in events:
+        order.setdefault(e.build, None)
+    builds = list(order)
+    chosen = build_id or builds[-1]
+    return [e for e in events if e.build == chosen], reader.builds.get(chosen), builds
+
+
+def positive(ctx, param, value):
+    if value is not None and value < 1:
+        raise click.BadParameter("must be 1 or more")
+    return value
+
+
+@click.command("summary")
+@trace_argument
+@build_option
+@output_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output with stable keys.")
+@click.option("-n", "--top", default=10, show_default=True, type=int, callback=positive,
+              help="Rows in each top table.")
+@click.option("--depth", type=int, callback=positive, metavar="N",
+              help="Roll packages up to their first N import-path elements.")
+@click.option("--std", is_flag=True, help="List standard-library packages one by one, not as one 'std' row.")
+def command(trace: str, build_id: str | None, output: str, as_json: bool, top: int, depth: int | None,
+            std: bool) -> None:
+    """Totals, top packages, critical path, parallelism and compiler phases of a traced build.
+
+    A trace holding several builds is summarised for its last build unless --build says which.
+
+    \b
+    Example:
+      gotrace summary gotrace.jsonl
+      gotrace summary gotrace.jsonl --depth 2 --top 5
+      gotrace summary gotrace.jsonl --json | jq .critical_path.packages
+    """
+    events, reader = load_events(trace, build_id)
+    events, info, builds = one_build(events, reader, build_id)
+    summary = summarize(events, info, top=top, depth=depth, std=std, builds_in_trace=builds)
+    if as_json:
+        with open_output(output, binary=True) as out:
+            out.write(orjson.dumps(summary_to_json(summary), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))
+            out.write(b"\n")
+    else:
+        with open_output(output) as out:
+            render_summary_text(summary, out)

@@ -1,0 +1,56 @@
+"""`gotrace timeline`: a Gantt chart of a build's tools, with the critical path and the concurrency curve."""
+from __future__ import annotations
+
+import os
+
+import click
+
+from gotrace.commands._common import build_option, load_events, open_output, trace_argument
+from gotrace.commands.summary import one_build
+
+FORMATS = ("png", "svg")
+
+
+def chart_format(output: str, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    ext = os.path.splitext(output)[1].lower().lstrip(".")
+    if ext in FORMATS:
+        return ext
+    raise click.UsageError(f"cannot tell the image format from {output!r}: name it .png or .svg, or give --format")
+
+
+@click.command("timeline")
+@trace_argument
+@build_option
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
+              default="timeline.png", show_default=True, help="Image to write (.png or .svg); - is stdout.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Image format (default: from the file name).")
+@click.option("--width", type=click.IntRange(400, 20_000), default=1400, show_default=True,
+              help="Image width in pixels.")
+@click.option("--height", type=click.IntRange(300, 20_000), default=None,
+              help="Image height in pixels (default: grows with the number of lanes).")
+def command(trace: str, build_id: str | None, output: str, fmt: str | None, width: int,
+            height: int | None) -> None:
+    """Draw a build as a Gantt chart: one row per lane, bars coloured by tool, the critical path
+    outlined, and under it the tools running and cores busy against the machine's cores.
+
+    \b
+    Example:
+      gotrace timeline gotrace.jsonl -o timeline.png
+      gotrace timeline gotrace.jsonl -o timeline.svg --width 2000
+    """
+    fmt = chart_format(output, fmt)
+    events, reader = load_events(trace, build_id)
+    events, info, _ = one_build(events, reader, build_id)
+    if not any(not e.cached for e in events):
+        raise click.ClickException(f"{trace}: every action of this build came from the cache; nothing ran to draw")
+    from gotrace.analysis.critical_path import critical_path
+    from gotrace.analysis.parallelism import parallelism
+    from gotrace.charts import render_timeline
+
+    par = parallelism(events, info)
+    path = critical_path(events, info.parallelism if info else None)
+    title = "Build timeline" + (f": {info.command}" if info and info.argv else f" {events[0].build}")
+    with open_output(output, binary=True) as out:
+        render_timeline(events, out, fmt, par=par, path=path, title=title, width_px=width, height_px=height)

@@ -1,0 +1,127 @@
+"""`gotrace timeline`: PNG and SVG Gantt charts of real builds, of 10 and of 2,000 invocations."""
+from __future__ import annotations
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from gotrace.analysis.lanes import peak_concurrency
+from gotrace.charts import MAX_LABELS, labels_for, timeline_size
+from gotrace.events import open_trace
+from tests.conftest import ROOT, run_gotrace
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        image.verify()  # a truncated or corrupt PNG raises here
+    with Image.open(path) as image:
+        image.load()
+        return image.size
+
+
+@pytest.fixture(scope="module")
+def synthetic_2000(tmp_path_factory) -> Path:
+    """2,000 invocations of a large build run by 8 workers (benchmarks/synth_trace.py)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from synth_trace import write_synthetic_trace
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    path = tmp_path_factory.mktemp("synth") / "big.jsonl"
+    write_synthetic_trace(str(path), records=2000, workers=8)
+    return path
+
+
+def test_png_is_a_valid_image_of_the_requested_size(multi_build, tmp_path):
+    out = tmp_path / "timeline.png"
+    run_gotrace(["timeline", str(multi_build.trace), "-o", str(out), "--width", "1000", "--height", "600"],
+                check=True)
+    assert png_size(out) == (1000, 600)
+
+
+def test_default_height_follows_the_number_of_lanes(multi_test_build, tmp_path):
+    out = tmp_path / "timeline.png"
+    run_gotrace(["timeline", str(multi_test_build.trace), "-o", str(out)], check=True)
+    events = list(open_trace(str(multi_test_build.trace)))
+    assert png_size(out) == timeline_size(peak_concurrency(events))
+
+
+def test_svg_is_well_formed_labelled_and_deterministic(multi_build, tmp_path):
+    first, second = tmp_path / "a.svg", tmp_path / "b.svg"
+    for out in (first, second):
+        run_gotrace(["timeline", str(multi_build.trace), "-o", str(out)], check=True)
+    assert first.read_bytes() == second.read_bytes()
+    root = ET.fromstring(first.read_bytes())
+    texts = {"".join(t.itertext()) for t in root.iter(f"{SVG}text")}
+    assert "runtime" in texts  # the longest compile is wide enough for its label
+    assert {"critical path", "tools running", "link (1)"} <= texts
+    assert any(t.startswith("compile (") for t in texts)
+
+
+def test_png_is_deterministic(multi_build, tmp_path):
+    outs = [tmp_path / "a.png", tmp_path / "b.png"]
+    for out in outs:
+        run_gotrace(["timeline", str(multi_build.trace), "-o", str(out)], check=True)
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+
+
+def test_two_thousand_invocations_stay_readable(synthetic_2000, tmp_path):
+    png, svg = tmp_path / "big.png", tmp_path / "big.svg"
+    run_gotrace(["timeline", str(synthetic_2000), "-o", str(png)], check=True)
+    run_gotrace(["timeline", str(synthetic_2000), "-o", str(svg)], check=True)
+    events = list(open_trace(str(synthetic_2000)))
+    assert len(events) > 1500
+    lanes = peak_concurrency(events)
+    assert png_size(png) == timeline_size(lanes)
+    root = ET.fromstring(svg.read_bytes())
+    labels = [t for t in root.iter(f"{SVG}text")]
+    assert len(labels) <= MAX_LABELS + 200  # bar labels are capped; the rest are axes and legend
+    texts = {"".join(t.itertext()) for t in labels}
+    assert {"lane", "concurrency", "critical path"} <= texts
+
+
+def test_names_are_escaped_in_svg(tmp_path):
+    trace = tmp_path / "t.jsonl"
+    nasty = 'evil.com/<script>alert("x")</script>&amp'
+    trace.write_text(json.dumps({"v": 1, "build": "b", "tool": "compile", "pkg": nasty, "start_ns": 0,
+                                 "wall_ns": 5_000_000_000}) + "\n")
+    out = tmp_path / "t.svg"
+    run_gotrace(["timeline", str(trace), "-o", str(out)], check=True)
+    data = out.read_bytes()
+    assert b"<script>" not in data
+    texts = {"".join(t.itertext()) for t in ET.fromstring(data).iter(f"{SVG}text")}
+    assert nasty in texts
+
+
+def test_format_comes_from_the_name_or_the_option(multi_build, tmp_path):
+    bad = run_gotrace(["timeline", str(multi_build.trace), "-o", str(tmp_path / "t.gif")])
+    assert bad.returncode == 2 and b"name it .png or .svg" in bad.stderr and b"Traceback" not in bad.stderr
+    out = run_gotrace(["timeline", str(multi_build.trace), "-o", "-", "--format", "svg"], check=True).stdout
+    ET.fromstring(out)
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_labels_shrink_to_the_end_of_the_import_path():
+    assert labels_for("example.com/multi/internal/geom") == [
+        "example.com/multi/internal/geom", "multi/internal/geom", "internal/geom", "geom"]
+    assert labels_for("p/q [p/q.test]")[-1] == "q [test]"
+
+
+def test_timeline_help_has_an_example():
+    help_text = run_gotrace(["timeline", "--help"], check=True).stdout.decode()
+    assert "Example:" in help_text and "gotrace timeline" in help_text
+
+
+def test_a_build_served_from_the_cache_has_nothing_to_draw(tmp_path):
+    trace = tmp_path / "t.jsonl"
+    trace.write_text(json.dumps({"v": 1, "build": "b", "tool": "compile", "pkg": "p", "start_ns": 0,
+                                 "wall_ns": 0, "cached": True, "source": "actiongraph"}) + "\n")
+    result = run_gotrace(["timeline", str(trace), "-o", str(tmp_path / "t.png")])
+    assert result.returncode == 1 and b"came from the cache" in result.stderr and b"Traceback" not in result.stderr
+    assert not (tmp_path / "t.png").exists()
