@@ -17,11 +17,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from synth_trace import write_synthetic_trace
+from synth_trace import write_synthetic_trace  # noqa: E402 - found through sys.path above
 
-from gotrace.analysis.diff import compare, differential_stacks
-from gotrace.analysis.doctor import Context, diagnose
-from gotrace.events import open_trace
+from gotrace.analysis.diff import compare, differential_stacks  # noqa: E402
+from gotrace.analysis.doctor import Context, diagnose  # noqa: E402
+from gotrace.events import open_trace  # noqa: E402
 
 
 def timed(fn, *args, **kwargs) -> float:

@@ -82,11 +82,17 @@ def stack_of(event: Event, grouping: str = "path", root: str | None = "build") -
 
 
 def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str = "path",
-                root: str | None = "build") -> dict[tuple[str, ...], int]:
+                root: str | None = "build", phases: bool = True) -> dict[tuple[str, ...], int]:
     """Sum a weight over identical stacks. Version probes and cached (zero-cost) records are left out;
     events whose weight is unknown (peak RSS of an imported action) are left out, not counted as 0.
-    For memory the stack's value is the largest peak of its invocations, not their sum."""
+    For memory the stack's value is the largest peak of its invocations, not their sum.
+
+    In wall time, a compile traced with `gotrace run --phases` gets its phases as child frames; the
+    compile keeps as self time what they do not cover (process start, reading export data)."""
+    from gotrace.analysis.phases import phase_frames
+
     value_of = WEIGHTS[weight][1]
+    with_phases = phases and weight == "wall"
     stacks: dict[tuple[str, ...], int] = defaultdict(int)
     for event in events:
         if event.probe or event.cached:
@@ -97,7 +103,12 @@ def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str 
         key = stack_of(event, grouping, root)
         if weight == "rss":
             stacks[key] = max(stacks[key], value)
-        else:
+            continue
+        children = phase_frames(event, unit_ns=1000) if with_phases and event.phases else ()
+        for name, child_value in children:
+            stacks[key + (clean_frame(name),)] += child_value
+            value -= child_value
+        if value > 0 or not children:
             stacks[key] += value
     return dict(stacks)
 

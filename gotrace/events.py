@@ -43,8 +43,9 @@ goos, goarch. Readers collect them in `TraceReader.builds` (BuildInfo); they are
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 import orjson
 

@@ -144,3 +144,16 @@ def test_a_full_build_waits_for_a_slot_not_for_an_unrelated_package():
     steps = critical_path(events, parallelism=1).steps
     assert [(s.event.pkg, s.edge) for s in steps] == [("x.org/a", ""), ("x.org/b", "slot")]
     assert [s.event.pkg for s in critical_path(events, parallelism=2).steps] == ["x.org/b"]
+
+
+def test_zero_length_records_of_one_package_do_not_cut_the_path_short():
+    from gotrace.analysis.critical_path import critical_path
+    from gotrace.events import Event
+
+    def ev(tool, pkg, start, wall, deps=None):
+        return Event(build="b", tool=tool, pkg=pkg, start_ns=start, wall_ns=wall, deps=deps)
+
+    events = [ev("compile", "a", 0, 100), ev("asm", "b", 150, 0), ev("compile", "b", 150, 0, deps=("a",)),
+              ev("link", "main", 200, 50, deps=("a", "b"))]
+    path = critical_path(events)
+    assert [s.event.pkg for s in path.steps][0] == "a" and path.steps[-1].event.tool == "link"

@@ -6,8 +6,16 @@ import io
 import orjson
 import pytest
 
-from gotrace.events import (FORMAT_VERSION, BuildInfo, Event, TraceError, TraceReader, event_from_dict,
-                            open_trace, write_events)
+from gotrace.events import (
+    FORMAT_VERSION,
+    BuildInfo,
+    Event,
+    TraceError,
+    TraceReader,
+    event_from_dict,
+    open_trace,
+    write_events,
+)
 from tests.conftest import run_gotrace
 
 

@@ -132,7 +132,8 @@ def test_failed_build_marks_the_compile_that_failed(builds):
     shim_events, _ = read_events(str(builds["broken"].shim_trace))
     reader = open_trace(str(builds["broken"].imported))
     imported = list(reader)
-    failed = lambda events: {(e.pkg, e.tool) for e in events if e.failed}
+    def failed(events):
+        return {(e.pkg, e.tool) for e in events if e.failed}
     assert failed(imported) == failed(shim_events) == {("example.com/broken/bad", "compile")}
     assert reader.builds[imported[0].build].exit == 1
     ok = next(e for e in imported if e.pkg == "example.com/broken/ok")
@@ -252,7 +253,8 @@ def test_analysis_critical_path_of_an_imported_graph_follows_its_edges(builds):
 def test_debug_trace_import_has_the_graphs_actions_and_edges(builds):
     from_trace, _ = read_events(str(builds["cold"].imported_trace))
     from_graph, _ = read_events(str(builds["cold"].imported))
-    compiled = lambda events: {e.pkg for e in events if e.tool == "compile" and e.action}
+    def compiled(events):
+        return {e.pkg for e in events if e.tool == "compile" and e.action}
     assert compiled(from_trace) == compiled(from_graph)
     assert {e.source for e in from_trace} == {"debug-trace"}
     assert all(e.user_ns is None and e.queue_ns is None and e.max_rss_kib is None and not e.cached

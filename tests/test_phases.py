@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gotrace.analysis.phases import PHASE_NAMES, fold_with_phases, phase_frames, phase_table, phase_times
+from gotrace.analysis.phases import PHASE_NAMES, phase_frames, phase_table, phase_times
 from gotrace.collapse import fold_events
 from gotrace.events import events_from_text, open_trace
 from tests.conftest import copy_sample, run_gotrace, test_env
@@ -86,16 +86,22 @@ def test_summary_and_folds_show_phases_under_compile(phase_builds):
     assert "Compiler phases" in text and "SSA & code generation" in text
 
     events = list(open_trace(str(phase_builds.changed)))
-    stacks = fold_with_phases(events)
+    stacks = fold_events(events)
     assert sum(stacks.values()) == sum(e.wall_ns // 1000 for e in events)
     under_compile = [k for k in stacks if len(k) >= 2 and k[-2] == "compile"]
     assert {k[-1] for k in under_compile} <= set(PHASE_NAMES.values()) and under_compile
+    # the same child frames in every view: folded text, and speedscope's aggregate profile
+    folded = run_gotrace(["fold", str(phase_builds.changed)], check=True).stdout.decode()
+    assert ";compile;parse & typecheck " in folded and ";compile;SSA & code generation " in folded
+    document = json.loads(run_gotrace(["speedscope", str(phase_builds.changed)], check=True).stdout)
+    names = {frame["name"] for frame in document["shared"]["frames"]}
+    assert {"parse & typecheck", "SSA & code generation"} <= names
 
 
 def test_traces_without_phases_have_no_phase_table(multi_build):
     events = list(open_trace(str(multi_build.trace)))
     assert phase_table(events) is None
-    assert fold_with_phases(events) == fold_events(events)
+    assert fold_events(events) == fold_events(events, phases=False)
 
 
 def test_phase_frames_scale_down_timers_that_outrun_the_process():

@@ -4,12 +4,9 @@ from __future__ import annotations
 import collections
 import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
-
-import pytest
 
 from gotrace.events import open_trace
 from gotrace.progress import running_tools

@@ -197,6 +197,9 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None) -> Cr
         d, edge = option
         return d.end_ns, -rank[edge], d.tool, d.pkg, d.start_ns
 
+    # Each step goes strictly back in (start, end, trace order): two zero-length records of one
+    # package at the same instant would otherwise name each other and end the walk early.
+    position = {id(e): (e.start_ns, e.end_ns, i) for i, e in enumerate(ran)}
     current = max(ran, key=lambda e: (e.end_ns, e.start_ns, e.tool, e.pkg))
     walked: list[tuple[Event, str]] = []  # (event, edge to the next event towards the end)
     edge = ""
@@ -204,10 +207,11 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None) -> Cr
     while id(current) not in seen:
         seen.add(id(current))
         walked.append((current, edge))
-        options = index.dependencies(current)
+        here = position[id(current)]
+        options = [(d, e) for d, e in index.dependencies(current) if position[id(d)] < here]
         ready = max((d.end_ns for d, _ in options), default=0)
         freed = index.slot_freed_for(current, ready)
-        if freed is not None:
+        if freed is not None and position[id(freed)] < here:
             options.append((freed, "slot"))
         if not options:
             break

@@ -89,6 +89,7 @@ class Spans:
     exit: array = field(default_factory=lambda: array("q"))
     signal: array = field(default_factory=lambda: array("q"))
     errors: dict[int, str] = field(default_factory=dict)  # row -> why the tool could not start
+    phases: dict[int, dict[str, int]] = field(default_factory=dict)  # row -> compiler phases (--phases)
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -200,6 +201,9 @@ class SpanReader:
                          unknown if signal is None else signal))
             if error is not None:
                 errors[len(spans.kind) - 1] = error
+            phases = get("phases")
+            if type(phases) is dict and all(type(v) is int for v in phases.values()):
+                spans.phases[len(spans.kind) - 1] = phases
         for offset, column in enumerate(_NUMBERS):
             setattr(spans, column, numbers[offset::len(_NUMBERS)])
         return spans
@@ -282,6 +286,7 @@ def _load_in_two(path: str, build: str | None, size: int) -> tuple[Spans, SpanRe
             spans.kinds.append(key)
     remap = [ids[key] for key in more.kinds]
     spans.errors.update({len(spans) + row: error for row, error in more.errors.items()})
+    spans.phases.update({len(spans) + row: phases for row, phases in more.phases.items()})
     spans.kind.extend(array("i", map(remap.__getitem__, more.kind)))
     for column in _NUMBERS:
         getattr(spans, column).extend(getattr(more, column))

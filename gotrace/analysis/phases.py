@@ -102,27 +102,3 @@ def phase_table(events: Iterable[Event]) -> PhaseTable | None:
     rows = [PhaseRow(name, ns, 100.0 * ns / grand, slowest[name][1], slowest[name][0])
             for name, ns in sorted(totals.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))]
     return PhaseTable(compiles=len(recorded), without=len(compiles) - len(recorded), rows=rows)
-
-
-def fold_with_phases(events: Iterable[Event], *, grouping: str = "path",
-                     root: str | None = "build") -> dict[tuple[str, ...], int]:
-    """Wall-time folded stacks (microseconds) with each compile's phases as its child frames.
-
-    The compile frame keeps as self time what its phases do not cover (process start, export data)."""
-    from gotrace.collapse import clean_frame, fold_events, stack_of
-
-    events = list(events)
-    stacks = fold_events([e for e in events if not (e.tool == "compile" and e.phases)],
-                         weight="wall", grouping=grouping, root=root)
-    for e in events:
-        if e.tool != "compile" or not e.phases or e.probe or e.cached:
-            continue
-        key = stack_of(e, grouping, root)
-        children = phase_frames(e, unit_ns=1000)
-        rest = e.wall_ns // 1000 - sum(w for _, w in children)
-        if rest > 0:
-            stacks[key] = stacks.get(key, 0) + rest
-        for name, weight in children:
-            child = key + (clean_frame(name),)
-            stacks[child] = stacks.get(child, 0) + weight
-    return stacks

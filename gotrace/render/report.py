@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from gotrace import __version__
-from gotrace.analysis.phases import fold_with_phases
 from gotrace.analysis.summary import Summary
+from gotrace.collapse import fold_events
 from gotrace.events import Event
 from gotrace.render.text_table import mebibytes, percent, seconds
 
@@ -56,7 +56,7 @@ def flame_svg(events: Sequence[Event], subtitle: str) -> tuple[str | None, str]:
         from gotrace.render.svg import FlameError, FlameOptions, render_svg
     except ImportError:
         return None, "the flame graph renderer is not installed"
-    stacks = fold_with_phases(events, root=None)
+    stacks = fold_events(events, root=None)  # compile phases included when recorded
     if not stacks:
         return None, "no invocation to draw"
     out = io.StringIO()
@@ -104,7 +104,7 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
     command = info.command or f"build {info.build}"
     w = out.write
     w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-    w(f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n')  # a constant without '"' 
+    w(f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n')  # a constant without '"'
     w('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
     w(f"<title>gotrace report: {esc(command)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n")
     w(f"<h1>gotrace report</h1>\n<p class=\"sub\">{esc(command)}</p>\n")

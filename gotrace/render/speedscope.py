@@ -20,7 +20,8 @@ import orjson
 
 from gotrace import __version__
 from gotrace.analysis.lanes import Spans
-from gotrace.collapse import stack_of
+from gotrace.analysis.phases import phase_frames
+from gotrace.collapse import clean_frame, stack_of
 from gotrace.events import Event
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
@@ -50,23 +51,39 @@ class _Frames:
 
 def fold_spans(spans: Spans) -> tuple[dict[tuple[str, ...], int], dict[tuple[str, ...], int]]:
     """(wall µs, peak RSS KiB) per stack, exactly as `fold_events(weight="wall")` and
-    `fold_events(weight="rss")` give them for the same invocations."""
+    `fold_events(weight="rss")` give them for the same invocations (compile phases included)."""
     count = len(spans.kinds)
     wall_us = [0] * count
     rss = [Spans.UNKNOWN] * count
-    for k, wall, peak in zip(spans.kind, spans.wall_ns, spans.max_rss_kib):
-        wall_us[k] += wall // 1000
+    phase_us: dict[tuple[int, str], int] = {}
+    with_phases: set[int] = set()
+    for row, (k, wall, peak) in enumerate(zip(spans.kind, spans.wall_ns, spans.max_rss_kib)):
+        value = wall // 1000
+        if row in spans.phases:
+            build, pkg, tool = spans.kinds[k]
+            event = Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=wall, phases=spans.phases[row])
+            for name, weight in phase_frames(event, unit_ns=1000):
+                phase_us[(k, name)] = phase_us.get((k, name), 0) + weight
+                value -= weight
+                with_phases.add(k)
+        wall_us[k] += max(value, 0)
         if peak > rss[k]:  # noqa: PLR1730 - a call to max() per invocation costs more
             rss[k] = peak
     time_stacks: dict[tuple[str, ...], int] = {}
     rss_stacks: dict[tuple[str, ...], int] = {}
+    stacks = []
     for k, value in enumerate(wall_us):
         build, pkg, tool = spans.kinds[k]
         # one stand-in Event per distinct (package, tool): collapse.stack_of stays the one definition
         stack = stack_of(Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=0))
-        time_stacks[stack] = time_stacks.get(stack, 0) + value
+        stacks.append(stack)
+        if value or k not in with_phases:
+            time_stacks[stack] = time_stacks.get(stack, 0) + value
         if rss[k] != Spans.UNKNOWN:
             rss_stacks[stack] = max(rss_stacks.get(stack, 0), rss[k])
+    for (k, name), value in sorted(phase_us.items()):
+        child = stacks[k] + (clean_frame(name),)
+        time_stacks[child] = time_stacks.get(child, 0) + value
     return time_stacks, rss_stacks
 
 
