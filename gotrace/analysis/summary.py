@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from gotrace.analysis.cache import cache_stats, has_cache_facts
 from gotrace.analysis.critical_path import CriticalPath, critical_path
 from gotrace.analysis.parallelism import Parallelism, parallelism
 from gotrace.analysis.phases import PhaseTable, phase_table
@@ -59,6 +60,9 @@ class Summary:
     by_tool: dict[str, int]
     failures: list[Event]
     cached: int
+    cache_hits: int | None  # packages from the cache, when the trace knows (action graph)
+    cache_packages: int | None
+    cache_missed: list[str]
     peak: Event | None
     depth: int | None
     std: bool
@@ -125,6 +129,10 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
     info = info or BuildInfo(build=build_id)
     with_rss = [e for e in ran if e.max_rss_kib is not None]
     wall = max(e.end_ns for e in ran) - min(e.start_ns for e in ran) if ran else 0
+    cache: tuple[int | None, int | None, list[str]] = (None, None, [])
+    if has_cache_facts(events):
+        hits, misses, per_package = cache_stats(events)
+        cache = (hits, hits + misses, [p for p, hit in per_package.items() if not hit])
     return Summary(
         info=info,
         builds_in_trace=list(builds_in_trace) or [info.build],
@@ -133,6 +141,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         by_tool=dict(sorted(Counter(e.tool for e in ran).items(), key=lambda kv: (-kv[1], kv[0]))),
         failures=sorted((e for e in ran if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)),
         cached=sum(1 for e in events if e.cached),
+        cache_hits=cache[0], cache_packages=cache[1], cache_missed=cache[2],
         peak=max(with_rss, key=lambda e: (e.max_rss_kib, e.pkg, e.tool)) if with_rss else None,
         depth=depth,
         std=std,
@@ -159,6 +168,8 @@ def summary_to_json(s: Summary) -> dict:
             "failures": [{"tool": e.tool, "pkg": e.pkg, "exit": e.exit, "signal": e.signal,
                           "error": e.error, "limit": e.limit} for e in s.failures],
             "cached": s.cached,
+            "cache_hit_packages": s.cache_hits,
+            "cache_packages": s.cache_packages,
             "peak_rss_kib": s.peak.max_rss_kib if s.peak else None,
             "peak_rss_tool": s.peak.tool if s.peak else None,
             "peak_rss_pkg": s.peak.pkg if s.peak else None,
@@ -194,8 +205,11 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
     out.write(f"  wall {seconds(s.wall_ns)} (first tool start to last tool end)")
     out.write(f"; go command {seconds(info.wall_ns)}\n" if info.wall_ns else "\n")
     out.write(f"  CPU {seconds(s.cpu_ns)} in {s.invocations} invocations: {tools}\n")
-    if s.cached:
-        out.write(f"  {s.cached} actions satisfied from the cache\n")
+    if s.cache_hits is not None:
+        missed = s.cache_missed
+        out.write(f"  {s.cache_hits} of {s.cache_packages} packages from the cache"
+                  + (f"; compiled: {', '.join(missed[:8])}{' ...' if len(missed) > 8 else ''}" if missed else "")
+                  + "\n")
     if s.peak is not None:
         out.write(f"  peak RSS {mebibytes(s.peak.max_rss_kib)}: {s.peak.tool} {s.peak.pkg or '-'}\n")
     out.write(f"  failed: {len(s.failures)}\n")

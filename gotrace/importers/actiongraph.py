@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 import orjson
 
+from gotrace.analysis.cache import cache_stats, has_cache_facts  # noqa: F401 - part of this API
 from gotrace.events import Event, TraceError, event_from_dict
 from gotrace.importers import (
     Action,
@@ -301,23 +302,3 @@ def _replace(path: str, lines: list[bytes]) -> None:
         except OSError:
             pass
         raise
-
-
-def cache_stats(events) -> tuple[int, int, dict[str, bool]]:
-    """(hits, misses, {package: came from the cache}) over a build's compiles.
-
-    A package is a hit when its compile was a cache-hit record and no compile of it ran. Only
-    traces with cache facts (imported or merged from an action graph: `has_cache_facts`) know
-    about hits; a plain shim trace just lacks the packages that came from the cache.
-    """
-    per_package: dict[str, bool] = {}
-    for e in events:
-        if e.tool != "compile" or e.probe:
-            continue
-        per_package[e.pkg] = per_package.get(e.pkg, True) and e.cached
-    hits = sum(per_package.values())
-    return hits, len(per_package) - hits, dict(sorted(per_package.items()))
-
-
-def has_cache_facts(events) -> bool:
-    return any(e.cached or e.action is not None for e in events)
