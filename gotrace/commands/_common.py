@@ -32,25 +32,43 @@ def warn_skipped(reader: TraceReader) -> None:
                    f"(first at line {reader.first_bad_line})", err=True)
 
 
+class SelectedEvents:
+    """Streams the events of one build of a trace (or of all its builds); once consumed, `check()`
+    raises the clear error that explains an empty result (unknown build, only probes, nothing)."""
+
+    def __init__(self, path: str, build_id: str | None = None, **options):
+        self.path = path
+        self.build_id = build_id
+        self.reader = open_trace(path, **options)
+        self.builds: dict[str, None] = {}
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Event]:
+        for event in self.reader:
+            self.builds.setdefault(event.build, None)
+            if self.build_id is None or event.build == self.build_id:
+                self.count += 1
+                yield event
+
+    def check(self, allow_empty: bool = False) -> None:
+        warn_skipped(self.reader)
+        if self.build_id is not None and not self.count:
+            raise TraceError(f"{self.path}: no build {self.build_id!r}; builds in this trace: "
+                             f"{', '.join(self.builds) or 'none'}")
+        if not self.count and not allow_empty:
+            if self.reader.probes:
+                raise TraceError(f"{self.path}: only version probes, no tool ran: the build was fully cached; "
+                                 "trace a cold build with `gotrace run --cold -- go build ./...`")
+            raise TraceError(f"{self.path}: no trace records; produce one with `gotrace run -- go build ./...`")
+
+
 def load_events(path: str, build_id: str | None = None, *, keep_argv: bool = False,
                 include_probes: bool = False, allow_empty: bool = False) -> tuple[list[Event], TraceReader]:
     """Read a trace for a command; raise a clear error for an empty trace or an unknown build."""
-    reader = open_trace(path, keep_argv=keep_argv, include_probes=include_probes)
-    events = []
-    builds: dict[str, None] = {}
-    for event in reader:
-        builds.setdefault(event.build, None)
-        if build_id is None or event.build == build_id:
-            events.append(event)
-    warn_skipped(reader)
-    if build_id is not None and not events:
-        raise TraceError(f"{path}: no build {build_id!r}; builds in this trace: {', '.join(builds) or 'none'}")
-    if not events and not allow_empty:
-        if reader.probes:
-            raise TraceError(f"{path}: only version probes, no tool ran: the build was fully cached; "
-                             "trace a cold build with `gotrace run --cold -- go build ./...`")
-        raise TraceError(f"{path}: no trace records; produce one with `gotrace run -- go build ./...`")
-    return events, reader
+    selection = SelectedEvents(path, build_id, keep_argv=keep_argv, include_probes=include_probes)
+    events = list(selection)
+    selection.check(allow_empty)
+    return events, selection.reader
 
 
 @contextlib.contextmanager

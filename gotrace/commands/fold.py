@@ -1,20 +1,18 @@
 """`gotrace fold`: a trace as folded stacks, the text flamegraph.pl, inferno and speedscope read."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import click
 
 from gotrace.collapse import GROUPINGS, WEIGHTS, filter_events, fold_events, write_folded
 from gotrace.commands._common import (
+    SelectedEvents,
     build_option,
     open_output,
     output_option,
     say,
     trace_argument,
-    warn_skipped,
 )
-from gotrace.events import Event, TraceError, TraceReader, open_trace
+from gotrace.events import TraceReader
 
 WEIGHT_HELP = {"wall": "wall-clock time in microseconds", "cpu": "CPU time (user+sys) in microseconds",
                "rss": "peak memory (largest resident set) in KiB"}
@@ -39,40 +37,22 @@ def trace_stacks(path: str, build_id: str | None, *, weight: str, grouping: str,
     """Folded stacks of a trace after the filters; a clear error when nothing is left.
     Streams: memory grows with distinct stacks, not with the trace (load_events keeps every event).
     With `ordered`, one (stack, value) pair per invocation in start order (for a flame chart)."""
-    reader = open_trace(path)
-    builds: dict[str, None] = {}
-    seen = 0
-
-    def chosen() -> Iterator[Event]:
-        nonlocal seen
-        for event in reader:
-            builds.setdefault(event.build, None)
-            if build_id is None or event.build == build_id:
-                seen += 1
-                yield event
-
-    selected = filter_events(chosen(), tools=tools, package=package)
+    selection = SelectedEvents(path, build_id)
+    selected = filter_events(selection, tools=tools, package=package)
     if ordered:
         timeline = sorted(selected, key=lambda e: (e.start_ns, e.tool, e.pkg))
         stacks: dict | list = [item for e in timeline
                                for item in fold_events([e], weight=weight, grouping=grouping).items()]
     else:
         stacks = fold_events(selected, weight=weight, grouping=grouping)
-    warn_skipped(reader)
-    if build_id is not None and not seen:
-        raise TraceError(f"{path}: no build {build_id!r}; builds in this trace: {', '.join(builds) or 'none'}")
-    if not seen:
-        if reader.probes:
-            raise TraceError(f"{path}: only version probes, no tool ran: the build was fully cached; "
-                             "trace a cold build with `gotrace run --cold -- go build ./...`")
-        raise TraceError(f"{path}: no trace records; produce one with `gotrace run -- go build ./...`")
+    selection.check()
     if not stacks:
         what = [f"tool {', '.join(tools)}"] if tools else []
         what += [f"package {package}"] if package else []
         if what:
             raise click.ClickException(f"{path}: no tool invocation matches {' and '.join(what)}")
         raise click.ClickException(f"{path}: no record has a {weight} value ({WEIGHT_HELP[weight]})")
-    return stacks, reader
+    return stacks, selection.reader
 
 
 @click.command("fold")
