@@ -47,6 +47,27 @@ def test_env(**extra: str) -> dict[str, str]:
 test_env.__test__ = False  # a helper, not a test, though its name starts with test_
 
 
+CHROMIUM = os.environ.get("GOTRACE_CHROMIUM", "/usr/bin/chromium")
+# flags for a headless chromium on a machine without network: no background fetches, no sandbox (root)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SPEEDSCOPE_INDEX = ROOT / "node_modules" / "speedscope" / "dist" / "release" / "index.html"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless chromium driven by playwright (never `playwright install`), one per session."""
+    need(os.path.exists(CHROMIUM), f"no chromium at {CHROMIUM}: apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need(False, "python playwright is not installed: install the dev extra")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(scope="session")
 def go() -> str:
     path = go_path()

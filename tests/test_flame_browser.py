@@ -4,8 +4,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -17,20 +15,7 @@ from gotrace.events import read_events
 from .conftest import need, run_gotrace
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("GOTRACE_CHROMIUM", "/usr/bin/chromium")
 USABLE = 1200 - 2 * 10
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need(os.path.exists(CHROMIUM) or bool(shutil.which("chromium")), "no chromium at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
 
 
 class Graph:

@@ -7,27 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import need, run_gotrace
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from tests.conftest import run_gotrace
 
 
 def write_report(trace: Path, out: Path, *args: str) -> str:
     result = run_gotrace(["report", str(trace), "-o", str(out), *args], check=True)
     assert f"report written to {out}".encode() in result.stderr
     return out.read_text()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need(Path(CHROMIUM).exists(), "no chromium at /usr/bin/chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.browser

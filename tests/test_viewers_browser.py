@@ -7,33 +7,25 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, need, run_gotrace
+from tests.conftest import SPEEDSCOPE_INDEX, need, run_gotrace
 
 pytestmark = pytest.mark.browser
 
-INDEX = ROOT / "node_modules" / "speedscope" / "dist" / "release" / "index.html"
-CHROMIUM = "/usr/bin/chromium"
+INDEX = SPEEDSCOPE_INDEX
+
+
+@pytest.fixture(autouse=True)
+def speedscope_installed():
+    need(INDEX.exists(), "speedscope npm package not installed: run `npm install`")
+
+
 PACKAGES = ["example.com/multi/internal/asmsum", "example.com/multi/internal/cgohash",
             "example.com/multi/internal/geom", "example.com/multi/internal/textutil",
             "example.com/multi/cmd/multi"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, "chromium is not installed")
-    need(INDEX.exists(), "speedscope npm package not installed: run `npm install`")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
 
 
 class Opened:
