@@ -26,7 +26,7 @@ JSON_KEYS = {
     "build": ("id", "command", "cwd", "goversion", "goos", "goarch", "cores", "parallelism", "cold",
               "go_wall_ns", "exit", "builds_in_trace"),
     "totals": ("wall_ns", "cpu_ns", "invocations", "invocations_by_tool", "failed", "failures",
-               "cached", "peak_rss_kib", "peak_rss_tool", "peak_rss_pkg"),
+               "cached", "cache_hit_packages", "cache_packages", "peak_rss_kib", "peak_rss_tool", "peak_rss_pkg"),
     "grouping": ("depth", "std"),
     "top": ("wall", "cpu", "rss"),
     "critical_path": ("span_ns", "work_ns", "slot_wait_ns", "packages", "steps"),
