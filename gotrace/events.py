@@ -208,6 +208,18 @@ def build_info_from_dict(record: dict) -> BuildInfo:
     return BuildInfo(argv=tuple(argv), **kwargs)
 
 
+def is_current_version(record: dict, name: str, line: int) -> bool:
+    """True for a record of this format version; False for one to skip and count (no or an older
+    version). A newer version stops the reading: this gotrace cannot know what its fields mean."""
+    version = record.get("v")
+    if version == FORMAT_VERSION:
+        return True
+    if type(version) is int and version > FORMAT_VERSION:
+        raise TraceError(f"{name}: line {line} is trace format version {version}; this gotrace "
+                         f"reads version {FORMAT_VERSION}: upgrade gotrace")
+    return False
+
+
 class TraceReader:
     """Streams events from a trace; counts (and skips) lines that are truncated or corrupt.
 
@@ -241,12 +253,7 @@ class TraceReader:
             except (orjson.JSONDecodeError, ValueError):
                 self._skip()
                 continue
-            version = record.get("v")
-            if version != FORMAT_VERSION:
-                if type(version) is int and version > FORMAT_VERSION:
-                    raise TraceError(
-                        f"{self.name}: line {self.lines} is trace format version {version}; this gotrace "
-                        f"reads version {FORMAT_VERSION}: upgrade gotrace")
+            if not is_current_version(record, self.name, self.lines):
                 self._skip()
                 continue
             if record.get("kind") == "build":

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from gotrace.events import FORMAT_VERSION, BuildInfo, Event, TraceError, build_info_from_dict
+from gotrace.events import BuildInfo, Event, TraceError, build_info_from_dict, is_current_version
 
 
 def _occupied_end(start: int, end: int) -> int:
@@ -149,12 +149,7 @@ class SpanReader:
                 self._skip()
                 continue
             get = record.get
-            version = get("v")
-            if version != FORMAT_VERSION:
-                if type(version) is int and version > FORMAT_VERSION:
-                    raise TraceError(
-                        f"{self.name}: line {self.lines} is trace format version {version}; this gotrace "
-                        f"reads version {FORMAT_VERSION}: upgrade gotrace")
+            if not is_current_version(record, self.name, self.lines):
                 self._skip()
                 continue
             if get("kind") == "build":
