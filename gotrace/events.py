@@ -220,7 +220,41 @@ def is_current_version(record: dict, name: str, line: int) -> bool:
     return False
 
 
-class TraceReader:
+class LineBookkeeping:
+    """What every trace reader keeps about the lines it has read, and the decisions that do not
+    depend on which fields it then uses: skip-and-count, the format version, build records."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.lines = 0
+        self.skipped = 0
+        self.first_bad_line: int | None = None
+        self.probes = 0
+        self.builds: dict[str, BuildInfo] = {}
+
+    def _skip(self) -> None:
+        self.skipped += 1
+        if self.first_bad_line is None:
+            self.first_bad_line = self.lines
+
+    def _is_invocation(self, record: dict) -> bool:
+        """True for an invocation record to read; a line of another version is skipped and counted,
+        a build record is kept in `builds` (a malformed one skipped)."""
+        if not is_current_version(record, self.name, self.lines):
+            self._skip()
+            return False
+        if record.get("kind") == "build":
+            try:
+                info = build_info_from_dict(record)
+            except ValueError:
+                self._skip()
+                return False
+            self.builds[info.build] = info
+            return False
+        return True
+
+
+class TraceReader(LineBookkeeping):
     """Streams events from a trace; counts (and skips) lines that are truncated or corrupt.
 
     >>> reader = TraceReader(open("trace.jsonl", "rb"))
@@ -230,15 +264,10 @@ class TraceReader:
 
     def __init__(self, stream: IO[bytes], *, name: str = "trace", keep_argv: bool = False,
                  include_probes: bool = False):
+        super().__init__(name)
         self.stream = stream
-        self.name = name
         self.keep_argv = keep_argv
         self.include_probes = include_probes
-        self.lines = 0
-        self.skipped = 0
-        self.first_bad_line: int | None = None
-        self.probes = 0
-        self.builds: dict[str, BuildInfo] = {}
 
     def __iter__(self) -> Iterator[Event]:
         keep_argv = self.keep_argv
@@ -253,16 +282,7 @@ class TraceReader:
             except (orjson.JSONDecodeError, ValueError):
                 self._skip()
                 continue
-            if not is_current_version(record, self.name, self.lines):
-                self._skip()
-                continue
-            if record.get("kind") == "build":
-                try:
-                    info = build_info_from_dict(record)
-                except ValueError:
-                    self._skip()
-                    continue
-                self.builds[info.build] = info
+            if not self._is_invocation(record):
                 continue
             try:
                 event = event_from_dict(record, keep_argv=keep_argv)
@@ -274,11 +294,6 @@ class TraceReader:
                 if not self.include_probes:
                     continue
             yield event
-
-    def _skip(self) -> None:
-        self.skipped += 1
-        if self.first_bad_line is None:
-            self.first_bad_line = self.lines
 
 
 def open_trace(path: str, **options) -> TraceReader:

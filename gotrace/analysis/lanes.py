@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from gotrace.events import BuildInfo, Event, TraceError, build_info_from_dict, is_current_version
+from gotrace.events import Event, LineBookkeeping, TraceError
 
 
 def _occupied_end(start: int, end: int) -> int:
@@ -113,21 +113,16 @@ class Spans:
         return lanes_of([starts[i] for i in rows], [starts[i] + walls[i] for i in rows])
 
 
-class SpanReader:
+class SpanReader(LineBookkeeping):
     """Reads a trace into `Spans` without building an Event per record: the exports' fast path for
     traces of millions of records. It skips and counts what TraceReader does (same attributes:
     name, lines, skipped, first_bad_line, probes, builds), except that, like TraceReader does with
     argv, it does not look at the fields it does not use (deps, phases, ...)."""
 
     def __init__(self, lines: Iterable[bytes], *, name: str = "trace"):
+        super().__init__(name)
         self.source = lines
-        self.name = name
-        self.lines = 0
-        self.skipped = 0
-        self.first_bad_line: int | None = None
-        self.probes = 0
         self.cached = 0
-        self.builds: dict[str, BuildInfo] = {}
         self.seen_builds: dict[str, None] = {}
 
     def read(self, build: str | None = None) -> Spans:
@@ -148,18 +143,9 @@ class SpanReader:
             if type(record) is not dict:
                 self._skip()
                 continue
+            if not self._is_invocation(record):
+                continue
             get = record.get
-            if not is_current_version(record, self.name, self.lines):
-                self._skip()
-                continue
-            if get("kind") == "build":
-                try:
-                    info = build_info_from_dict(record)
-                except ValueError:
-                    self._skip()
-                    continue
-                self.builds[info.build] = info
-                continue
             # the checks of events.event_from_dict, on the fields used here (null is absent)
             name, pkg, tool, start, wall = get("build"), get("pkg"), get("tool"), get("start_ns"), get("wall_ns")
             user, sys_, rss, status, signal = (get("user_ns"), get("sys_ns"), get("max_rss_kib"),
@@ -203,10 +189,6 @@ class SpanReader:
             setattr(spans, column, numbers[offset::len(_NUMBERS)])
         return spans
 
-    def _skip(self) -> None:
-        self.skipped += 1
-        if self.first_bad_line is None:
-            self.first_bad_line = self.lines
 
 
 PARALLEL_BYTES = 64 << 20  # traces larger than this are read by two processes where fork exists
