@@ -212,6 +212,17 @@ def default_build_id(data: bytes, kind: str) -> str:
     return f"{kind}-{hashlib.sha256(data).hexdigest()[:10]}"
 
 
+def read_json_file(path: str, what: str) -> tuple[bytes, object]:
+    """The bytes of the file at `path` and their decoded JSON, or a one-line TraceError (`what`
+    names the file in it: "action graph ")."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise TraceError(f"cannot read {what}{path}: {e.strerror}") from None
+    return data, load_json(path, data)
+
+
 def load_json(path: str, data: bytes):
     """The decoded file; a clear one-line TraceError when it is not JSON at all."""
     try:
@@ -238,12 +249,7 @@ def read_build(path: str, build: str | None = None) -> ImportedBuild:
     """Import a -debug-actiongraph or -debug-trace file, whichever its content says it is."""
     from gotrace.importers import actiongraph, debug_trace
 
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise TraceError(f"cannot read {path}: {e.strerror}") from None
-    doc = load_json(path, data)
+    data, doc = read_json_file(path, "")
     if actiongraph.looks_like(doc):
         kind, actions = "actiongraph", actiongraph.parse(doc, path)
     elif debug_trace.looks_like(doc):

@@ -162,14 +162,9 @@ def name_test_variants(actions: dict[str, Action]) -> dict[str, Action]:
 
 
 def read_graph(path: str) -> dict[str, Action]:
-    from gotrace.importers import load_json
+    from gotrace.importers import read_json_file
 
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise TraceError(f"cannot read action graph {path}: {e.strerror}") from None
-    doc = load_json(path, data)
+    _, doc = read_json_file(path, "action graph ")
     if not looks_like(doc):
         raise TraceError(f"{path}: not a go -debug-actiongraph file (a list of actions with ID and Mode)")
     return parse(doc, path)
