@@ -30,6 +30,7 @@ demo: $(BIN)/gotrace  ## trace a cold build of samples/multi, write out/report.h
 	@echo "demo: trace $(CURDIR)/$(OUT)/demo.jsonl"
 	@echo "demo: report $(CURDIR)/$(OUT)/report.html"
 	@echo "demo: flame graph written to $(CURDIR)/$(OUT)/build.svg (open it in a browser)"
+	@echo "demo: to use gotrace on your own build, put it on PATH: export PATH=\"$(CURDIR)/$(BIN):\$$PATH\""
 
 test: $(BIN)/gotrace node_modules/speedscope/package.json  ## run the test suite (real go builds, speedscope, chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
