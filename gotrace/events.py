@@ -52,7 +52,7 @@ from __future__ import annotations
 import io
 import re
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
@@ -92,7 +92,7 @@ class Rule(NamedTuple):
 
 
 def _number(n: int) -> str:
-    named = {MAX_TIME_NS: "4102444800×10^9 (2100-01-01)", MAX_DURATION_NS: "10^15 (11.6 days)",
+    named = {MAX_TIME_NS: "4102444800*10^9 (2100-01-01)", MAX_DURATION_NS: "10^15 (11.6 days)",
              MAX_KIB: "2^40 (1 PiB)", MAX_EXIT: "2^32-1", MAX_COUNT: "2^31-1"}
     return named.get(n, str(n))
 
@@ -118,33 +118,96 @@ BUILD_RULES: dict[str, Rule] = {
     "exit": Rule(int, 0, MAX_EXIT), "cores": Rule(int, 1, MAX_COUNT), "parallelism": Rule(int, 1, MAX_COUNT),
     "cold": FLAG, "goversion": TEXT, "goos": TEXT, "goarch": TEXT,
 }
-_ONLY_STR = {str}
 
 
-def problem(record: dict, rules: dict[str, Rule] = EVENT_RULES, required: Sequence[str] = REQUIRED) -> str | None:
-    """Why a decoded record breaks the format (a field of the wrong type or out of its range, a
-    required field missing), or None when it is valid. Fields the format does not name are ignored."""
-    for name, value in record.items():
-        rule = rules.get(name)
-        if rule is None or value is None:
-            continue
-        kind, low, high = rule
-        if type(value) is not kind:
-            return f"{name} must be {'an' if kind is int else 'a'} {rule.describe()}"
-        if kind is int:
-            if not low <= value <= high:
-                return f"{name} {value} is out of range ({rule.describe()})"
-        elif kind is list:
-            if value and set(map(type, value)) != _ONLY_STR:
-                return f"{name} must be a list of strings"
-        elif kind is dict:
-            for number in value.values():
-                if type(number) is not int or not low <= number <= high:
-                    return f"{name} must map names to integers {_number(low)} to {_number(high)}"
-    for name in required:
-        if record.get(name) is None:
-            return f"missing {name}"
-    return None
+class RecordRules:
+    """The rules of one kind of record (invocation or build) and its required fields.
+
+    `problem` checks a record against them. The records of a trace have few shapes (the same keys
+    in the same order), so for each shape it compiles, from the rules, one straight-line check of
+    every field (about the cost of decoding the line; a loop over the rules costs three times
+    that). A record that fails it, or holds a null, takes the loop, which says what is wrong."""
+
+    def __init__(self, rules: dict[str, Rule], required: Sequence[str]):
+        self.rules = rules
+        self.required = tuple(required)
+        self.checks: dict[tuple[str, ...], Callable[[dict], str | None]] = {}
+
+    def problem(self, record: dict) -> str | None:
+        """Why a decoded record breaks the format (a field of the wrong type or out of its range, a
+        required field missing), or None when it is valid. Fields the format does not name are ignored."""
+        shape = tuple(record)
+        return (self.checks.get(shape) or self.compile(shape))(record)
+
+    def explain(self, record: dict) -> str | None:
+        """`problem`, one field at a time: the reference the compiled checks are a shortcut of."""
+        rules = self.rules
+        for name, value in record.items():
+            rule = rules.get(name)
+            if rule is None or value is None:
+                continue
+            kind, low, high = rule
+            if type(value) is not kind:
+                return f"{name} must be {'an' if kind is int else 'a'} {rule.describe()}"
+            if kind is int:
+                if not low <= value <= high:
+                    return f"{name} {value} is out of range ({rule.describe()})"
+            elif kind is list:
+                if not _ONLY_STR.issuperset(map(type, value)):
+                    return f"{name} must be a list of strings"
+            elif kind is dict and not _durations(value, low, high):
+                return f"{name} must map names to integers {_number(low)} to {_number(high)}"
+        for name in self.required:
+            if record.get(name) is None:
+                return f"missing {name}"
+        return None
+
+    def compile(self, shape: tuple[str, ...]) -> Callable[[dict], str | None]:
+        """The check of the records of one shape (its keys, in order), made once and kept."""
+        if len(self.checks) > 1024:  # a hostile file of ever new shapes costs time, not memory
+            self.checks.clear()
+        check = self.checks[shape] = self._compile(shape)
+        return check
+
+    def _compile(self, shape: tuple[str, ...]) -> Callable[[dict], str | None]:
+        if not set(self.required) <= set(shape):
+            return self.explain
+        tests = []
+        for i, name in enumerate(shape):  # locals are f0, f1, ...: a key never becomes code
+            rule = self.rules.get(name)
+            if rule is None:
+                continue
+            test = {int: f"type(f{i}) is int and {rule.low} <= f{i} <= {rule.high}",
+                    str: f"type(f{i}) is str", bool: f"type(f{i}) is bool",
+                    # join raises TypeError unless every element is a string; quicker than a loop
+                    list: f"type(f{i}) is list and type(join(f{i})) is str",
+                    dict: f"type(f{i}) is dict and durations(f{i}, {rule.low}, {rule.high})"}[rule.kind]
+            tests.append(f"({test})")
+        source = (f"def check(record):\n"
+                  f"    {''.join(f'f{i}, ' for i in range(len(shape)))}= record.values()\n"
+                  f"    try:\n"
+                  f"        if {' and '.join(tests) or 'True'}:\n"
+                  f"            return None\n"
+                  f"    except TypeError:\n"
+                  f"        pass\n"
+                  f"    return explain(record)\n")
+        scope = {"explain": self.explain, "join": "".join, "durations": _durations}
+        exec(source, scope)
+        return scope["check"]
+
+
+def _durations(value: dict, low: int, high: int) -> bool:
+    return all(type(n) is int and low <= n <= high for n in value.values())
+
+
+_ONLY_STR = frozenset({str})
+EVENT_RECORD = RecordRules(EVENT_RULES, REQUIRED)
+BUILD_RECORD = RecordRules(BUILD_RULES, ("build",))
+
+
+def problem(record: dict, rules: RecordRules = EVENT_RECORD) -> str | None:
+    """Why a decoded invocation record (or, with BUILD_RECORD, build record) breaks the format, or None."""
+    return rules.problem(record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +331,7 @@ assert set(BuildInfo.__dataclass_fields__) == set(BUILD_RULES), "every BuildInfo
 
 def build_info_from_dict(record: dict) -> BuildInfo:
     """Validate a build record; raises ValueError (saying why) for one of the wrong shape."""
-    why = problem(record, BUILD_RULES, ("build",))
+    why = BUILD_RECORD.problem(record)
     if why is not None:
         raise ValueError(why)
     kwargs = {name: value for name, value in record.items() if name in BUILD_RULES and value is not None}
@@ -374,11 +437,12 @@ class TraceReader:
             self.first_bad_line = self.lines
             self.first_problem = why
 
-    def records(self) -> Iterator[dict]:
-        """The decoded, valid invocation records of the lines not read yet, probes and cache hits
-        included (and counted); build records are kept in `builds`; the rest is skipped and counted.
-        This is the one place trace lines are decoded."""
-        loads, decode_error, rules, version = orjson.loads, orjson.JSONDecodeError, EVENT_RULES, FORMAT_VERSION
+    def records(self, *, probes: bool = True, cached: bool = True) -> Iterator[dict]:
+        """The decoded, valid invocation records of the lines not read yet (version probes and cache
+        hits are counted, and yielded unless `probes`/`cached` is false); build records are kept in
+        `builds`; the rest is skipped and counted. This is the one place trace lines are decoded."""
+        loads, decode_error, version = orjson.loads, orjson.JSONDecodeError, FORMAT_VERSION
+        checks, compile_check = EVENT_RECORD.checks, EVENT_RECORD.compile
         seen = self.seen_builds
         for raw in self.stream:
             self.lines += 1
@@ -397,7 +461,7 @@ class TraceReader:
                     raise newer_version_error(self.name, self.lines, v)
                 self._skip("no or an older format version")
                 continue
-            if record.get("kind") == "build":
+            if "kind" in record and record["kind"] == "build":
                 try:
                     info = build_info_from_dict(record)
                 except ValueError as e:
@@ -405,23 +469,27 @@ class TraceReader:
                     continue
                 self.builds[info.build] = info
                 continue
-            why = problem(record, rules)
+            shape = tuple(record)  # EVENT_RECORD.problem, inlined: this loop is the readers' cost
+            check = checks.get(shape) or compile_check(shape)
+            why = check(record)
             if why is not None:
                 self._skip(why)
                 continue
             seen[record["build"]] = None
-            if record.get("probe"):
+            if "probe" in record and record["probe"]:
                 self.probes += 1
-            elif record.get("cached"):
+                if not probes:
+                    continue
+            elif "cached" in record and record["cached"]:
                 self.cached += 1
+                if not cached:
+                    continue
             yield record
 
     def __iter__(self) -> Iterator[Event]:
         """The events view: one Event per invocation record (probes only with include_probes)."""
-        keep_argv, include_probes = self.keep_argv, self.include_probes
-        for record in self.records():
-            if record.get("probe") and not include_probes:
-                continue
+        keep_argv = self.keep_argv
+        for record in self.records(probes=self.include_probes):
             yield _event(record, keep_argv)
 
     def columns(self, build: str | None = None) -> Spans:
@@ -433,10 +501,8 @@ class TraceReader:
         add_numbers = numbers.extend
         unknown = _UNKNOWN
         row = -1
-        for record in self.records():
+        for record in self.records(probes=False, cached=False):
             get = record.get
-            if get("probe") or get("cached"):
-                continue
             name = record["build"]
             if build is not None and name != build:
                 continue
@@ -524,10 +590,7 @@ def builds_in(path: str) -> list[str]:
 def record_line(record: dict) -> bytes:
     """One trace line of an invocation or build record, checked against the same rules as reading:
     what gotrace writes, it reads back. A TraceError says which field is out of range."""
-    if record.get("kind") == "build":
-        why = problem(record, BUILD_RULES, ("build",))
-    else:
-        why = problem(record)
+    why = (BUILD_RECORD if record.get("kind") == "build" else EVENT_RECORD).problem(record)
     if why is not None:
         raise TraceError(f"cannot write a trace record: {why}")
     return orjson.dumps(record) + b"\n"
