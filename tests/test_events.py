@@ -4,21 +4,28 @@ from __future__ import annotations
 import io
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 
 from gotrace.events import (
+    BUILD_RECORD,
+    BUILD_RULES,
+    EVENT_RECORD,
+    EVENT_RULES,
     FORMAT_VERSION,
     BuildInfo,
     Event,
     TraceError,
     TraceReader,
     event_from_dict,
+    looks_like_trace,
     open_trace,
+    problem,
+    record_line,
     write_events,
 )
-from tests.conftest import run_gotrace
+from tests.conftest import ROOT, run_gotrace
 
 
 def record(**fields) -> bytes:
@@ -122,17 +129,6 @@ def test_commands_reject_unusable_traces_in_one_line(tmp_path, content, message)
 
 
 # --- valid ranges: one rule per field, enforced by the one reader (and the writers) ---------------
-
-from gotrace.events import (  # noqa: E402
-    BUILD_RECORD,
-    BUILD_RULES,
-    EVENT_RECORD,
-    EVENT_RULES,
-    looks_like_trace,
-    problem,
-    record_line,
-)
-from tests.conftest import ROOT  # noqa: E402
 
 _NUMBERS = sorted(name for name, rule in EVENT_RULES.items() if rule.kind is int)
 

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gotrace.analysis import lanes
+from gotrace.analysis import doctor, lanes
 from gotrace.analysis.lanes import Spans, assign_lanes, lanes_of, peak_concurrency
+from gotrace.analysis.parallelism import parallelism
 from gotrace.events import Event, TraceError, TraceReader, events_from_text
 from tests.conftest import ROOT
 
@@ -81,6 +82,46 @@ def test_zero_length_invocations_at_one_instant_run_at_once():
     events = _events([(7, 0), (7, 0), (7, 0)])
     assert sorted(assign_lanes(events)) == [0, 1, 2]
     assert peak_concurrency(events) == 3
+
+
+def test_lanes_summary_and_doctor_count_zero_length_tools_at_one_instant_alike():
+    # they disagreed: the lanes' sweep said 2, the summary's 0
+    events = _events([(7, 0), (7, 0)])
+    assert len(set(assign_lanes(events))) == peak_concurrency(events) == parallelism(events).peak == 2
+    assert doctor._peak_running(events) == 2
+    assert parallelism(events).steps == [(0, 2), (1, 0)]
+
+
+@settings(max_examples=200)
+@given(intervals)
+def test_the_summary_peak_is_the_number_of_lanes(pairs):
+    events = _events(pairs)
+    assert parallelism(events).peak == len(set(assign_lanes(events))) == _brute_force_peak(events)
+
+
+_S = 1_000_000_000
+
+
+def _tool(pkg: str, start_s: float, wall_s: float) -> Event:
+    return Event(build="b", tool="compile", pkg=pkg, start_ns=int(start_s * _S), wall_ns=int(wall_s * _S))
+
+
+def test_doctor_warns_about_the_serial_stretch_summary_lists():
+    events = [_tool("example.com/big", 0, 10), _tool("example.com/x", 10, 1), _tool("example.com/y", 10, 1)]
+    (stretch,) = parallelism(events).serial
+    assert (stretch.alone, stretch.wall_ns, stretch.alone_ns) == ("compile example.com/big", 10 * _S, 10 * _S)
+    (finding,) = doctor.check_serial(events, "b")
+    assert finding.evidence == ("compile example.com/big ran alone for 10.0 s of the build's 11.0 s (91%)",)
+
+
+def test_a_zero_length_tool_beside_a_long_one_hides_no_serial_stretch():
+    # doctor's own sweep let a zero-length tool at the start count as running for ever
+    events = [_tool("example.com/gen", 0, 0), _tool("example.com/big", 0, 10), _tool("example.com/x", 10, 1),
+              _tool("example.com/y", 10, 1)]
+    (stretch,) = parallelism(events).serial
+    assert stretch.alone == "compile example.com/big"
+    (finding,) = doctor.check_serial(events, "b")
+    assert finding.evidence[0].startswith("compile example.com/big ran alone for 10.0 s")
 
 
 def test_no_invocations_need_no_lanes():

@@ -16,7 +16,6 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 
-
 from gotrace.analysis.cache import cache_stats, has_cache_facts  # noqa: F401 - part of this API
 from gotrace.events import Event, TraceError, TraceReader, event_from_dict, record_line
 from gotrace.importers import (
