@@ -1,6 +1,9 @@
 """The trace format: one JSON object per line, one line per tool invocation of a Go build.
 
-This module is the one definition of the format; docs/trace-format.md explains it for users and
+This module is the one way in and out of trace files: the format's fields and their valid ranges
+(`EVENT_RULES`, `BUILD_RULES`), the one decode-and-validate step (`TraceReader.records`), its two
+views (`Event`s, and `Spans` columns for million-record traces), the writers, and the test that
+tells a trace from folded stacks. docs/trace-format.md explains the format for users and
 shim/gotrace-shim writes it (the shim imports nothing from here, to start fast). Version 1 fields:
 
 required
@@ -39,22 +42,172 @@ build records: `gotrace run` adds one line per build, {"v":1,"kind":"build","bui
 what no single invocation knows: the go command line (argv), cwd, start_ns/wall_ns and exit of the go
 command, the machine's cores, GOMAXPROCS/-p (parallelism), whether the cache was cold, goversion,
 goos, goarch. Readers collect them in `TraceReader.builds` (BuildInfo); they are not events.
+
+Every command counts the same records because every one reads through `TraceReader.records`: a line
+that is not JSON, not an object, of an older version, or with a field of the wrong type or out of
+its range is skipped and counted, whichever fields the command then uses.
 """
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+import re
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, NamedTuple
 
 import orjson
 
 FORMAT_VERSION = 1
 REQUIRED = ("build", "tool", "pkg", "start_ns", "wall_ns")
 
+# Valid ranges. Every bound is far from what a real build records and well below 2^63, so sums of a
+# few million durations and start + wall never overflow a 64-bit column, and a corrupt number (a
+# start_ns near 2^63, a wall of 2^64-1, a negative CPU time) is caught where it is read.
+MAX_TIME_NS = 4_102_444_800 * 10**9  # 2100-01-01T00:00:00Z
+MAX_DURATION_NS = 10**15  # 1,000,000 s, about 11.6 days
+MAX_KIB = 1 << 40  # 1 PiB
+MAX_EXIT = (1 << 32) - 1  # exit statuses are 32 bits on Windows (0xC0000005 ...)
+MAX_SIGNAL = 127  # exit 128+N must still be an exit status a shell can show
+MAX_COUNT = (1 << 31) - 1  # pids, file counts, cores
+
 
 class TraceError(Exception):
     """A trace that cannot be read at all (bad version, missing file); the message says what to do."""
+
+
+class Rule(NamedTuple):
+    """What one field may hold: `kind` int (from `low` to `high` inclusive), str, list (of
+    strings), bool, or dict (names to nanoseconds from `low` to `high`). null means absent."""
+    kind: type
+    low: int = 0
+    high: int = 0
+
+    def describe(self) -> str:
+        if self.kind is int:
+            return f"integer {_number(self.low)} to {_number(self.high)}"
+        if self.kind is dict:
+            return f"object of integers {_number(self.low)} to {_number(self.high)}"
+        return {str: "string", list: "list of strings", bool: "true or false"}[self.kind]
+
+
+def _number(n: int) -> str:
+    named = {MAX_TIME_NS: "4102444800*10^9 (2100-01-01)", MAX_DURATION_NS: "10^15 (11.6 days)",
+             MAX_KIB: "2^40 (1 PiB)", MAX_EXIT: "2^32-1", MAX_COUNT: "2^31-1"}
+    return named.get(n, str(n))
+
+
+TEXT, TEXTS, FLAG = Rule(str), Rule(list), Rule(bool)
+TIME = Rule(int, 0, MAX_TIME_NS)
+DURATION = Rule(int, 0, MAX_DURATION_NS)
+COUNT = Rule(int, 0, MAX_COUNT)
+
+EVENT_RULES: dict[str, Rule] = {
+    "build": TEXT, "tool": TEXT, "pkg": TEXT, "start_ns": TIME, "wall_ns": DURATION,
+    "path": TEXT, "argv": TEXTS, "cwd": TEXT,
+    "user_ns": DURATION, "sys_ns": DURATION, "max_rss_kib": Rule(int, 0, MAX_KIB),
+    "exit": Rule(int, 0, MAX_EXIT), "signal": Rule(int, 1, MAX_SIGNAL),
+    "pid": COUNT, "ppid": COUNT, "probe": FLAG, "version": TEXT,
+    "goos": TEXT, "goarch": TEXT, "goversion": TEXT, "goroot": TEXT,
+    "deps": TEXTS, "go_files": COUNT, "cflags": TEXTS, "phases": Rule(dict, 0, MAX_DURATION_NS),
+    "limit": TEXT, "error": TEXT, "source": TEXT, "cached": FLAG, "queue_ns": DURATION,
+    "action": TEXT, "action_deps": TEXTS,
+}
+BUILD_RULES: dict[str, Rule] = {
+    "build": TEXT, "argv": TEXTS, "cwd": TEXT, "start_ns": TIME, "wall_ns": DURATION,
+    "exit": Rule(int, 0, MAX_EXIT), "cores": Rule(int, 1, MAX_COUNT), "parallelism": Rule(int, 1, MAX_COUNT),
+    "cold": FLAG, "goversion": TEXT, "goos": TEXT, "goarch": TEXT,
+}
+
+
+class RecordRules:
+    """The rules of one kind of record (invocation or build) and its required fields.
+
+    `problem` checks a record against them. The records of a trace have few shapes (the same keys
+    in the same order), so for each shape it compiles, from the rules, one straight-line check of
+    every field (about the cost of decoding the line; a loop over the rules costs three times
+    that). A record that fails it, or holds a null, takes the loop, which says what is wrong."""
+
+    def __init__(self, rules: dict[str, Rule], required: Sequence[str]):
+        self.rules = rules
+        self.required = tuple(required)
+        self.checks: dict[tuple[str, ...], Callable[[dict], str | None]] = {}
+
+    def problem(self, record: dict) -> str | None:
+        """Why a decoded record breaks the format (a field of the wrong type or out of its range, a
+        required field missing), or None when it is valid. Fields the format does not name are ignored."""
+        shape = tuple(record)
+        return (self.checks.get(shape) or self.compile(shape))(record)
+
+    def explain(self, record: dict) -> str | None:
+        """`problem`, one field at a time: the reference the compiled checks are a shortcut of."""
+        rules = self.rules
+        for name, value in record.items():
+            rule = rules.get(name)
+            if rule is None or value is None:
+                continue
+            kind, low, high = rule
+            if type(value) is not kind:
+                return f"{name} must be {'an' if kind is int else 'a'} {rule.describe()}"
+            if kind is int:
+                if not low <= value <= high:
+                    return f"{name} {value} is out of range ({rule.describe()})"
+            elif kind is list:
+                if not _ONLY_STR.issuperset(map(type, value)):
+                    return f"{name} must be a list of strings"
+            elif kind is dict and not _durations(value, low, high):
+                return f"{name} must map names to integers {_number(low)} to {_number(high)}"
+        for name in self.required:
+            if record.get(name) is None:
+                return f"missing {name}"
+        return None
+
+    def compile(self, shape: tuple[str, ...]) -> Callable[[dict], str | None]:
+        """The check of the records of one shape (its keys, in order), made once and kept."""
+        if len(self.checks) > 1024:  # a hostile file of ever new shapes costs time, not memory
+            self.checks.clear()
+        check = self.checks[shape] = self._compile(shape)
+        return check
+
+    def _compile(self, shape: tuple[str, ...]) -> Callable[[dict], str | None]:
+        if not set(self.required) <= set(shape):
+            return self.explain
+        tests = []
+        for i, name in enumerate(shape):  # locals are f0, f1, ...: a key never becomes code
+            rule = self.rules.get(name)
+            if rule is None:
+                continue
+            test = {int: f"type(f{i}) is int and {rule.low} <= f{i} <= {rule.high}",
+                    str: f"type(f{i}) is str", bool: f"type(f{i}) is bool",
+                    # join raises TypeError unless every element is a string; quicker than a loop
+                    list: f"type(f{i}) is list and type(join(f{i})) is str",
+                    dict: f"type(f{i}) is dict and durations(f{i}, {rule.low}, {rule.high})"}[rule.kind]
+            tests.append(f"({test})")
+        source = (f"def check(record):\n"
+                  f"    {''.join(f'f{i}, ' for i in range(len(shape)))}= record.values()\n"
+                  f"    try:\n"
+                  f"        if {' and '.join(tests) or 'True'}:\n"
+                  f"            return None\n"
+                  f"    except TypeError:\n"
+                  f"        pass\n"
+                  f"    return explain(record)\n")
+        scope = {"explain": self.explain, "join": "".join, "durations": _durations}
+        exec(source, scope)
+        return scope["check"]
+
+
+def _durations(value: dict, low: int, high: int) -> bool:
+    return all(type(n) is int and low <= n <= high for n in value.values())
+
+
+_ONLY_STR = frozenset({str})
+EVENT_RECORD = RecordRules(EVENT_RULES, REQUIRED)
+BUILD_RECORD = RecordRules(BUILD_RULES, ("build",))
+
+
+def problem(record: dict, rules: RecordRules = EVENT_RECORD) -> str | None:
+    """Why a decoded invocation record (or, with BUILD_RECORD, build record) breaks the format, or None."""
+    return rules.problem(record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,48 +271,31 @@ class Event:
 
 
 _FIELD_NAMES = tuple(Event.__dataclass_fields__)
-_INT_FIELDS = frozenset({"start_ns", "wall_ns", "user_ns", "sys_ns", "max_rss_kib", "exit", "signal",
-                         "pid", "ppid", "go_files", "queue_ns"})
-_STR_FIELDS = frozenset({"build", "tool", "pkg", "path", "cwd", "version", "goos", "goarch",
-                         "goversion", "goroot", "limit", "error", "source", "action"})
-_LIST_FIELDS = frozenset({"argv", "deps", "cflags", "action_deps"})
-_BOOL_FIELDS = frozenset({"probe", "cached"})
+_FIELDS = frozenset(_FIELD_NAMES)
+_LIST_FIELDS = frozenset(name for name, rule in EVENT_RULES.items() if rule.kind is list)
+assert _FIELDS == set(EVENT_RULES), "every Event field has a rule"
+
+
+def _event(record: dict, keep_argv: bool) -> Event:
+    """The Event of a record that passed `problem`."""
+    kwargs = {}
+    for name, value in record.items():
+        if value is None or name not in _FIELDS:
+            continue
+        if name in _LIST_FIELDS:
+            if name == "argv" and not keep_argv:
+                continue
+            value = tuple(value)
+        kwargs[name] = value
+    return Event(**kwargs)
 
 
 def event_from_dict(record: dict, *, keep_argv: bool = True) -> Event:
-    """Validate one decoded record; raises ValueError for a record of the wrong shape."""
-    kwargs = {}
-    for name in _FIELD_NAMES:
-        if name not in record:
-            continue
-        value = record[name]
-        if value is None:
-            continue
-        if name in _INT_FIELDS:
-            if type(value) is not int:
-                raise ValueError(f"{name} must be an integer")
-        elif name in _STR_FIELDS:
-            if type(value) is not str:
-                raise ValueError(f"{name} must be a string")
-        elif name in _LIST_FIELDS:
-            if name == "argv" and not keep_argv:
-                continue
-            if type(value) is not list or not all(type(v) is str for v in value):
-                raise ValueError(f"{name} must be a list of strings")
-            value = tuple(value)
-        elif name in _BOOL_FIELDS:
-            if type(value) is not bool:
-                raise ValueError(f"{name} must be true or false")
-        elif name == "phases":
-            if type(value) is not dict or not all(type(v) is int for v in value.values()):
-                raise ValueError("phases must map names to integers")
-        kwargs[name] = value
-    for name in REQUIRED:
-        if name not in kwargs:
-            raise ValueError(f"missing {name}")
-    if kwargs["wall_ns"] < 0:
-        raise ValueError("wall_ns is negative")
-    return Event(**kwargs)
+    """Validate one decoded record; raises ValueError (saying why) for a record of the wrong shape."""
+    why = problem(record)
+    if why is not None:
+        raise ValueError(why)
+    return _event(record, keep_argv)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,110 +326,233 @@ class BuildInfo:
         return " ".join(self.argv)
 
 
+assert set(BuildInfo.__dataclass_fields__) == set(BUILD_RULES), "every BuildInfo field has a rule"
+
+
 def build_info_from_dict(record: dict) -> BuildInfo:
-    kwargs = {}
-    for name, kind in (("build", str), ("cwd", str), ("goversion", str), ("goos", str), ("goarch", str),
-                       ("start_ns", int), ("wall_ns", int), ("exit", int), ("cores", int),
-                       ("parallelism", int), ("cold", bool)):
-        value = record.get(name)
-        if value is not None:
-            if type(value) is not kind:
-                raise ValueError(f"{name} has the wrong type")
-            kwargs[name] = value
-    argv = record.get("argv") or []
-    if type(argv) is not list or not all(type(a) is str for a in argv):
-        raise ValueError("argv must be a list of strings")
-    if "build" not in kwargs:
-        raise ValueError("missing build")
-    return BuildInfo(argv=tuple(argv), **kwargs)
+    """Validate a build record; raises ValueError (saying why) for one of the wrong shape."""
+    why = BUILD_RECORD.problem(record)
+    if why is not None:
+        raise ValueError(why)
+    kwargs = {name: value for name, value in record.items() if name in BUILD_RULES and value is not None}
+    return BuildInfo(**{**kwargs, "argv": tuple(kwargs.get("argv", ()))})
 
 
-def is_current_version(record: dict, name: str, line: int) -> bool:
-    """True for a record of this format version; False for one to skip and count (no or an older
-    version). A newer version stops the reading: this gotrace cannot know what its fields mean."""
-    version = record.get("v")
-    if version == FORMAT_VERSION:
-        return True
-    if type(version) is int and version > FORMAT_VERSION:
-        raise TraceError(f"{name}: line {line} is trace format version {version}; this gotrace "
-                         f"reads version {FORMAT_VERSION}: upgrade gotrace")
-    return False
+def newer_version_error(name: str, line: int, version: int) -> TraceError:
+    """A record of a newer format stops the reading: this gotrace cannot know what its fields mean.
+    (Records with no or an older version are skipped and counted.)"""
+    return TraceError(f"{name}: line {line} is trace format version {version}; this gotrace "
+                      f"reads version {FORMAT_VERSION}: upgrade gotrace")
 
 
-class LineBookkeeping:
-    """What every trace reader keeps about the lines it has read, and the decisions that do not
-    depend on which fields it then uses: skip-and-count, the format version, build records."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.lines = 0
-        self.skipped = 0
-        self.first_bad_line: int | None = None
-        self.probes = 0
-        self.builds: dict[str, BuildInfo] = {}
-
-    def _skip(self) -> None:
-        self.skipped += 1
-        if self.first_bad_line is None:
-            self.first_bad_line = self.lines
-
-    def _is_invocation(self, record: dict) -> bool:
-        """True for an invocation record to read; a line of another version is skipped and counted,
-        a build record is kept in `builds` (a malformed one skipped)."""
-        if not is_current_version(record, self.name, self.lines):
-            self._skip()
-            return False
-        if record.get("kind") == "build":
-            try:
-                info = build_info_from_dict(record)
-            except ValueError:
-                self._skip()
-                return False
-            self.builds[info.build] = info
-            return False
-        return True
+_UNKNOWN = -(1 << 63)  # an absent optional number in a column
+_NUMBERS = ("start_ns", "wall_ns", "cpu_ns", "max_rss_kib", "exit", "signal")
 
 
-class TraceReader(LineBookkeeping):
-    """Streams events from a trace; counts (and skips) lines that are truncated or corrupt.
+@dataclass
+class Spans:
+    """The columns view of a trace: its invocations (version probes and cache hits left out) as
+    typed columns, row i being one invocation, so that a million-record trace fits in tens of
+    megabytes, not gigabytes. `kind[i]` indexes `kinds`, the distinct (build, package, tool)
+    triples; optional numbers the trace does not know are `UNKNOWN`; an absent exit is 0, as in Event."""
+
+    UNKNOWN = _UNKNOWN
+    kinds: list[tuple[str, str, str]] = field(default_factory=list)
+    kind: array = field(default_factory=lambda: array("i"))
+    start_ns: array = field(default_factory=lambda: array("q"))
+    wall_ns: array = field(default_factory=lambda: array("q"))
+    cpu_ns: array = field(default_factory=lambda: array("q"))
+    max_rss_kib: array = field(default_factory=lambda: array("q"))
+    exit: array = field(default_factory=lambda: array("q"))
+    signal: array = field(default_factory=lambda: array("q"))
+    errors: dict[int, str] = field(default_factory=dict)  # row -> why the tool could not start
+    phases: dict[int, dict[str, int]] = field(default_factory=dict)  # row -> compiler phases (--phases)
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def builds(self) -> list[str]:
+        """Build ids in order of first appearance."""
+        return list(dict.fromkeys(build for build, _, _ in self.kinds))
+
+    def rows_of(self, build: str) -> Sequence[int]:
+        """The rows of one build, in trace order."""
+        wanted = {k for k, (b, _, _) in enumerate(self.kinds) if b == build}
+        if len(wanted) == len(self.kinds):
+            return range(len(self))
+        return [i for i, k in enumerate(self.kind) if k in wanted]
+
+    def lanes(self, rows: Sequence[int]) -> list[int]:
+        """The lane of each of `rows` (one build's invocations), as `lanes.assign_lanes` gives it."""
+        from gotrace.analysis.lanes import lanes_of
+
+        starts, walls = self.start_ns, self.wall_ns
+        if isinstance(rows, range) and rows == range(len(self)):
+            return lanes_of(starts, [s + w for s, w in zip(starts, walls)])
+        return lanes_of([starts[i] for i in rows], [starts[i] + walls[i] for i in rows])
+
+    def extend(self, more: Spans) -> None:
+        """Append the rows of `more` (read from later lines of the same trace)."""
+        ids = {key: k for k, key in enumerate(self.kinds)}
+        for key in more.kinds:
+            if key not in ids:
+                ids[key] = len(self.kinds)
+                self.kinds.append(key)
+        remap = [ids[key] for key in more.kinds]
+        self.errors.update({len(self) + row: error for row, error in more.errors.items()})
+        self.phases.update({len(self) + row: phases for row, phases in more.phases.items()})
+        self.kind.extend(array("i", map(remap.__getitem__, more.kind)))
+        for column in _NUMBERS:
+            getattr(self, column).extend(getattr(more, column))
+
+
+class TraceReader:
+    """Reads a trace: decodes each line once, validates it against the rules, and skips and counts
+    what it cannot use (truncated or corrupt lines, wrong types, values out of range). Two views:
+    iterate it for `Event`s, or call `columns()` for `Spans`. Either way the counts are the same.
 
     >>> reader = TraceReader(open("trace.jsonl", "rb"))
     >>> for event in reader: ...
     >>> reader.skipped   # lines that could not be read
     """
 
-    def __init__(self, stream: IO[bytes], *, name: str = "trace", keep_argv: bool = False,
+    def __init__(self, stream: Iterable[bytes], *, name: str = "trace", keep_argv: bool = False,
                  include_probes: bool = False):
-        super().__init__(name)
         self.stream = stream
+        self.name = name
         self.keep_argv = keep_argv
         self.include_probes = include_probes
+        self.lines = 0
+        self.skipped = 0
+        self.first_bad_line: int | None = None
+        self.first_problem: str | None = None
+        self.probes = 0  # valid version-probe records
+        self.cached = 0  # valid cache-hit records
+        self.builds: dict[str, BuildInfo] = {}  # build records
+        self.seen_builds: dict[str, None] = {}  # builds of the valid invocation records, in order
 
-    def __iter__(self) -> Iterator[Event]:
-        keep_argv = self.keep_argv
+    def _skip(self, why: str) -> None:
+        self.skipped += 1
+        if self.first_bad_line is None:
+            self.first_bad_line = self.lines
+            self.first_problem = why
+
+    def records(self, *, probes: bool = True, cached: bool = True) -> Iterator[dict]:
+        """The decoded, valid invocation records of the lines not read yet (version probes and cache
+        hits are counted, and yielded unless `probes`/`cached` is false); build records are kept in
+        `builds`; the rest is skipped and counted. This is the one place trace lines are decoded."""
+        loads, decode_error, version = orjson.loads, orjson.JSONDecodeError, FORMAT_VERSION
+        checks, compile_check = EVENT_RECORD.checks, EVENT_RECORD.compile
+        seen = self.seen_builds
         for raw in self.stream:
             self.lines += 1
-            if not raw.strip():
-                continue
             try:
-                record = orjson.loads(raw)
-                if type(record) is not dict:
-                    raise ValueError("not an object")
-            except (orjson.JSONDecodeError, ValueError):
-                self._skip()
+                record = loads(raw)
+            except decode_error:
+                if raw.strip():
+                    self._skip("not JSON (truncated or corrupt)")
                 continue
-            if not self._is_invocation(record):
+            if type(record) is not dict:
+                self._skip("not a JSON object")
                 continue
-            try:
-                event = event_from_dict(record, keep_argv=keep_argv)
-            except (ValueError, TypeError):
-                self._skip()
+            v = record.get("v")
+            if v != version or type(v) is not int:
+                if type(v) is int and v > version:
+                    raise newer_version_error(self.name, self.lines, v)
+                self._skip("no or an older format version")
                 continue
-            if event.probe:
-                self.probes += 1
-                if not self.include_probes:
+            if "kind" in record and record["kind"] == "build":
+                try:
+                    info = build_info_from_dict(record)
+                except ValueError as e:
+                    self._skip(f"build record: {e}")
                     continue
-            yield event
+                self.builds[info.build] = info
+                continue
+            shape = tuple(record)  # EVENT_RECORD.problem, inlined: this loop is the readers' cost
+            check = checks.get(shape) or compile_check(shape)
+            why = check(record)
+            if why is not None:
+                self._skip(why)
+                continue
+            seen[record["build"]] = None
+            if "probe" in record and record["probe"]:
+                self.probes += 1
+                if not probes:
+                    continue
+            elif "cached" in record and record["cached"]:
+                self.cached += 1
+                if not cached:
+                    continue
+            yield record
+
+    def __iter__(self) -> Iterator[Event]:
+        """The events view: one Event per invocation record (probes only with include_probes)."""
+        keep_argv = self.keep_argv
+        for record in self.records(probes=self.include_probes):
+            yield _event(record, keep_argv)
+
+    def columns(self, build: str | None = None) -> Spans:
+        """The columns view: the invocations (of one build, or all) that ran a tool, as `Spans`."""
+        spans = Spans()
+        kinds, kind_ids, errors, phases = spans.kinds, {}, spans.errors, spans.phases
+        add_kind = spans.kind.append
+        numbers = array("q")
+        add_numbers = numbers.extend
+        unknown = _UNKNOWN
+        row = -1
+        for record in self.records(probes=False, cached=False):
+            get = record.get
+            name = record["build"]
+            if build is not None and name != build:
+                continue
+            key = (name, record["pkg"], record["tool"])
+            k = kind_ids.get(key)
+            if k is None:
+                k = kind_ids[key] = len(kinds)
+                kinds.append(key)
+            add_kind(k)
+            row += 1
+            user, sys_, rss, signal = get("user_ns"), get("sys_ns"), get("max_rss_kib"), get("signal")
+            add_numbers((record["start_ns"], record["wall_ns"],
+                         unknown if user is None and sys_ is None else (user or 0) + (sys_ or 0),
+                         unknown if rss is None else rss, get("exit") or 0,
+                         unknown if signal is None else signal))
+            error = get("error")
+            if error is not None:
+                errors[row] = error
+            phase = get("phases")
+            if phase is not None:
+                phases[row] = phase
+        for offset, column in enumerate(_NUMBERS):
+            setattr(spans, column, numbers[offset::len(_NUMBERS)])
+        return spans
+
+    def absorb(self, later: TraceReader) -> None:
+        """Add the counts of a reader of the lines that follow this reader's lines."""
+        if self.first_bad_line is None and later.first_bad_line is not None:
+            self.first_bad_line = self.lines + later.first_bad_line
+            self.first_problem = later.first_problem
+        self.lines += later.lines
+        self.skipped += later.skipped
+        self.probes += later.probes
+        self.cached += later.cached
+        self.builds.update(later.builds)
+        self.seen_builds.update(later.seen_builds)
+
+    def nothing_selected(self, build: str | None = None) -> TraceError:
+        """The error that explains why a command found nothing to show (once the reading is done)."""
+        path = self.name
+        if build is not None and build not in self.seen_builds:
+            return TraceError(f"{path}: no build {build!r}; builds in this trace: "
+                              f"{', '.join(self.seen_builds) or 'none'}")
+        if self.cached:
+            return TraceError(f"{path}: every action came from the build cache, no tool ran; trace a "
+                              "cold build with `gotrace run --cold -- go build ./...`")
+        if self.probes:
+            return TraceError(f"{path}: only version probes, no tool ran: the build was fully cached; "
+                              "trace a cold build with `gotrace run --cold -- go build ./...`")
+        return TraceError(f"{path}: no trace records; produce one with `gotrace run -- go build ./...`")
 
 
 def open_trace(path: str, **options) -> TraceReader:
@@ -314,27 +573,62 @@ def read_events(path: str, *, build: str | None = None, **options) -> tuple[list
     reader = open_trace(path, **options)
     events = [e for e in reader if build is None or e.build == build]
     if build is not None and not events:
-        all_builds = builds_in(path)
-        raise TraceError(f"{path}: no build {build!r}; builds in this trace: {', '.join(all_builds) or 'none'}")
+        raise reader.nothing_selected(build)
     return events, reader
 
 
 def builds_in(path: str) -> list[str]:
     """Build ids in order of first appearance."""
-    seen: dict[str, None] = {}
-    for event in open_trace(path, include_probes=True):
-        seen.setdefault(event.build, None)
-    return list(seen)
+    reader = open_trace(path)
+    for _ in reader.records():
+        pass
+    return list(reader.seen_builds)
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+def record_line(record: dict) -> bytes:
+    """One trace line of an invocation or build record, checked against the same rules as reading:
+    what gotrace writes, it reads back. A TraceError says which field is out of range."""
+    why = (BUILD_RECORD if record.get("kind") == "build" else EVENT_RECORD).problem(record)
+    if why is not None:
+        raise TraceError(f"cannot write a trace record: {why}")
+    return orjson.dumps(record) + b"\n"
 
 
 def write_events(events: Iterable[Event], out: IO[bytes]) -> int:
     n = 0
     for event in events:
-        out.write(orjson.dumps(event.to_dict()) + b"\n")
+        out.write(record_line(event.to_dict()))
         n += 1
     return n
+
+
+def write_build(info: BuildInfo, out: IO[bytes]) -> None:
+    out.write(record_line(info.to_dict()))
+
+
+def append_build(path: str, info: BuildInfo) -> None:
+    """Add a build record at the end of a trace file (in one write, as the shim adds its records)."""
+    line = record_line(info.to_dict())
+    with open(path, "ab") as f:
+        f.write(line)
 
 
 def events_from_text(text: str, **options) -> list[Event]:
     """Parse trace text (used by tests and by importers that produce lines)."""
     return list(TraceReader(io.BytesIO(text.encode()), **options))
+
+
+# --- a trace, or folded stacks? ----------------------------------------------------------------------
+
+HEAD_BYTES = 1 << 12  # how far to look: a trace may begin with a corrupt line or two
+_OBJECT_START = re.compile(rb"\s*\{\s*[\"}]")  # folded frames may start with '{' ({{closure}}), never '{"'
+
+
+def looks_like_trace(head: bytes) -> bool:
+    """Whether input beginning with `head` is a trace (JSON lines) rather than folded stacks: a line
+    in its first HEAD_BYTES starts a JSON object. Empty input counts as a trace (a command then says
+    "no trace records")."""
+    lines = head[:HEAD_BYTES].split(b"\n")
+    return any(_OBJECT_START.match(line) for line in lines) or not head.strip()

@@ -9,7 +9,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-import orjson
+from gotrace.events import TraceError, TraceReader
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -23,15 +23,27 @@ class RunningTool:
 
 @dataclass
 class TraceTail:
-    """Reads records appended to the trace since the last call."""
+    """Reads records appended to the trace since the last call, through the one trace reader, so
+    that progress counts the invocations (and skipped lines) every command counts."""
 
     path: str
     offset: int = 0
     partial: bytes = b""
     packages_done: set = field(default_factory=set)
-    records: int = 0
+    records: int = 0  # invocations that ran a tool (version probes and cache hits left out)
+    wall_ns: int = 0  # their total wall time
+    reader: TraceReader = field(init=False)
 
-    def poll(self) -> None:
+    def __post_init__(self) -> None:
+        self.reader = TraceReader((), name=self.path)
+
+    @property
+    def skipped(self) -> int:
+        return self.reader.skipped
+
+    def poll(self, final: bool = False) -> None:
+        """Read what was appended; with `final` (the build is over) a last line without its newline
+        is read too, as a command reading the file would."""
         try:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
@@ -39,19 +51,19 @@ class TraceTail:
         except OSError:
             return
         self.offset += len(data)
-        data = self.partial + data
-        lines = data.split(b"\n")
-        self.partial = lines.pop()
-        for line in lines:
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if type(record) is not dict or record.get("kind") == "build" or record.get("probe"):
-                continue
-            self.records += 1
-            if record.get("tool") == "compile" and record.get("pkg"):
-                self.packages_done.add(record["pkg"])
+        lines = (self.partial + data).split(b"\n")
+        self.partial = b"" if final else lines.pop()
+        self.reader.stream = lines
+        try:
+            for record in self.reader.records():
+                if record.get("probe") or record.get("cached"):
+                    continue
+                self.records += 1
+                self.wall_ns += record["wall_ns"]
+                if record["tool"] == "compile" and record["pkg"]:
+                    self.packages_done.add(record["pkg"])
+        except TraceError:
+            pass  # a newer format: the commands that read the trace will say so
 
 
 def _boot_time() -> float | None:

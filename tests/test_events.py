@@ -5,18 +5,27 @@ import io
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gotrace.events import (
+    BUILD_RECORD,
+    BUILD_RULES,
+    EVENT_RECORD,
+    EVENT_RULES,
     FORMAT_VERSION,
     BuildInfo,
     Event,
     TraceError,
     TraceReader,
     event_from_dict,
+    looks_like_trace,
     open_trace,
+    problem,
+    record_line,
     write_events,
 )
-from tests.conftest import run_gotrace
+from tests.conftest import ROOT, run_gotrace
 
 
 def record(**fields) -> bytes:
@@ -117,3 +126,124 @@ def test_commands_reject_unusable_traces_in_one_line(tmp_path, content, message)
     assert result.returncode != 0
     assert message in result.stderr
     assert b"Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# --- valid ranges: one rule per field, enforced by the one reader (and the writers) ---------------
+
+_NUMBERS = sorted(name for name, rule in EVENT_RULES.items() if rule.kind is int)
+
+
+def _read_one(**fields) -> tuple[list[Event], TraceReader]:
+    return read(record(**fields), include_probes=True)
+
+
+@pytest.mark.parametrize("name", _NUMBERS)
+def test_every_number_is_read_at_both_ends_of_its_range(name):
+    rule = EVENT_RULES[name]
+    for value in (rule.low, rule.high):
+        events, reader = _read_one(**{name: value})
+        assert reader.skipped == 0 and getattr(events[0], name) == value
+
+
+@pytest.mark.parametrize("name", _NUMBERS)
+def test_every_number_just_outside_its_range_skips_the_line(name):
+    rule = EVENT_RULES[name]
+    for value in (rule.low - 1, rule.high + 1):
+        events, reader = _read_one(**{name: value})
+        assert events == [] and reader.skipped == 1
+        assert name in reader.first_problem and "out of range" in reader.first_problem
+
+
+@pytest.mark.parametrize("fields, why", [
+    ({"user_ns": -1}, "user_ns -1 is out of range"),
+    ({"sys_ns": -5}, "sys_ns -5 is out of range"),
+    ({"max_rss_kib": -1}, "max_rss_kib -1 is out of range"),
+    ({"start_ns": (1 << 63) - 10}, "start_ns"),
+    ({"wall_ns": (1 << 64) - 1}, "wall_ns"),
+    ({"wall_ns": 2.0 ** 70}, "wall_ns"),  # what orjson makes of an integer beyond 64 bits
+    ({"exit": -1}, "exit -1"),
+    ({"exit": 1 << 32}, "exit"),
+    ({"signal": 0}, "signal 0"),
+    ({"signal": 128}, "signal 128"),
+    ({"queue_ns": -3}, "queue_ns"),
+    ({"phases": {"fe:parse": -1}}, "phases"),
+    ({"phases": {"fe:parse": 1.5}}, "phases"),
+], ids=["negative user CPU", "negative sys CPU", "negative RSS", "start near 2^63", "wall 2^64-1",
+        "wall 2^70", "negative exit", "exit over 32 bits", "signal 0", "signal 128", "negative queue",
+        "negative phase", "fractional phase"])
+def test_corrupt_numbers_skip_the_line_and_say_which_field(fields, why):
+    events, reader = _read_one(**fields)
+    assert events == [] and reader.skipped == 1 and why in reader.first_problem
+
+
+@pytest.mark.parametrize("fields", [
+    {"start_ns": True}, {"wall_ns": 1.0}, {"exit": "0"}, {"pkg": 3}, {"tool": ["compile"]},
+    {"deps": "oops"}, {"deps": ["fmt", 3]}, {"argv": [None]}, {"cflags": {}}, {"probe": 1},
+    {"cached": "yes"}, {"phases": [1]}, {"error": False}, {"action_deps": [1]},
+], ids=str)
+def test_a_field_of_the_wrong_type_skips_the_line_whichever_field_it_is(fields):
+    events, reader = _read_one(**fields)
+    assert events == [] and reader.skipped == 1
+
+
+def test_null_reads_as_absent_and_absent_optional_fields_are_unknown():
+    line = b'{"v":1,"build":"b","tool":"compile","pkg":"p","start_ns":1,"wall_ns":2,"user_ns":null,' \
+           b'"sys_ns":null,"max_rss_kib":null,"deps":null,"phases":null}\n'
+    events, reader = read(line)
+    (e,) = events
+    assert reader.skipped == 0 and e.cpu_ns is None and e.max_rss_kib is None and e.deps is None
+
+
+def test_fields_the_format_does_not_name_are_ignored():
+    events, reader = _read_one(future_field={"anything": [1, 2]})
+    assert reader.skipped == 0 and len(events) == 1
+
+
+def test_build_records_out_of_range_are_skipped_and_counted():
+    bad = [{"cores": 0}, {"parallelism": -1}, {"wall_ns": (1 << 64) - 1}, {"start_ns": -1}, {"cold": 1}]
+    for fields in bad:
+        line = orjson.dumps({"v": 1, "kind": "build", "build": "b1", **fields}) + b"\n"
+        events, reader = read(line + record())
+        assert reader.builds == {} and reader.skipped == 1 and len(events) == 1, fields
+
+
+def test_writers_refuse_a_record_the_reader_would_skip():
+    with pytest.raises(TraceError, match="wall_ns"):
+        write_events([Event(build="b", tool="compile", pkg="p", start_ns=1, wall_ns=-1)], io.BytesIO())
+    with pytest.raises(TraceError, match="cores"):
+        record_line(BuildInfo(build="b", cores=0).to_dict())
+
+
+_values = st.one_of(st.none(), st.booleans(), st.integers(-(1 << 65), 1 << 65), st.floats(allow_nan=False),
+                    st.text(max_size=3), st.lists(st.one_of(st.text(max_size=2), st.integers()), max_size=3),
+                    st.dictionaries(st.text(max_size=2), st.integers(-2, 3), max_size=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(EVENT_RULES) + ["other"]), _values, max_size=12))
+def test_the_compiled_check_of_a_record_shape_agrees_with_the_field_by_field_rules(fields):
+    record = {"build": "b", "tool": "t", "pkg": "p", "start_ns": 1, "wall_ns": 1, **fields}
+    assert problem(record) == EVENT_RECORD.explain(record)
+    build = {"build": "b", **{k: v for k, v in fields.items() if k in BUILD_RULES}}
+    assert BUILD_RECORD.problem(build) == BUILD_RECORD.explain(build)
+
+
+def test_the_format_document_states_the_valid_values_of_every_field():
+    doc = (ROOT / "docs" / "trace-format.md").read_text()
+    rows = {line.split("|")[1]: line for line in doc.splitlines() if line.startswith("| `")}
+    for rules in (EVENT_RULES, BUILD_RULES):
+        for name, rule in rules.items():
+            row = [line for head, line in rows.items() if f"`{name}`" in head]
+            assert row and any(rule.describe() in line for line in row), name
+
+
+@pytest.mark.parametrize("head, trace", [
+    (b'{"v":1,"build":"b"}\n', True),
+    (b'{truncated\n{"v":1,"build":"b","tool":"compile"}\n', True),
+    (b"", True),
+    (b"main;runtime.main;foo 12\n", False),
+    (b"{{closure}};foo 3\n", False),
+    (b"\n\n  \n", True),
+], ids=["record", "corrupt first line", "empty", "folded", "folded rust closure", "blank"])
+def test_a_trace_is_told_from_folded_stacks_by_its_first_lines(head, trace):
+    assert looks_like_trace(head) is trace

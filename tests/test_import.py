@@ -377,6 +377,12 @@ def bad_inputs(builds, tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "dangling dep": (json.dumps(dangling).encode(), "not in the graph"),
         "bad time": (json.dumps([dict(actions[0], TimeStart="yesterday")]).encode(), "bad time"),
         "truncated trace": (builds["cold"].debug_trace.read_bytes()[:5000], "not valid JSON"),
+        # which of the two would a Deps entry mean? the importer refuses rather than keep the last
+        "duplicate id": (json.dumps(actions + [dict(actions[4])]).encode(),
+                         f"ID {actions[4]['ID']} is also the ID of an earlier action"),
+        # what the importer writes is checked against the format's ranges, as the reader checks it
+        "time past 2100": (json.dumps([dict(a, TimeStart="9999-12-31T00:00:00Z") if a.get("TimeStart")
+                                       else a for a in actions]).encode(), "start_ns"),
     }
     out = {}
     for name, (data, message) in cases.items():
@@ -388,7 +394,7 @@ def bad_inputs(builds, tmp_path: Path) -> dict[str, tuple[Path, str]]:
 
 @pytest.mark.parametrize("case", ["truncated", "garbage", "empty", "foreign object", "foreign list",
                                   "gotrace trace", "bad deps", "dangling dep", "bad time",
-                                  "truncated trace"])
+                                  "truncated trace", "duplicate id", "time past 2100"])
 def test_bad_input_is_one_clear_line(builds, tmp_path, case):
     path, message = bad_inputs(builds, tmp_path)[case]
     result = run_gotrace(["import", str(path), "-o", str(tmp_path / "out.jsonl")])

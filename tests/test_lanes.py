@@ -1,4 +1,4 @@
-"""Lane assignment (gotrace/analysis/lanes.py) and the columnar span reader the exports use."""
+"""Lane assignment (gotrace/analysis/lanes.py) and the columns view of the trace reader the exports use."""
 from __future__ import annotations
 
 import io
@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gotrace.analysis import lanes
-from gotrace.analysis.lanes import SpanReader, Spans, assign_lanes, lanes_of, peak_concurrency
+from gotrace.analysis import doctor, lanes
+from gotrace.analysis.lanes import Spans, assign_lanes, lanes_of, peak_concurrency
+from gotrace.analysis.parallelism import parallelism
 from gotrace.events import Event, TraceError, TraceReader, events_from_text
 from tests.conftest import ROOT
 
@@ -83,12 +84,52 @@ def test_zero_length_invocations_at_one_instant_run_at_once():
     assert peak_concurrency(events) == 3
 
 
+def test_lanes_summary_and_doctor_count_zero_length_tools_at_one_instant_alike():
+    # they disagreed: the lanes' sweep said 2, the summary's 0
+    events = _events([(7, 0), (7, 0)])
+    assert len(set(assign_lanes(events))) == peak_concurrency(events) == parallelism(events).peak == 2
+    assert doctor._peak_running(events) == 2
+    assert parallelism(events).steps == [(0, 2), (1, 0)]
+
+
+@settings(max_examples=200)
+@given(intervals)
+def test_the_summary_peak_is_the_number_of_lanes(pairs):
+    events = _events(pairs)
+    assert parallelism(events).peak == len(set(assign_lanes(events))) == _brute_force_peak(events)
+
+
+_S = 1_000_000_000
+
+
+def _tool(pkg: str, start_s: float, wall_s: float) -> Event:
+    return Event(build="b", tool="compile", pkg=pkg, start_ns=int(start_s * _S), wall_ns=int(wall_s * _S))
+
+
+def test_doctor_warns_about_the_serial_stretch_summary_lists():
+    events = [_tool("example.com/big", 0, 10), _tool("example.com/x", 10, 1), _tool("example.com/y", 10, 1)]
+    (stretch,) = parallelism(events).serial
+    assert (stretch.alone, stretch.wall_ns, stretch.alone_ns) == ("compile example.com/big", 10 * _S, 10 * _S)
+    (finding,) = doctor.check_serial(events, "b")
+    assert finding.evidence == ("compile example.com/big ran alone for 10.0 s of the build's 11.0 s (91%)",)
+
+
+def test_a_zero_length_tool_beside_a_long_one_hides_no_serial_stretch():
+    # doctor's own sweep let a zero-length tool at the start count as running for ever
+    events = [_tool("example.com/gen", 0, 0), _tool("example.com/big", 0, 10), _tool("example.com/x", 10, 1),
+              _tool("example.com/y", 10, 1)]
+    (stretch,) = parallelism(events).serial
+    assert stretch.alone == "compile example.com/big"
+    (finding,) = doctor.check_serial(events, "b")
+    assert finding.evidence[0].startswith("compile example.com/big ran alone for 10.0 s")
+
+
 def test_no_invocations_need_no_lanes():
     assert assign_lanes([]) == []
     assert peak_concurrency([]) == 0
 
 
-# --- SpanReader: the exports' fast reader must skip exactly what TraceReader skips ---------------
+# --- the columns view of the reader must keep and skip exactly what the events view does ---------
 
 _TRACE = b"""\
 {"v":1,"kind":"build","build":"b1","argv":["go","build","./..."],"cwd":"/src/app","cores":2}
@@ -133,11 +174,11 @@ def _columns_from_spans(spans: Spans) -> list[tuple]:
 def _both(data: bytes, build: str | None = None):
     trace_reader = TraceReader(io.BytesIO(data))
     events = [e for e in trace_reader if build is None or e.build == build]
-    span_reader = SpanReader(io.BytesIO(data))
-    return events, trace_reader, span_reader.read(build), span_reader
+    span_reader = TraceReader(io.BytesIO(data))
+    return events, trace_reader, span_reader.columns(build), span_reader
 
 
-def test_span_reader_keeps_and_skips_the_records_trace_reader_does():
+def test_columns_keep_and_skip_the_records_events_do():
     events, trace_reader, spans, span_reader = _both(_TRACE)
     assert _columns_from_spans(spans) == _columns_from_events(events)
     assert (span_reader.skipped, span_reader.first_bad_line, span_reader.probes, span_reader.lines) == \
@@ -146,26 +187,28 @@ def test_span_reader_keeps_and_skips_the_records_trace_reader_does():
     assert span_reader.cached == 1
 
 
-def test_span_reader_does_not_look_at_fields_the_exports_do_not_use():
-    # like TraceReader with argv: a malformed deps list does not cost the record its timing
-    data = b'{"v":1,"build":"b","tool":"compile","pkg":"a","start_ns":1,"wall_ns":1,"deps":["a",3]}\n'
-    reader = SpanReader(io.BytesIO(data))
-    assert len(reader.read()) == 1 and reader.skipped == 0
+def test_a_malformed_field_the_exports_do_not_use_still_costs_the_record_in_both_views():
+    # a record is valid or not whatever a command then reads of it: every command counts the same
+    data = (b'{"v":1,"build":"b","tool":"compile","pkg":"a","start_ns":1,"wall_ns":1,"deps":["a",3]}\n'
+            b'{"v":1,"build":"b","tool":"compile","pkg":"a","start_ns":1,"wall_ns":1,"argv":"oops"}\n')
+    columns, events = TraceReader(io.BytesIO(data)), TraceReader(io.BytesIO(data))
+    assert len(columns.columns()) == 0 and columns.skipped == 2
+    assert list(events) == [] and events.skipped == 2
 
 
-def test_span_reader_reads_one_build():
+def test_columns_of_one_build():
     events, _, spans, reader = _both(_TRACE, build="b2")
     assert _columns_from_spans(spans) == _columns_from_events(events)
     assert list(reader.seen_builds) == ["b1", "b2"]
 
 
-def test_span_reader_refuses_a_newer_trace_format_like_trace_reader():
+def test_columns_refuse_a_newer_trace_format_like_events():
     data = b'{"v":2,"build":"b","tool":"compile","pkg":"a","start_ns":1,"wall_ns":1}\n'
     with pytest.raises(TraceError, match="version 2.*upgrade gotrace"):
-        SpanReader(io.BytesIO(data)).read()
+        TraceReader(io.BytesIO(data)).columns()
 
 
-def test_span_reader_matches_trace_reader_on_a_real_build(multi_build):
+def test_columns_match_events_on_a_real_build(multi_build):
     data = multi_build.trace.read_bytes()
     events, trace_reader, spans, span_reader = _both(data)
     assert len(spans) > 20
@@ -178,7 +221,7 @@ def test_spans_lanes_of_one_build_match_assign_lanes_of_its_events():
     text = "\n".join(
         f'{{"v":1,"build":"b{i % 2}","tool":"compile","pkg":"p{i}","start_ns":{i * 3},"wall_ns":{10 + i}}}'
         for i in range(12))
-    spans = SpanReader(io.BytesIO(text.encode())).read()
+    spans = TraceReader(io.BytesIO(text.encode())).columns()
     for build in ("b0", "b1"):
         rows = spans.rows_of(build)
         events = [e for e in events_from_text(text) if e.build == build]

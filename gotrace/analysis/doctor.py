@@ -328,43 +328,29 @@ def _peak_concurrent_rss(events: Sequence[Event]) -> tuple[int, list[str]]:
 
 
 def _peak_running(events: Sequence[Event]) -> int:
-    from gotrace.analysis.lanes import peak_concurrency
+    from gotrace.analysis.parallelism import peak_concurrency
 
     return max(1, peak_concurrency(events))
 
 
-def alone_time(events: Sequence[Event]) -> dict[int, int]:
-    """For each event index, the nanoseconds during which it was the only invocation running."""
-    points = sorted([(e.start_ns, 1, i) for i, e in enumerate(events)] +
-                    [(e.end_ns, -1, i) for i, e in enumerate(events)])
-    running: set[int] = set()
-    alone: dict[int, int] = defaultdict(int)
-    last = None
-    for t, delta, i in points:
-        if len(running) == 1 and last is not None and t > last:
-            alone[next(iter(running))] += t - last
-        if delta > 0:
-            running.add(i)
-        else:
-            running.discard(i)
-        last = t
-    return dict(alone)
-
-
 def check_serial(events: Sequence[Event], build: str, context: Context = Context()) -> list[Finding]:
+    """The serial stretches `summary` lists (parallelism.serial_stretches) in which one invocation
+    ran alone long enough to matter here."""
+    from gotrace.analysis.parallelism import parallelism
+
     ran = _ran(events)
     if len(ran) < 2:
         return []
     span = max(e.end_ns for e in ran) - min(e.start_ns for e in ran)
     floor = max(context.serial_floor_ns, context.serial_share * span)
     lines = []
-    for i, ns in sorted(alone_time(ran).items(), key=lambda kv: (-kv[1], kv[0])):
-        e = ran[i]
+    for st in sorted(parallelism(ran).serial, key=lambda st: (-st.alone_ns, st.start_ns)):
+        e = st.invocation
         # The standard library compiles alone at the start of a cold build whatever the user does;
         # the cache check covers that cost.
-        if ns >= floor and not is_std(e.pkg):
-            lines.append(f"{_who(e)} ran alone for {_s(ns)} of the build's {_s(span)} "
-                         f"({100 * ns / span:.0f}%)")
+        if e is not None and st.alone_ns >= floor and not is_std(e.pkg):
+            lines.append(f"{_who(e)} ran alone for {_s(st.alone_ns)} of the build's {_s(span)} "
+                         f"({100 * st.alone_ns / span:.0f}%)")
     if not lines:
         return []
     return [Finding(

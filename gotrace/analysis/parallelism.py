@@ -1,13 +1,23 @@
 """Parallelism: how many tools ran at once, how busy the machine's cores were, where the build went serial.
 
-Concurrency is a step function of time (invocations running); CPU use per time bucket spreads each
-invocation's CPU time evenly over its run, which is all a per-process rusage tells.
+Concurrency is a step function of time (invocations running), computed by one sweep
+(`concurrency_steps`) that the lanes, the summary, the timeline and the doctor share. An invocation
+occupies [start, end), and at least its first nanosecond: an end at t does not overlap a start at t,
+and two zero-length invocations at one instant run at once.
+
+A *serial stretch* is a longest stretch of the build during which at most one tool ran (0: the go
+command worked alone, or a C compiler it does not trace), lasting at least SERIAL_MIN_NS and
+SERIAL_MIN_SHARE of the build; `summary` lists them and `doctor` warns about the ones where one
+invocation ran alone long enough to matter.
+
+CPU use per time bucket spreads each invocation's CPU time evenly over its run, which is all a
+per-process rusage tells.
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gotrace.events import BuildInfo, Event
 
@@ -22,7 +32,9 @@ class Stretch:
     start_ns: int  # offset from the build's first start
     wall_ns: int
     running: int  # 0: the go command itself (or gcc, which is not traced); 1: one tool alone
-    alone: str  # "tool pkg" of the invocation that ran alone, "" when none did
+    alone: str  # "tool pkg" of the invocation that ran alone longest in it, "" when none did
+    alone_ns: int = 0  # how long that invocation ran (alone) in the stretch
+    invocation: Event | None = field(default=None, compare=False, repr=False)  # that invocation
 
     def to_dict(self) -> dict:
         return {"start_ns": self.start_ns, "wall_ns": self.wall_ns, "running": self.running,
@@ -51,12 +63,19 @@ class Parallelism:
         }
 
 
+def occupied_end(start_ns: int, end_ns: int) -> int:
+    """Where an invocation stops occupying a slot: its end, or one nanosecond after a zero-length start."""
+    return end_ns if end_ns > start_ns else start_ns + 1
+
+
 def concurrency_steps(events: Sequence[Event]) -> list[tuple[int, int]]:
-    """(time ns, running from then) at every change; an end at t does not overlap a start at t."""
+    """(time ns, invocations running from then on) at every change of the count."""
     points: dict[int, int] = {}
     for e in events:
-        points[e.start_ns] = points.get(e.start_ns, 0) + 1
-        points[e.end_ns] = points.get(e.end_ns, 0) - 1
+        start = e.start_ns
+        end = occupied_end(start, start + e.wall_ns)
+        points[start] = points.get(start, 0) + 1
+        points[end] = points.get(end, 0) - 1  # an end and a start at t net out: no overlap
     running = 0
     steps = []
     for t in sorted(points):
@@ -64,6 +83,11 @@ def concurrency_steps(events: Sequence[Event]) -> list[tuple[int, int]]:
         if not steps or steps[-1][1] != running:
             steps.append((t, running))
     return steps
+
+
+def peak_concurrency(events: Sequence[Event]) -> int:
+    """Most invocations running at one instant."""
+    return max((running for _, running in concurrency_steps(events)), default=0)
 
 
 def cpu_per_bucket(events: Sequence[Event], start: int, span: int, buckets: int = BUCKETS) -> list[float]:
@@ -89,10 +113,15 @@ def cpu_per_bucket(events: Sequence[Event], start: int, span: int, buckets: int 
     return [ns / width for ns in busy]
 
 
+def serial_threshold(span: int) -> int:
+    """How long a stretch of at most one tool running must last to be a serial stretch."""
+    return max(SERIAL_MIN_NS, int(span * SERIAL_MIN_SHARE))
+
+
 def serial_stretches(events: Sequence[Event], steps: list[tuple[int, int]], start: int, span: int) -> list[Stretch]:
-    """Stretches where at most one tool ran, long enough to matter, longest first."""
+    """The build's serial stretches (see the module's docstring), longest first."""
     out = []
-    threshold = max(SERIAL_MIN_NS, int(span * SERIAL_MIN_SHARE))
+    threshold = serial_threshold(span)
     for i, (t, running) in enumerate(steps):
         if running > 1 or i + 1 >= len(steps):
             continue
@@ -105,10 +134,12 @@ def serial_stretches(events: Sequence[Event], steps: list[tuple[int, int]], star
         end = steps[j + 1][0] if j + 1 < len(steps) else steps[j][0]
         if end - t < threshold:
             continue
-        inside = [e for e in events if e.start_ns < end and e.end_ns > t]
+        # at most one tool runs in the stretch: its overlap with the stretch is time it ran alone
+        inside = [e for e in events if e.start_ns < end and occupied_end(e.start_ns, e.end_ns) > t]
         longest = max(inside, key=lambda e: (min(e.end_ns, end) - max(e.start_ns, t), e.pkg), default=None)
         alone = f"{longest.tool} {longest.pkg}".strip() if longest else ""
-        out.append(Stretch(t - start, end - t, max(r for _, r in steps[i:j + 1]), alone))
+        alone_ns = max(0, min(longest.end_ns, end) - max(longest.start_ns, t)) if longest else 0
+        out.append(Stretch(t - start, end - t, max(r for _, r in steps[i:j + 1]), alone, alone_ns, longest))
     return sorted(out, key=lambda s: (-s.wall_ns, s.start_ns))
 
 

@@ -8,7 +8,7 @@ from typing import IO
 
 import click
 
-from gotrace.events import Event, TraceError, TraceReader, open_trace
+from gotrace.events import Event, TraceReader, open_trace
 
 
 def trace_argument(func):
@@ -40,26 +40,18 @@ class SelectedEvents:
         self.path = path
         self.build_id = build_id
         self.reader = open_trace(path, **options)
-        self.builds: dict[str, None] = {}
         self.count = 0
 
     def __iter__(self) -> Iterator[Event]:
         for event in self.reader:
-            self.builds.setdefault(event.build, None)
             if self.build_id is None or event.build == self.build_id:
                 self.count += 1
                 yield event
 
     def check(self, allow_empty: bool = False) -> None:
         warn_skipped(self.reader)
-        if self.build_id is not None and not self.count:
-            raise TraceError(f"{self.path}: no build {self.build_id!r}; builds in this trace: "
-                             f"{', '.join(self.builds) or 'none'}")
-        if not self.count and not allow_empty:
-            if self.reader.probes:
-                raise TraceError(f"{self.path}: only version probes, no tool ran: the build was fully cached; "
-                                 "trace a cold build with `gotrace run --cold -- go build ./...`")
-            raise TraceError(f"{self.path}: no trace records; produce one with `gotrace run -- go build ./...`")
+        if not self.count and (self.build_id is not None or not allow_empty):
+            raise self.reader.nothing_selected(self.build_id)
 
 
 def load_events(path: str, build_id: str | None = None, *, keep_argv: bool = False,

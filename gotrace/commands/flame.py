@@ -9,14 +9,10 @@ import click
 from gotrace.collapse import WEIGHTS
 from gotrace.commands._common import build_option, open_output, output_option, say
 from gotrace.commands.fold import fold_options, trace_stacks
+from gotrace.events import looks_like_trace
 from gotrace.render.svg import PALETTES, FlameError, FlameOptions, render_folded, render_svg
 
 TITLES = {"wall": "Build time", "cpu": "Build CPU time", "rss": "Peak memory of the build's tools"}
-
-
-def is_trace(head: bytes) -> bool:
-    """A trace's first record is a JSON object; folded text never starts with '{'."""
-    return head.lstrip()[:1] == b"{"
 
 
 def parse_minwidth(value: str) -> tuple[float, float | None]:
@@ -91,7 +87,7 @@ def command(source: str, output: str, title: str | None, subtitle: str | None, w
                "minwidth_percent": percent, "inverted": inverted, "reverse": reverse, "flamechart": flamechart,
                "notes": notes, "fonttype": fonttype, "fontsize": fontsize}
     try:
-        if is_trace(head):
+        if looks_like_trace(head):
             stacks, reader = trace_stacks(source, build_id, weight=weight, grouping=grouping, tools=tools,
                                           package=package, ordered=flamechart)
             if subtitle is None and len(reader.builds) == 1:

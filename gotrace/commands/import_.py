@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from gotrace.commands._common import open_output, output_option, say
-from gotrace.events import write_events
+from gotrace.events import write_build, write_events
 from gotrace.importers import read_build
 
 
@@ -30,7 +30,7 @@ def command(file: str, output: str, build_id: str | None) -> None:
     """
     imported = read_build(file, build_id)
     with open_output(output, binary=True) as out:
-        out.write(_build_line(imported.info))
+        write_build(imported.info, out)
         write_events(imported.events, out)
     records = [e for e in imported.events if not e.cached]
     if imported.kind == "debug-trace":
@@ -40,8 +40,3 @@ def command(file: str, output: str, build_id: str | None) -> None:
     say(f"gotrace: imported {imported.actions} actions of build {imported.info.build}: {what}"
         + ("" if output == "-" else f" -> {output}"))
 
-
-def _build_line(info) -> bytes:
-    import orjson
-
-    return orjson.dumps(info.to_dict()) + b"\n"

@@ -125,10 +125,9 @@ def _run_go(argv: list[str], env: dict, progress: Progress) -> int:
 
 
 def _append_build_record(trace: str, info: BuildInfo) -> None:
-    import orjson
+    from gotrace.events import append_build
 
-    with open(trace, "ab") as f:
-        f.write(orjson.dumps(info.to_dict()) + b"\n")
+    append_build(trace, info)
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

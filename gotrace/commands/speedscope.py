@@ -20,7 +20,7 @@ from gotrace.commands._common import (
     trace_argument,
     warn_skipped,
 )
-from gotrace.events import TraceError
+from gotrace.events import HEAD_BYTES, TraceError, looks_like_trace
 from gotrace.render.speedscope import UNITS, render_folded_speedscope, render_speedscope
 
 
@@ -35,17 +35,14 @@ def _input(path: str) -> Iterator[tuple[Iterator[bytes], bool]]:
                 stream = stack.enter_context(open(path, "rb", buffering=1 << 20))
             except OSError as e:
                 raise TraceError(f"cannot read {path}: {e.strerror}") from None
-        # a trace that begins with a corrupt line is still a trace: look a little further than line one
         head: list[bytes] = []
-        is_trace = False
+        size = 0
         for line in stream:
             head.append(line)
-            if line.lstrip()[:1] == b"{":
-                is_trace = True
+            size += len(line)
+            if size >= HEAD_BYTES:
                 break
-            if len(head) >= 64:
-                break
-        yield itertools.chain(head, stream), is_trace or not any(h.strip() for h in head)
+        yield itertools.chain(head, stream), looks_like_trace(b"".join(head))
 
 
 def build_titles(reader: SpanReader, spans: Spans) -> dict[str, str]:

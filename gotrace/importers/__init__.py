@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from gotrace.events import BuildInfo, Event, TraceError
+from gotrace.events import BUILD_RECORD, BuildInfo, Event, TraceError, problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,5 +258,21 @@ def read_build(path: str, build: str | None = None) -> ImportedBuild:
         raise TraceError(f"{path}: neither a go -debug-actiongraph file (a list of actions with ID and "
                          "Mode) nor a -debug-trace file (Chrome trace events)")
     build = build or default_build_id(data, kind)
-    return ImportedBuild(info=build_info(actions, build), events=events_from_actions(actions, build, kind),
-                         actions=len(actions), kind=kind)
+    imported = ImportedBuild(info=build_info(actions, build), events=events_from_actions(actions, build, kind),
+                             actions=len(actions), kind=kind)
+    _check_ranges(imported, path)
+    return imported
+
+
+def _check_ranges(imported: ImportedBuild, path: str) -> None:
+    """A clear error naming the file when what it says falls outside the trace format's ranges (a
+    time in year 9999): the trace would not be readable."""
+    why = BUILD_RECORD.problem(imported.info.to_dict())
+    for event in imported.events:
+        if why is not None:
+            break
+        why = problem(event.to_dict())
+        if why is not None:
+            why = f"action {event.action}: {why}"
+    if why is not None:
+        raise TraceError(f"{path}: {why}: the file is corrupt, or its clock was far off")

@@ -16,10 +16,8 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 
-import orjson
-
 from gotrace.analysis.cache import cache_stats, has_cache_facts  # noqa: F401 - part of this API
-from gotrace.events import Event, TraceError, event_from_dict
+from gotrace.events import Event, TraceError, TraceReader, event_from_dict, record_line
 from gotrace.importers import (
     Action,
     events_from_actions,
@@ -89,6 +87,9 @@ def parse(doc: list, path: str) -> dict[str, Action]:
             aid, mode = raw["ID"], raw["Mode"]
             if type(aid) is not int or type(mode) is not str:
                 raise ValueError("ID must be an integer and Mode a string")
+            if str(aid) in actions:
+                # which of the two would the other actions' Deps mean? refuse rather than guess
+                raise ValueError(f"ID {aid} is also the ID of an earlier action (two graphs joined?)")
             deps = raw.get("Deps") or []
             if type(deps) is not list or not all(type(d) is int for d in deps):
                 raise ValueError("Deps must be a list of action IDs")
@@ -212,12 +213,13 @@ def merge_into_trace(trace_path: str, graph_path: str, build_id: str) -> MergeSt
     stats = MergeStats()
     claimed: set[str] = set()
     last_of_build = len(lines) - 1
-    for n, line in enumerate(lines):
-        record = _record_of(line, build_id)
-        if record is None:
+    reader = TraceReader(lines, name=trace_path)
+    for fields in reader.records():
+        n = reader.lines - 1  # the line this record came from
+        event = _event_of(fields, build_id)
+        if event is None:
             continue
         last_of_build = n
-        event = record[1]
         if event.source == "actiongraph":
             lines[n] = b""  # added by an earlier merge: merging again replaces, not duplicates
             continue
@@ -230,12 +232,11 @@ def merge_into_trace(trace_path: str, graph_path: str, build_id: str) -> MergeSt
         if not is_main or action.id in claimed:
             continue
         claimed.add(action.id)
-        fields = record[0]
         fields["action"] = action.id
         fields["action_deps"] = list(imported[action.id].action_deps or ())
         if action.ready_ns is not None:
             fields["queue_ns"] = action.start_ns - action.ready_ns
-        lines[n] = orjson.dumps(fields) + b"\n"
+        lines[n] = record_line(fields)
 
     extra = []
     for aid, event in imported.items():
@@ -245,27 +246,19 @@ def merge_into_trace(trace_path: str, graph_path: str, build_id: str) -> MergeSt
             stats.cached += 1
         else:
             stats.added += 1
-        extra.append(orjson.dumps(event.to_dict()) + b"\n")
+        extra.append(record_line(event.to_dict()))
     lines[last_of_build + 1:last_of_build + 1] = extra
     _replace(trace_path, lines)
     return stats
 
 
-def _record_of(line: bytes, build_id: str) -> tuple[dict, Event] | None:
-    """The decoded record and its Event when the line is a tool record of the build (from the shim
-    or added by a merge), else None."""
-    if build_id.encode() not in line:
-        return None  # most lines of other builds are skipped without decoding them
-    try:
-        fields = orjson.loads(line)
-        if type(fields) is not dict or fields.get("v") != 1 or fields.get("kind") == "build":
-            return None
-        event = event_from_dict(fields)
-    except (orjson.JSONDecodeError, ValueError, TypeError):
+def _event_of(fields: dict, build_id: str) -> Event | None:
+    """The Event of a valid record (from TraceReader.records) when it is a tool record of the build,
+    from the shim or added by a merge, else None."""
+    if fields["build"] != build_id or fields.get("probe") or fields.get("source", "shim") not in (
+            "shim", "actiongraph"):
         return None
-    if event.build != build_id or event.probe or event.source not in ("shim", "actiongraph"):
-        return None
-    return fields, event
+    return event_from_dict(fields)
 
 
 def _nearest(candidates: list[tuple[Action, bool]], start_ns: int, claimed: set[str]) -> tuple[Action, bool]:
