@@ -79,11 +79,11 @@ def test_summary_and_folds_show_phases_under_compile(phase_builds):
     ran = compiles(phase_builds.changed)
     assert table["compiles"] == len(ran) and table["compiles_without_phases"] == 0
     names = [row["phase"] for row in table["phases"]]
-    assert "parse & typecheck" in names and "SSA & code generation" in names
+    assert "parse&typecheck" in names and "SSA&codegen" in names
     assert set(names) <= set(PHASE_NAMES.values())
     assert sum(row["pct"] for row in table["phases"]) == pytest.approx(100, abs=0.1)
     text = run_gotrace(["summary", str(phase_builds.changed)], check=True).stdout.decode()
-    assert "Compiler phases" in text and "SSA & code generation" in text
+    assert "Compiler phases" in text and "SSA&codegen" in text
 
     events = list(open_trace(str(phase_builds.changed)))
     stacks = fold_events(events)
@@ -92,10 +92,10 @@ def test_summary_and_folds_show_phases_under_compile(phase_builds):
     assert {k[-1] for k in under_compile} <= set(PHASE_NAMES.values()) and under_compile
     # the same child frames in every view: folded text, and speedscope's aggregate profile
     folded = run_gotrace(["fold", str(phase_builds.changed)], check=True).stdout.decode()
-    assert ";compile;parse & typecheck " in folded and ";compile;SSA & code generation " in folded
+    assert ";compile;parse&typecheck " in folded and ";compile;SSA&codegen " in folded
     document = json.loads(run_gotrace(["speedscope", str(phase_builds.changed)], check=True).stdout)
     names = {frame["name"] for frame in document["shared"]["frames"]}
-    assert {"parse & typecheck", "SSA & code generation"} <= names
+    assert {"parse&typecheck", "SSA&codegen"} <= names
 
 
 def test_traces_without_phases_have_no_phase_table(multi_build):
@@ -108,7 +108,7 @@ def test_phase_frames_scale_down_timers_that_outrun_the_process():
     (e,) = events_from_text(json.dumps({
         "v": 1, "build": "b", "tool": "compile", "pkg": "p", "start_ns": 0, "wall_ns": 1000,
         "phases": {"fe:parse": 800, "be:compilefuncs": 400, "fe:new-phase": 100, "total": 1300}}) + "\n")
-    assert phase_times(e) == [("parse & typecheck", 800), ("SSA & code generation", 400), ("fe:new-phase", 100)]
+    assert phase_times(e) == [("parse&typecheck", 800), ("SSA&codegen", 400), ("fe:new-phase", 100)]
     frames = phase_frames(e)
-    assert [n for n, _ in frames] == ["parse & typecheck", "SSA & code generation", "fe:new-phase"]
+    assert [n for n, _ in frames] == ["parse&typecheck", "SSA&codegen", "fe:new-phase"]
     assert sum(w for _, w in frames) <= 1000

@@ -11,7 +11,8 @@ from gotrace.commands._common import build_option, open_output, output_option, s
 from gotrace.commands.fold import fold_options, trace_stacks
 from gotrace.render.svg import PALETTES, FlameError, FlameOptions, render_folded, render_svg
 
-TITLES = {"wall": "Build time", "cpu": "Build CPU time", "rss": "Peak memory of the build's tools"}
+TITLES = {"wall": "Build time", "cpu": "Build CPU time",
+          "rss": "Memory-time of the build's tools (peak RSS x wall time)"}
 
 
 def is_trace(head: bytes) -> bool:
@@ -55,7 +56,7 @@ def open_input(path: str) -> IO[bytes]:
 @click.option("--colors", type=click.Choice(PALETTES), default=None,
               help="Palette: flamegraph.pl's, 'go' by Go tool (default for traces), 'hash' a wide "
                    "spread of hues; every palette gives a name the same colour in every graph.")
-@click.option("--countname", default=None, help="Unit of the counts (default: samples; us or KiB for traces).")
+@click.option("--countname", default=None, help="Unit of the counts (default: samples; for traces us, or KiB*s of memory-time).")
 @click.option("--inverted", is_flag=True, help="Icicle graph: the root at the top.")
 @click.option("--reverse", is_flag=True, help="Reverse each stack (leaf first) before merging.")
 @click.option("--flamechart", is_flag=True, help="Keep the input order (a trace: tool start order) "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from gotrace.collapse import GROUPINGS, WEIGHTS, filter_events, fold_events, write_folded
+from gotrace.collapse import GROUPINGS, WEIGHT_MEANING, WEIGHTS, filter_events, fold_events, write_folded
 from gotrace.commands._common import (
     SelectedEvents,
     build_option,
@@ -13,10 +13,6 @@ from gotrace.commands._common import (
     trace_argument,
 )
 from gotrace.events import TraceReader
-
-WEIGHT_HELP = {"wall": "wall-clock time in microseconds", "cpu": "CPU time (user+sys) in microseconds",
-               "rss": "peak memory (largest resident set) in KiB"}
-
 
 def fold_options(func):
     """--weight, --grouping, --tool, --package: shared by `fold` and `flame`."""
@@ -28,7 +24,8 @@ def fold_options(func):
                         help="path: build;import;path;segments;tool.  module: build;module;package;tool.  "
                              "flat: build;package;tool.  tool: build;tool;package.")(func)
     func = click.option("--weight", type=click.Choice(tuple(WEIGHTS)), default="wall", show_default=True,
-                        help="wall: elapsed us.  cpu: user+sys us.  rss: peak KiB (largest, not summed).")(func)
+                        help="wall: elapsed us.  cpu: user+sys us.  rss: memory-time, peak RSS x wall "
+                             "time in KiB*s (peaks do not add up in a flame graph; memory-time does).")(func)
     return func
 
 
@@ -51,7 +48,7 @@ def trace_stacks(path: str, build_id: str | None, *, weight: str, grouping: str,
         what += [f"package {package}"] if package else []
         if what:
             raise click.ClickException(f"{path}: no tool invocation matches {' and '.join(what)}")
-        raise click.ClickException(f"{path}: no record has a {weight} value ({WEIGHT_HELP[weight]})")
+        raise click.ClickException(f"{path}: no record has a {weight} value ({WEIGHT_MEANING[weight]})")
     return stacks, selection.reader
 
 
@@ -63,7 +60,8 @@ def trace_stacks(path: str, build_id: str | None, *, weight: str, grouping: str,
 def command(trace: str, build_id: str | None, weight: str, grouping: str, tools: tuple[str, ...],
             package: str | None, output: str) -> None:
     """Write a trace as folded stacks: one line per stack, frames root to leaf joined by ';', then a
-    count (integers: microseconds for wall and cpu, KiB for rss; the unit is named on stderr).
+    count (integers: microseconds for wall and cpu; for rss, memory-time in KiB*s, peak RSS x wall time,
+    since peaks do not add up; the unit is named on stderr).
     Lines are sorted, so the same trace gives the same bytes.
 
     \b
@@ -76,5 +74,4 @@ def command(trace: str, build_id: str | None, weight: str, grouping: str, tools:
     with open_output(output) as out:
         n = write_folded(stacks, out)
     total = sum(stacks.values())
-    say(f"gotrace: {n} stacks of {WEIGHT_HELP[weight]}; total {total:,} {WEIGHTS[weight][0]}"
-        + (" (sum of per-stack peaks)" if weight == "rss" else ""))
+    say(f"gotrace: {n} stacks of {WEIGHT_MEANING[weight]}; total {total:,} {WEIGHTS[weight][0]}")
