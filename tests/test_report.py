@@ -95,3 +95,10 @@ def test_report_of_a_missing_trace_is_a_clear_error(tmp_path):
     result = run_gotrace(["report", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "r.html")])
     assert result.returncode == 1 and b"cannot read trace" in result.stderr and b"Traceback" not in result.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_of_names_with_dollar_signs_does_not_typeset_them(tmp_path):
+    from tests.test_timeline import dollar_trace
+
+    page = write_report(dollar_trace(tmp_path / "t.jsonl"), tmp_path / "r.html")
+    assert "example.com/$\\frac{a$/$x$" in page
