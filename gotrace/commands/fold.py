@@ -4,14 +4,7 @@ from __future__ import annotations
 import click
 
 from gotrace.collapse import GROUPINGS, WEIGHT_MEANING, WEIGHTS, filter_events, fold_events, write_folded
-from gotrace.commands._common import (
-    SelectedEvents,
-    build_option,
-    open_output,
-    output_option,
-    say,
-    trace_argument,
-)
+from gotrace.commands._common import DATA, Output, SelectedEvents, build_option, output_option, trace_argument
 from gotrace.events import TraceReader
 
 def fold_options(func):
@@ -56,13 +49,14 @@ def trace_stacks(path: str, build_id: str | None, *, weight: str, grouping: str,
 @trace_argument
 @build_option
 @fold_options
-@output_option
+@output_option("folded stacks", DATA, "build.folded")
 def command(trace: str, build_id: str | None, weight: str, grouping: str, tools: tuple[str, ...],
-            package: str | None, output: str) -> None:
+            package: str | None, output: Output) -> None:
     """Write a trace as folded stacks: one line per stack, frames root to leaf joined by ';', then a
     count (integers: microseconds for wall and cpu; for rss, memory-time in KiB*s, peak RSS x wall time,
     since peaks do not add up; the unit is named on stderr).
-    Lines are sorted, so the same trace gives the same bytes.
+    Lines are sorted, so the same trace gives the same bytes. Output: -o FILE, or stdout when
+    redirected or piped; on a terminal only with -o -.
 
     \b
     Example:
@@ -70,8 +64,9 @@ def command(trace: str, build_id: str | None, weight: str, grouping: str, tools:
       gotrace fold gotrace.jsonl --weight rss --grouping flat | sort -k2 -n | tail
       gotrace fold gotrace.jsonl --tool compile --package github.com/you/app | flamegraph.pl > c.svg
     """
+    output.check()
     stacks, _ = trace_stacks(trace, build_id, weight=weight, grouping=grouping, tools=tools, package=package)
-    with open_output(output) as out:
+    with output.open() as out:
         n = write_folded(stacks, out)
     total = sum(stacks.values())
-    say(f"gotrace: {n} stacks of {WEIGHT_MEANING[weight]}; total {total:,} {WEIGHTS[weight][0]}")
+    output.done(f"({n} stacks of {WEIGHT_MEANING[weight]}; total {total:,} {WEIGHTS[weight][0]})")
