@@ -129,10 +129,10 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
         if steps:
             xs = [t / 1e9 for t, _ in steps] + [span_s]
             ys = [r for _, r in steps] + [steps[-1][1]]
-            curve.step(xs, ys, where="post", color="#4c72b0", linewidth=1, label="tools running")
+            curve.step(xs, ys, where="post", color="#333333", linewidth=1, label="tools running")
         width = span_s / BUCKETS
         centres = [(i + 0.5) * width for i in range(BUCKETS)]
-        curve.fill_between(centres, par.cpu_buckets, step="mid", color="#dd8452", alpha=0.35,
+        curve.fill_between(centres, par.cpu_buckets, step="mid", color="#8da0b6", alpha=0.45,
                            linewidth=0, label="cores busy (CPU time)")
         curve.axhline(par.cores, color="#c44e52", linestyle="--", linewidth=1, label=f"{par.cores} cores")
         if par.limit and par.limit != par.cores:

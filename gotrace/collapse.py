@@ -42,9 +42,9 @@ WEIGHTS = {
 }
 # what each weight measures, in words, for help texts, titles and stderr notes
 WEIGHT_MEANING = {
-    "wall": "wall-clock time in microseconds (us)",
-    "cpu": "CPU time (user+sys) in microseconds (us)",
-    "rss": "memory-time, peak RSS x wall time, in KiB*s (peaks do not add up; memory-time does)",
+    "wall": "wall-clock time in microseconds",
+    "cpu": "user+sys CPU time in microseconds",
+    "rss": "memory-time in KiB*s, peak RSS x wall time, since peaks do not add up",
 }
 GROUPINGS = ("path", "module", "flat", "tool")
 STD_ROOT = "std"

@@ -11,7 +11,7 @@ import pytest
 from gotrace.analysis.phases import PHASE_NAMES, phase_frames, phase_table, phase_times
 from gotrace.collapse import fold_events
 from gotrace.events import events_from_text, open_trace
-from tests.conftest import copy_sample, run_gotrace, test_env
+from tests.conftest import BIN, copy_sample, run_gotrace, test_env
 
 
 @dataclass
@@ -112,3 +112,14 @@ def test_phase_frames_scale_down_timers_that_outrun_the_process():
     frames = phase_frames(e)
     assert [n for n, _ in frames] == ["parse&typecheck", "SSA&codegen", "fe:new-phase"]
     assert sum(w for _, w in frames) <= 1000
+
+
+def test_the_readme_recipe_sort_k2_ranks_the_largest_stacks_of_a_phases_trace(phase_builds):
+    # README: `gotrace fold T | sort -k2 -n | tail -3`; a frame name with a space would shift the
+    # count out of field 2 and rank the wrong lines
+    recipe = subprocess.run(f"'{BIN / 'gotrace'}' fold '{phase_builds.changed}' -q | sort -k2 -n | tail -3",
+                            shell=True, capture_output=True, check=True, env=test_env()).stdout.decode()
+    stacks = fold_events(list(open_trace(str(phase_builds.changed))))
+    assert not any(" " in frame for key in stacks for frame in key)
+    largest = sorted(stacks.values())[-3:]
+    assert [int(line.rsplit(" ", 1)[1]) for line in recipe.splitlines()] == largest

@@ -12,7 +12,16 @@ import click
 from gotrace.analysis.diff import METRICS, Comparison, Threshold, compare, differential_stacks, slower
 from gotrace.capture import parse_size
 from gotrace.collapse import weight_unit, write_folded
-from gotrace.commands._common import BINARY, DATA, TEXT, Output, load_events, no_terminal_stdin, output_option, say
+from gotrace.commands._common import (
+    BINARY,
+    DATA,
+    TEXT,
+    Output,
+    load_events,
+    no_terminal_stdin,
+    output_option,
+    say,
+)
 from gotrace.events import BuildInfo, Event
 from gotrace.text import write_table
 

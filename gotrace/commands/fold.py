@@ -7,6 +7,7 @@ from gotrace.collapse import GROUPINGS, WEIGHT_MEANING, WEIGHTS, filter_events, 
 from gotrace.commands._common import DATA, Output, SelectedEvents, build_option, output_option, trace_argument
 from gotrace.events import TraceReader
 
+
 def fold_options(func):
     """--weight, --grouping, --tool, --package: shared by `fold` and `flame`."""
     func = click.option("--package", "package", metavar="PREFIX",
@@ -49,7 +50,7 @@ def trace_stacks(path: str, build_id: str | None, *, weight: str, grouping: str,
 @trace_argument
 @build_option
 @fold_options
-@output_option("folded stacks", DATA, "build.folded")
+@output_option("folded text", DATA, "build.folded")
 def command(trace: str, build_id: str | None, weight: str, grouping: str, tools: tuple[str, ...],
             package: str | None, output: Output) -> None:
     """Write a trace as folded stacks: one line per stack, frames root to leaf joined by ';', then a
@@ -69,4 +70,4 @@ def command(trace: str, build_id: str | None, weight: str, grouping: str, tools:
     with output.open() as out:
         n = write_folded(stacks, out)
     total = sum(stacks.values())
-    output.done(f"({n} stacks of {WEIGHT_MEANING[weight]}; total {total:,} {WEIGHTS[weight][0]})")
+    output.done(f"of {n} stacks", f"counts: {WEIGHT_MEANING[weight]}; total {total:,} {WEIGHTS[weight][0]}")

@@ -39,7 +39,7 @@ def command(file: str, output: Output, build_id: str | None) -> None:
         what = f"{len(records)} records (a debug trace does not say which came from the cache)"
     else:
         what = f"{len(records)} ran a tool, {len(imported.events) - len(records)} from the cache"
-    output.done(f"of {imported.actions} actions of build {imported.info.build}: {what}")
+    output.done(hint=f"imported {imported.actions} actions of build {imported.info.build}: {what}")
 
 
 def _build_line(info) -> bytes:
