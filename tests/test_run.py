@@ -51,7 +51,7 @@ def test_run_ends_with_a_summary_of_tools_time_memory_and_the_trace(multi_build)
     assert "--std lists its packages" in head
     summary = json.loads(run_gotrace(["summary", str(multi_build.trace), "--json"], check=True).stdout)
     text = run_gotrace(["summary", str(multi_build.trace)], check=True).stdout.decode()
-    names = [row.split("  ")[0].strip() for row in slowest]
+    names = [row.strip().rsplit("  ", 1)[0].strip() for row in slowest]
     assert [n.split(" (")[0] for n in names] == [r["name"] for r in summary["top"]["wall"][:5]]
     [std_row] = [n for n in names if n.startswith("std (")]
     assert re.match(r"std \(\d+ packages\)$", std_row) and f"  {std_row}  " in text

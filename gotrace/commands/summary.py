@@ -41,6 +41,8 @@ def command(trace: str, build_id: str | None, output: Output, as_json: bool, top
     """Totals, top packages, critical path, parallelism and compiler phases of a traced build.
 
     A trace holding several builds is summarised for its last build unless --build says which.
+    The standard library is one row, `std (N packages)`, unless --std lists its packages (as in
+    `gotrace report` and `gotrace run`'s closing summary); peak RSS rows are peaks, never sums.
 
     \b
     Example:
