@@ -10,7 +10,6 @@ a fixed SVG hash salt, no dates, no software version in the file.
 """
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from typing import IO
 
@@ -19,22 +18,13 @@ from gotrace.analysis.lanes import assign_lanes
 from gotrace.analysis.parallelism import BUCKETS, Parallelism
 from gotrace.collapse import split_variant
 from gotrace.events import Event
+from gotrace.palette import tool_colour
 
 FORMATS = ("png", "svg")
 DPI = 100
 DEFAULT_WIDTH = 1400
-TOOL_COLOURS = {
-    "compile": "#4c72b0", "asm": "#dd8452", "link": "#c44e52", "cgo": "#8172b3", "vet": "#55a868",
-    "cover": "#937860", "pack": "#da8bc3", "gcc": "#8c8c8c", "buildid": "#ccb974",
-}
-_SPARE = ("#64b5cd", "#b07aa1", "#9c755f", "#76b7b2", "#edc948", "#ff9da7")
 LABEL_FONT_PT = 7
 MAX_LABELS = 600
-
-
-def tool_colour(tool: str) -> str:
-    # A tool without a colour of its own gets one from its name, so it is the same in every chart.
-    return TOOL_COLOURS.get(tool) or _SPARE[zlib.crc32(tool.encode()) % len(_SPARE)]
 
 
 def timeline_size(lanes: int, width_px: int = DEFAULT_WIDTH) -> tuple[int, int]:
@@ -75,8 +65,11 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
     t0 = min((e.start_ns for e in ran), default=0)
     span_s = max(((max(e.end_ns for e in ran) - t0) / 1e9) if ran else 0.0, 1e-3)
 
+    # text.parse_math off: a `$...$` in a package name or the go command (-ldflags=-X main.v=$V) is
+    # text to show, not TeX to typeset (matplotlib would fail on it or draw something else)
     with matplotlib.rc_context({"svg.hashsalt": "gotrace", "svg.fonttype": "none", "font.size": 9,
-                                "font.family": "DejaVu Sans", "path.simplify": True}):
+                                "font.family": "DejaVu Sans", "path.simplify": True, "text.usetex": False,
+                                "text.parse_math": False}):
         fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
         grid = fig.add_gridspec(2, 1, height_ratios=(max(1, height_px - 300), 190), hspace=0.08,
                                 left=0.06, right=0.99, top=1 - 44 / height_px, bottom=70 / height_px)
@@ -136,10 +129,10 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
         if steps:
             xs = [t / 1e9 for t, _ in steps] + [span_s]
             ys = [r for _, r in steps] + [steps[-1][1]]
-            curve.step(xs, ys, where="post", color="#4c72b0", linewidth=1, label="tools running")
+            curve.step(xs, ys, where="post", color="#333333", linewidth=1, label="tools running")
         width = span_s / BUCKETS
         centres = [(i + 0.5) * width for i in range(BUCKETS)]
-        curve.fill_between(centres, par.cpu_buckets, step="mid", color="#dd8452", alpha=0.35,
+        curve.fill_between(centres, par.cpu_buckets, step="mid", color="#8da0b6", alpha=0.45,
                            linewidth=0, label="cores busy (CPU time)")
         curve.axhline(par.cores, color="#c44e52", linestyle="--", linewidth=1, label=f"{par.cores} cores")
         if par.limit and par.limit != par.cores:

@@ -13,6 +13,7 @@ import click
 
 from gotrace import __version__, commands
 from gotrace.events import TraceError
+from gotrace.text import printable
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -51,15 +52,15 @@ def main() -> None:
     except click.UsageError as e:
         # one line, not click's usage block: the error is what the user needs to see
         hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
-        click.echo(f"Error: {e.format_message().rstrip('.')}{hint}", err=True)
+        click.echo(printable(f"Error: {e.format_message().rstrip('.')}{hint}"), err=True)
         sys.exit(e.exit_code)
     except click.ClickException as e:
-        e.show()
+        click.echo(printable(f"Error: {e.format_message()}"), err=True)
         sys.exit(e.exit_code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except TraceError as e:
-        click.echo(f"gotrace: {e}", err=True)
+        click.echo(printable(f"gotrace: {e}"), err=True)
         sys.exit(1)
     except BrokenPipeError:
         # `gotrace fold t.jsonl | head`: the reader went away; that is not an error of ours.

@@ -1,9 +1,20 @@
 """Events -> stacks: the folded-stack view of a build that flame graphs, speedscope and diffs share;
 and folded text itself, read (FoldedReader, read_folded) and written (write_folded).
 
-A stack goes root to leaf: the build, the package's import path split into segments (the standard
-library under one `std` root), then the tool. Weights are integers in a named unit so that every
-folded-stack reader (flamegraph.pl, inferno, speedscope) accepts them.
+Frame names are made here and only here (fold, flame, speedscope, chrome, report and diff all ask),
+and a frame's name is its identity, so the same name always means the same thing:
+
+    build;std;internal/;internal/runtime/;internal/runtime/atomic;compile
+    build;std;runtime;compile                 the runtime package itself, nothing else
+    build;std;runtime/;runtime/cgo;cgo        `runtime/` groups the packages below runtime
+    build;example.com/;example.com/app/;example.com/app/store;[example.com/app/store.test];compile
+    build;std;runtime;compile;SSA&codegen     a compile phase (`gotrace run --phases`)
+
+the standard library under one `std` root; directory frames are the proper prefixes of an import
+path with a trailing slash; the package frame is the whole import path (so it never equals a tool's
+name); a test variant is a frame below its package; then the tool; then compile phases. No name
+made here holds a space, so `sort -k2 -n` on folded text ranks stacks. Weights are integers in a
+named unit so that every folded-stack reader (flamegraph.pl, inferno, speedscope) accepts them.
 """
 from __future__ import annotations
 
@@ -13,15 +24,31 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, TextIO, Union
 
 from gotrace.events import Event
+from gotrace.palette import TOOL_COLOURS
+
+
+def memory_time(max_rss_kib: int | None, wall_ns: int) -> int | None:
+    """Peak RSS x wall time in KiB*s. Peaks do not add up (two tools that peaked at 200 MiB one
+    after the other never used 400 MiB); memory held over time does, so a parent frame's memory-time
+    is the sum of its children's, as every flame graph draws it."""
+    return None if max_rss_kib is None else max_rss_kib * wall_ns // 1_000_000_000
+
 
 WEIGHTS = {
     # name: (unit written on outputs, how to get it from an event)
     "wall": ("us", lambda e: e.wall_ns // 1000),
     "cpu": ("us", lambda e: None if e.cpu_ns is None else e.cpu_ns // 1000),
-    "rss": ("KiB", lambda e: e.max_rss_kib),
+    "rss": ("KiB*s", lambda e: memory_time(e.max_rss_kib, e.wall_ns)),
+}
+# what each weight measures, in words, for help texts, titles and stderr notes
+WEIGHT_MEANING = {
+    "wall": "wall-clock time in microseconds",
+    "cpu": "user+sys CPU time in microseconds",
+    "rss": "memory-time in KiB*s, peak RSS x wall time, since peaks do not add up",
 }
 GROUPINGS = ("path", "module", "flat", "tool")
 STD_ROOT = "std"
+NO_PACKAGE = "(no-package)"
 
 
 def is_std(pkg: str) -> bool:
@@ -43,20 +70,38 @@ def clean_frame(name: str) -> str:
     return name.replace(";", ":").replace("\n", " ").replace("\r", " ")
 
 
+def package_frame(base: str) -> str:
+    """The frame of a package (an import path without its test variant): the path itself, except
+    that a one-element path named like a Go tool (a module called `link`) is written `pkg:link`, so
+    that a package frame is never taken for a tool's (palette.py colours frames named like tools)."""
+    if not base:
+        return NO_PACKAGE
+    return f"pkg:{base}" if base in TOOL_COLOURS else base
+
+
+def package_label(pkg: str) -> str:
+    """A package (with its test variant) as one name, for tables, timelines and slices (diff, chrome,
+    speedscope's timeline): the package frame, then go's own ` [p.test]` for a test variant."""
+    base, variant = split_variant(pkg)
+    return package_frame(base) + (f" [{variant}]" if variant else "")
+
+
 def package_frames(pkg: str, grouping: str = "path") -> list[str]:
-    base, variant = split_variant(pkg or "(no package)")
-    if grouping == "flat":
-        frames = [pkg or "(no package)"]
-    else:
-        frames = base.split("/")
-        if grouping == "module":
-            # the standard library is one module; its packages stay whole, like any module's
-            module = STD_ROOT if is_std(base) else module_of(base)
-            frames = [module, base] if module != base else [base]
-        elif is_std(base):
+    """The frames of a package between the root and the tool, for a grouping of GROUPINGS."""
+    base, variant = split_variant(pkg)
+    name = package_frame(base)
+    if grouping == "path" and base:
+        parts = base.split("/")
+        frames = ["/".join(parts[:i]) + "/" for i in range(1, len(parts))] + [name]
+        if is_std(base):
             frames.insert(0, STD_ROOT)
-        if variant:
-            frames.append(f"[{variant.rsplit('/', 1)[-1]}]")
+    elif grouping == "module" and base:
+        # go's own pattern names: `std`, and `example.com/app/...` for a module and all below it
+        frames = [STD_ROOT if is_std(base) else module_of(base) + "/...", name]
+    else:
+        frames = [name]
+    if variant:
+        frames.append(f"[{variant}]")
     return frames
 
 
@@ -73,7 +118,7 @@ def module_of(pkg: str) -> str:
 
 def stack_of(event: Event, grouping: str = "path", root: str | None = "build") -> tuple[str, ...]:
     if grouping == "tool":
-        frames = [event.tool] + [event.pkg or "(no package)"]
+        frames = [event.tool] + package_frames(event.pkg, "flat")
     else:
         frames = package_frames(event.pkg, grouping) + [event.tool]
     if root:
@@ -85,7 +130,6 @@ def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str 
                 root: str | None = "build", phases: bool = True) -> dict[tuple[str, ...], int]:
     """Sum a weight over identical stacks. Version probes and cached (zero-cost) records are left out;
     events whose weight is unknown (peak RSS of an imported action) are left out, not counted as 0.
-    For memory the stack's value is the largest peak of its invocations, not their sum.
 
     In wall time, a compile traced with `gotrace run --phases` gets its phases as child frames; the
     compile keeps as self time what they do not cover (process start, reading export data)."""
@@ -101,9 +145,6 @@ def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str 
         if value is None:
             continue
         key = stack_of(event, grouping, root)
-        if weight == "rss":
-            stacks[key] = max(stacks[key], value)
-            continue
         children = phase_frames(event, unit_ns=1000) if with_phases and event.phases else ()
         for name, child_value in children:
             stacks[key + (clean_frame(name),)] += child_value

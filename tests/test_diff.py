@@ -125,7 +125,7 @@ def test_svg_is_a_differential_flame_graph_red_where_it_grew_blue_where_it_shran
     blues = [f for f in fills if f and f.endswith(",255)") and f.startswith("rgb(") and not f.startswith("rgb(255,")]
     assert reds and blues
     titles = " ".join(t.text or "" for t in root.iterfind(".//s:title", ns))
-    assert "[geom.test]" in titles and "vet" in titles
+    assert "[example.com/multi/internal/geom.test]" in titles and "vet" in titles
 
 
 def test_outputs_are_deterministic(multi_build, multi_test_build, tmp_path):

@@ -88,20 +88,20 @@ def test_clicking_a_frame_zooms_it_to_the_full_width_and_reset_restores(browser,
     graph = Graph(browser, build_svg)
     std = graph.frame("std", depth=2)
     before = graph.rect(std)
-    example = graph.rect(graph.frame("example.com", depth=2))
+    example = graph.rect(graph.frame("example.com/", depth=2))
     assert before["width"] < USABLE - 1
     assert graph.page.locator("#unzoom").get_attribute("class") == "hide"
     std.click()
     after = graph.rect(std)
     assert after["x"] == pytest.approx(10, abs=0.01) and after["width"] == pytest.approx(USABLE, abs=0.01)
-    assert graph.rect(graph.frame("example.com", depth=2))["hidden"], "a sibling is hidden"
+    assert graph.rect(graph.frame("example.com/", depth=2))["hidden"], "a sibling is hidden"
     fmt = graph.rect(graph.frame("fmt", depth=3))
     assert not fmt["hidden"] and fmt["width"] > 0
     assert "parent" in graph.frame("build", depth=1).get_attribute("class")
     query = parse_qs(urlparse(graph.page.url).query)
     assert query["d"] == ["2"]
     graph.page.locator("#unzoom").click()
-    assert graph.rect(std) == before and graph.rect(graph.frame("example.com", depth=2)) == example
+    assert graph.rect(std) == before and graph.rect(graph.frame("example.com/", depth=2)) == example
     assert graph.page.locator("#unzoom").get_attribute("class") == "hide"
     assert urlparse(graph.page.url).query == ""
     assert graph.errors == []

@@ -50,8 +50,8 @@ def test_every_grouping_and_weight_keeps_the_builds_total(multi_build, grouping,
     assert per_stack, "the traced build recorded no values"
     assert set(stacks) == set(per_stack)
     for key, values in per_stack.items():
-        # memory is a peak: the largest invocation, not a sum of them
-        assert stacks[key] == (max(values) if weight == "rss" else sum(values)), key
+        # memory too is a sum (of memory-time): a flame graph adds children up
+        assert stacks[key] == sum(values), key
     assert all(type(v) is int and v >= 0 for v in stacks.values())
     assert all(key[0] == "build" for key in stacks)
 
@@ -104,20 +104,23 @@ def test_non_utf8_names_read_with_replacement_characters():
     assert stacks == {("a", "\ufffd\ufffd"): 3}
 
 
-def test_path_grouping_splits_import_paths_and_puts_std_under_one_root(multi_build):
+def test_path_grouping_nests_directories_and_ends_in_the_whole_import_path(multi_build):
     stacks = fold_events(events_of(multi_build))
-    assert ("build", "example.com", "multi", "internal", "geom", "compile") in stacks
-    assert ("build", "example.com", "multi", "internal", "asmsum", "asm") in stacks
-    assert ("build", "example.com", "multi", "internal", "cgohash", "cgo") in stacks
-    assert ("build", "example.com", "multi", "cmd", "multi", "link") in stacks
+    dirs = ("build", "example.com/", "example.com/multi/", "example.com/multi/internal/")
+    assert dirs + (f"{MODULE}/internal/geom", "compile") in stacks
+    assert dirs + (f"{MODULE}/internal/asmsum", "asm") in stacks
+    assert dirs + (f"{MODULE}/internal/cgohash", "cgo") in stacks
+    assert ("build", "example.com/", "example.com/multi/", "example.com/multi/cmd/", f"{MODULE}/cmd/multi",
+            "link") in stacks
     assert ("build", "std", "fmt", "compile") in stacks
+    assert ("build", "std", "internal/", "internal/runtime/", "internal/runtime/atomic", "compile") in stacks
     assert not any(key[1] in ("fmt", "runtime") for key in stacks)
 
 
 def test_other_groupings_put_module_package_or_tool_first(multi_build):
     events = events_of(multi_build)
     module = fold_events(events, grouping="module")
-    assert ("build", MODULE, f"{MODULE}/internal/geom", "compile") in module
+    assert ("build", f"{MODULE}/...", f"{MODULE}/internal/geom", "compile") in module
     assert ("build", "std", "runtime/cgo", "cgo") in module
     assert ("build", "std", "internal/fmtsort", "compile") in module
     flat = fold_events(events, grouping="flat")
@@ -147,7 +150,7 @@ def test_fold_command_is_deterministic_and_names_the_unit(multi_build):
     expected = fold_events(events_of(multi_build))
     assert read_folded(io.BytesIO(first.stdout)) == expected
     rss = run_gotrace(["fold", str(multi_build.trace), "--weight", "rss"], check=True)
-    assert b"KiB" in rss.stderr
+    assert b"memory-time" in rss.stderr and b"KiB*s" in rss.stderr
 
 
 def test_fold_command_filters_by_tool_package_and_grouping(multi_build, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from gotrace.analysis.phases import PHASE_NAMES, phase_frames, phase_table, phase_times
 from gotrace.collapse import fold_events
 from gotrace.events import events_from_text, open_trace
-from tests.conftest import copy_sample, run_gotrace, test_env
+from tests.conftest import BIN, copy_sample, run_gotrace, test_env
 
 
 @dataclass
@@ -79,11 +79,11 @@ def test_summary_and_folds_show_phases_under_compile(phase_builds):
     ran = compiles(phase_builds.changed)
     assert table["compiles"] == len(ran) and table["compiles_without_phases"] == 0
     names = [row["phase"] for row in table["phases"]]
-    assert "parse & typecheck" in names and "SSA & code generation" in names
+    assert "parse&typecheck" in names and "SSA&codegen" in names
     assert set(names) <= set(PHASE_NAMES.values())
     assert sum(row["pct"] for row in table["phases"]) == pytest.approx(100, abs=0.1)
     text = run_gotrace(["summary", str(phase_builds.changed)], check=True).stdout.decode()
-    assert "Compiler phases" in text and "SSA & code generation" in text
+    assert "Compiler phases" in text and "SSA&codegen" in text
 
     events = list(open_trace(str(phase_builds.changed)))
     stacks = fold_events(events)
@@ -92,10 +92,10 @@ def test_summary_and_folds_show_phases_under_compile(phase_builds):
     assert {k[-1] for k in under_compile} <= set(PHASE_NAMES.values()) and under_compile
     # the same child frames in every view: folded text, and speedscope's aggregate profile
     folded = run_gotrace(["fold", str(phase_builds.changed)], check=True).stdout.decode()
-    assert ";compile;parse & typecheck " in folded and ";compile;SSA & code generation " in folded
+    assert ";compile;parse&typecheck " in folded and ";compile;SSA&codegen " in folded
     document = json.loads(run_gotrace(["speedscope", str(phase_builds.changed)], check=True).stdout)
     names = {frame["name"] for frame in document["shared"]["frames"]}
-    assert {"parse & typecheck", "SSA & code generation"} <= names
+    assert {"parse&typecheck", "SSA&codegen"} <= names
 
 
 def test_traces_without_phases_have_no_phase_table(multi_build):
@@ -108,7 +108,18 @@ def test_phase_frames_scale_down_timers_that_outrun_the_process():
     (e,) = events_from_text(json.dumps({
         "v": 1, "build": "b", "tool": "compile", "pkg": "p", "start_ns": 0, "wall_ns": 1000,
         "phases": {"fe:parse": 800, "be:compilefuncs": 400, "fe:new-phase": 100, "total": 1300}}) + "\n")
-    assert phase_times(e) == [("parse & typecheck", 800), ("SSA & code generation", 400), ("fe:new-phase", 100)]
+    assert phase_times(e) == [("parse&typecheck", 800), ("SSA&codegen", 400), ("fe:new-phase", 100)]
     frames = phase_frames(e)
-    assert [n for n, _ in frames] == ["parse & typecheck", "SSA & code generation", "fe:new-phase"]
+    assert [n for n, _ in frames] == ["parse&typecheck", "SSA&codegen", "fe:new-phase"]
     assert sum(w for _, w in frames) <= 1000
+
+
+def test_the_readme_recipe_sort_k2_ranks_the_largest_stacks_of_a_phases_trace(phase_builds):
+    # README: `gotrace fold T | sort -k2 -n | tail -3`; a frame name with a space would shift the
+    # count out of field 2 and rank the wrong lines
+    recipe = subprocess.run(f"'{BIN / 'gotrace'}' fold '{phase_builds.changed}' -q | sort -k2 -n | tail -3",
+                            shell=True, capture_output=True, check=True, env=test_env()).stdout.decode()
+    stacks = fold_events(list(open_trace(str(phase_builds.changed))))
+    assert not any(" " in frame for key in stacks for frame in key)
+    largest = sorted(stacks.values())[-3:]
+    assert [int(line.rsplit(" ", 1)[1]) for line in recipe.splitlines()] == largest

@@ -88,10 +88,17 @@ def test_report_shows_phases_when_the_trace_has_them(tmp_path):
     trace.write_text(json.dumps({"v": 1, "build": "b", "tool": "compile", "pkg": "x.org/p", "start_ns": 0,
                                  "wall_ns": 15_000_000, "phases": phases}) + "\n")
     page = write_report(trace, tmp_path / "r.html")
-    assert 'id="phase-table"' in page and "SSA &amp; code generation" in page
+    assert 'id="phase-table"' in page and "SSA&amp;codegen" in page
 
 
 def test_report_of_a_missing_trace_is_a_clear_error(tmp_path):
     result = run_gotrace(["report", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "r.html")])
     assert result.returncode == 1 and b"cannot read trace" in result.stderr and b"Traceback" not in result.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_of_names_with_dollar_signs_does_not_typeset_them(tmp_path):
+    from tests.test_timeline import dollar_trace
+
+    page = write_report(dollar_trace(tmp_path / "t.jsonl"), tmp_path / "r.html")
+    assert "example.com/$\\frac{a$/$x$" in page

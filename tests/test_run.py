@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import re
 import subprocess
@@ -43,8 +44,18 @@ def test_run_ends_with_a_summary_of_tools_time_memory_and_the_trace(multi_build)
     err = multi_build.result.stderr.decode()
     assert re.search(r"gotrace: \d+ tool invocations \(\d+ compile, \d+ asm, \d+ cgo, 1 link\)", err)
     assert re.search(r"gotrace: wall [\d.]+s, tools' CPU [\d.]+s, peak RSS [\d.]+ MiB \(compile \S+\)", err)
-    slowest = err.split("gotrace: slowest packages:\n", 1)[1].split("gotrace: trace written")[0].splitlines()
-    assert len(slowest) == 5 and "runtime" in err
+    head, rest = err.split("gotrace: slowest packages", 1)[1].split(":\n", 1)
+    slowest = rest.split("gotrace: trace written")[0].splitlines()
+    assert len(slowest) == 5
+    # one std policy: the standard library is one row, as in `gotrace summary`, which says how to expand it
+    assert "--std lists its packages" in head
+    summary = json.loads(run_gotrace(["summary", str(multi_build.trace), "--json"], check=True).stdout)
+    text = run_gotrace(["summary", str(multi_build.trace)], check=True).stdout.decode()
+    names = [row.strip().rsplit("  ", 1)[0].strip() for row in slowest]
+    assert [n.split(" (")[0] for n in names] == [r["name"] for r in summary["top"]["wall"][:5]]
+    [std_row] = [n for n in names if n.startswith("std (")]
+    assert re.match(r"std \(\d+ packages\)$", std_row) and f"  {std_row}  " in text
+    assert not any(line.split()[0] == "runtime" for line in slowest)
     assert f"gotrace: trace written to {multi_build.trace}" in err
 
 

@@ -98,15 +98,6 @@ def test_time_profile_has_the_stacks_and_weights_of_gotrace_fold_and_is_shown_fi
     assert active["endValue"] == sum(active["weights"])
 
 
-def test_memory_profile_weighs_stacks_by_peak_rss_in_bytes(multi_build, multi_file):
-    events, _ = read_events(str(multi_build.trace))
-    memory = [p for p in multi_file["profiles"] if p["unit"] == "bytes"]
-    assert len(memory) == 1 and memory[0]["type"] == "sampled"
-    expected = {k: v * 1024 for k, v in fold_events(events, weight="rss").items()}
-    assert sampled_stacks(multi_file, memory[0]) == expected
-    assert "memory" in memory[0]["name"].lower()
-
-
 def test_timeline_has_one_lane_per_concurrent_tool_and_every_invocation_once(multi_build, multi_file):
     events, _ = read_events(str(multi_build.trace))
     ran = [e for e in events if not e.cached]

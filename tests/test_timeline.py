@@ -125,3 +125,26 @@ def test_a_build_served_from_the_cache_has_nothing_to_draw(tmp_path):
     result = run_gotrace(["timeline", str(trace), "-o", str(tmp_path / "t.png")])
     assert result.returncode == 1 and b"came from the cache" in result.stderr and b"Traceback" not in result.stderr
     assert not (tmp_path / "t.png").exists()
+
+
+def dollar_trace(path: Path) -> Path:
+    """A build whose go command and package names hold `$...$`, which matplotlib reads as TeX."""
+    lines = [{"v": 1, "kind": "build", "build": "b", "argv": ["go", "build", "-ldflags=-X main.v=$x^{2$", "."],
+              "cwd": "/tmp", "cores": 2},
+             {"v": 1, "build": "b", "tool": "compile", "pkg": "example.com/$\\frac{a$/$x$", "start_ns": 0,
+              "wall_ns": 900_000_000, "user_ns": 1000, "max_rss_kib": 100},
+             {"v": 1, "build": "b", "tool": "$\\sqrt{$", "pkg": "example.com/$x$", "start_ns": 0,
+              "wall_ns": 800_000_000}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png"])
+def test_dollar_signs_in_names_and_the_command_are_drawn_as_text_not_tex(tmp_path, fmt):
+    trace = dollar_trace(tmp_path / "t.jsonl")
+    out = tmp_path / f"t.{fmt}"
+    result = run_gotrace(["timeline", str(trace), "-o", str(out)])
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr.decode()
+    if fmt == "svg":
+        text = out.read_text()
+        assert "-ldflags=-X main.v=$x^{2$" in text and "$\\sqrt{$" in text

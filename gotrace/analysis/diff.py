@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from gotrace.collapse import fold_events
+from gotrace.collapse import fold_events, package_label
 from gotrace.events import BuildInfo, Event
 
 METRICS = {
@@ -111,7 +111,7 @@ def total(events: Sequence[Event], metric: str, info: BuildInfo | None = None) -
 def compare(before: Sequence[Event], after: Sequence[Event], metric: str = "wall",
             info_before: BuildInfo | None = None, info_after: BuildInfo | None = None) -> Comparison:
     changes = []
-    for kind, key in (("package", lambda e: e.pkg or "(no package)"), ("tool", lambda e: e.tool)):
+    for kind, key in (("package", lambda e: package_label(e.pkg)), ("tool", lambda e: e.tool)):
         b, a = aggregate(before, metric, key), aggregate(after, metric, key)
         changes += [Change(kind, name, b.get(name), a.get(name)) for name in set(b) | set(a)]
     changes.sort(key=lambda c: (-abs(c.delta), c.kind, c.name))

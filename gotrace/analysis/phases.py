@@ -14,16 +14,18 @@ from dataclasses import dataclass
 
 from gotrace.events import Event
 
-# compiler timer key -> user-facing name, in the order the compiler runs them
+# compiler timer key -> user-facing name, in the order the compiler runs them. The names are frame
+# names too (below `compile`), so they hold no space (`gotrace fold T | sort -k2 -n` must rank stacks)
+# and none is the name of a Go tool.
 PHASE_NAMES = {
     "fe:init": "startup",
-    "fe:loadsys": "load runtime types",
-    "fe:parse": "parse & typecheck",
-    "fe:pgo-load-profile": "load PGO profile",
-    "fe:devirtualize-and-inline": "inline & devirtualise",
-    "fe:escapes": "escape analysis",
-    "be:compilefuncs": "SSA & code generation",
-    "be:dumpobj": "write object",
+    "fe:loadsys": "load-runtime-types",
+    "fe:parse": "parse&typecheck",
+    "fe:pgo-load-profile": "load-PGO-profile",
+    "fe:devirtualize-and-inline": "inline&devirtualise",
+    "fe:escapes": "escape-analysis",
+    "be:compilefuncs": "SSA&codegen",
+    "be:dumpobj": "write-object",
 }
 TOTAL_KEY = "total"
 

@@ -7,7 +7,7 @@ add keys, never rename or drop them; bump SCHEMA when the meaning of one changes
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -15,9 +15,9 @@ from gotrace.analysis.cache import cache_stats, has_cache_facts
 from gotrace.analysis.critical_path import CriticalPath, critical_path
 from gotrace.analysis.parallelism import Parallelism, parallelism
 from gotrace.analysis.phases import PhaseTable, phase_table
-from gotrace.collapse import is_std, split_variant
+from gotrace.collapse import NO_PACKAGE, is_std, split_variant
 from gotrace.events import BuildInfo, Event
-from gotrace.render.text_table import mebibytes, percent, seconds, write_table
+from gotrace.text import mebibytes, percent, seconds, write_table
 
 SCHEMA = 1
 # The stable keys of `gotrace summary --json`, top level and one level down.
@@ -35,6 +35,8 @@ JSON_KEYS = {
     "phases": ("compiles", "compiles_without_phases", "phases"),
 }
 STD_GROUP = "std"
+# how every text output of a summary (summary, report, run's closing lines) says to expand the std row
+STD_EXPAND = "the standard library is one row, std; --std lists its packages"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Summary:
     path: CriticalPath | None
     par: Parallelism
     phases: PhaseTable | None
+    std_packages: int = 0  # standard-library packages of the build (in the std row unless `std`)
 
     @property
     def invocations(self) -> int:
@@ -78,16 +81,27 @@ class Summary:
 
 def group_name(pkg: str, depth: int | None = None, std: bool = False) -> str:
     """The row a package is counted in: its import path (test variants with their package), cut to
-    `depth` elements; the standard library is one row unless `std`."""
+    `depth` elements; the standard library is one row unless `std`. The std policy of every table
+    (summary, report, run's closing summary) is decided here."""
     base, _ = split_variant(pkg)
     if not base:
-        return "(no package)"
+        return NO_PACKAGE
     if is_std(base) and not std:
         return STD_GROUP
     parts = base.split("/")
     if depth and len(parts) > depth:
         return "/".join(parts[:depth]) + "/..."
     return base
+
+
+def std_packages(events: Iterable[Event]) -> int:
+    """How many standard-library packages the events touch (what the std row holds)."""
+    return len({base for base in (split_variant(e.pkg)[0] for e in events) if base and is_std(base)})
+
+
+def row_label(name: str, std_count: int) -> str:
+    """A row's name as text shows it: the std row says how many packages it holds."""
+    return f"{STD_GROUP} ({std_count} packages)" if name == STD_GROUP and std_count else name
 
 
 def top_rows(events: Sequence[Event], weight: str, n: int, depth: int | None, std: bool) -> list[Row]:
@@ -149,6 +163,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         path=critical_path(ran, info.parallelism),
         par=parallelism(ran, info),
         phases=phase_table(ran),
+        std_packages=std_packages(ran),
     )
 
 
@@ -225,11 +240,14 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
         out.write(f"\n{titles[weight]}\n")
         if weight == "rss":
             write_table(out, ("package", "peak RSS", "of peak"),
-                        [(r.name, mebibytes(r.value), percent(r.pct)) for r in rows], right=(1, 2))
+                        [(row_label(r.name, s.std_packages), mebibytes(r.value), percent(r.pct)) for r in rows],
+                        right=(1, 2))
         else:
             write_table(out, ("package", weight, "share", "cumulative"),
-                        [(r.name, seconds(r.value), percent(r.pct), percent(r.cum_pct or 0)) for r in rows],
-                        right=(1, 2, 3))
+                        [(row_label(r.name, s.std_packages), seconds(r.value), percent(r.pct),
+                          percent(r.cum_pct or 0)) for r in rows], right=(1, 2, 3))
+    if not s.std and any(r.name == STD_GROUP for rows in s.top.values() for r in rows):
+        out.write(f"  ({STD_EXPAND})\n")
 
     if s.path is not None:
         p = s.path

@@ -1,12 +1,18 @@
-"""The few totals `gotrace run` prints when a build ends (`gotrace summary` goes much further)."""
+"""The few totals `gotrace run` prints when a build ends (`gotrace summary` goes much further).
+
+Packages are grouped as `gotrace summary` groups them (analysis.summary.group_name): the standard
+library is one row, so run, summary and report name the same rows.
+"""
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from gotrace.analysis.summary import STD_EXPAND, STD_GROUP, row_label, std_packages, top_rows
 from gotrace.events import Event
+from gotrace.text import mebibytes, seconds
 
 
 @dataclass(frozen=True)
@@ -15,18 +21,15 @@ class RunTotals:
     failed: int
     wall_ns: int
     cpu_ns: int
-    slowest: list[tuple[str, int]]  # (package, wall ns summed over its tools)
+    slowest: list[tuple[str, int]]  # (row of the summary's top table, wall ns summed over its tools)
     peak: Event | None
+    std_packages: int = 0
 
 
 def run_totals(events: Sequence[Event], wall_ns: int, top: int = 5) -> RunTotals:
     ran = [e for e in events if not e.probe and not e.cached]
     per_tool = Counter(e.tool for e in ran)
-    per_pkg: dict[str, int] = defaultdict(int)
-    for e in ran:
-        if e.pkg:
-            per_pkg[e.pkg] += e.wall_ns
-    slowest = sorted(per_pkg.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    slowest = [(row.name, row.value) for row in top_rows([e for e in ran if e.pkg], "wall", top, None, False)]
     with_rss = [e for e in ran if e.max_rss_kib is not None]
     peak = max(with_rss, key=lambda e: (e.max_rss_kib, e.pkg)) if with_rss else None
     return RunTotals(
@@ -36,15 +39,8 @@ def run_totals(events: Sequence[Event], wall_ns: int, top: int = 5) -> RunTotals
         cpu_ns=sum(e.cpu_ns or 0 for e in ran),
         slowest=slowest,
         peak=peak,
+        std_packages=std_packages(ran),
     )
-
-
-def seconds(ns: int) -> str:
-    return f"{ns / 1e9:.2f}s"
-
-
-def mebibytes(kib: int) -> str:
-    return f"{kib / 1024:.1f} MiB"
 
 
 def render_run_summary(events: Sequence[Event], wall_ns: int, trace: str, out: TextIO) -> None:
@@ -57,8 +53,11 @@ def render_run_summary(events: Sequence[Event], wall_ns: int, trace: str, out: T
         out.write(f", peak RSS {mebibytes(t.peak.max_rss_kib)} ({t.peak.tool} {t.peak.pkg or '-'})")
     out.write("\n")
     if t.slowest:
-        out.write("gotrace: slowest packages:\n")
-        width = max(len(p) for p, _ in t.slowest)
-        for pkg, ns in t.slowest:
-            out.write(f"  {pkg:<{width}}  {seconds(ns):>8}\n")
+        expand = any(name == STD_GROUP for name, _ in t.slowest)
+        out.write("gotrace: slowest packages" + (f" ({STD_EXPAND} in `gotrace summary`)" if expand else "")
+                  + ":\n")
+        labels = [row_label(name, t.std_packages) for name, _ in t.slowest]
+        width = max(len(label) for label in labels)
+        for label, (_, ns) in zip(labels, t.slowest):
+            out.write(f"  {label:<{width}}  {seconds(ns):>8}\n")
     out.write(f"gotrace: trace written to {trace}\n")

@@ -2,27 +2,33 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from collections.abc import Iterator
 from typing import IO
 
 import click
 
-from gotrace.events import Event, TraceReader, open_trace
+from gotrace.events import Event, TraceError, TraceReader, open_trace
+from gotrace.text import PrintableText, printable
+
+
+def no_terminal_stdin(ctx, param, value):
+    """'-' reads stdin, but never a terminal's: that would wait silently for a trace to be typed."""
+    if value == "-" and sys.stdin.isatty():
+        command = ctx.command_path if ctx is not None else "gotrace"
+        raise click.UsageError(f"no input: give a file, or pipe one in (... | {command} -)")
+    return value
 
 
 def trace_argument(func):
-    return click.argument("trace", metavar="TRACE", type=click.Path(dir_okay=False, allow_dash=True))(func)
+    return click.argument("trace", metavar="TRACE", type=click.Path(dir_okay=False, allow_dash=True),
+                          callback=no_terminal_stdin)(func)
 
 
 def build_option(func):
     return click.option("--build", "build_id", metavar="ID",
                         help="Only this build of a trace that holds several (see `gotrace summary`).")(func)
-
-
-def output_option(func):
-    return click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
-                        default="-", show_default=True, help="Where to write; - is stdout.")(func)
 
 
 def warn_skipped(reader: TraceReader) -> None:
@@ -63,6 +69,74 @@ def load_events(path: str, build_id: str | None = None, *, keep_argv: bool = Fal
     return events, selection.reader
 
 
+# The one output rule, for every command that writes a file-like output:
+#   -o FILE writes FILE (whole or not at all); -o - writes stdout;
+#   without -o, stdout when it is redirected or piped (`gotrace flame T > build.svg`);
+#   on a terminal, a clear error instead of SVG, PNG, HTML or a large export (-o - still prints
+#   text that is only long, like folded stacks); a command's own text (summary, doctor, diff)
+#   is for the terminal and goes there;
+#   unless -q, one line on stderr says where a file-like output went.
+TEXT, DATA, BINARY = "text", "data", "binary"  # terminal: yes; only with -o -; never
+
+
+class Output:
+    """Where a command's output goes, by the one rule above. `what` names it for messages
+    ("flame graph (SVG)"); `example` is a file name for the error's advice."""
+
+    def __init__(self, path: str | None, quiet: bool, what: str, kind: str, example: str):
+        self.path, self.quiet, self.what, self.kind, self.example = path, quiet, what, kind, example
+
+    @property
+    def to_stdout(self) -> bool:
+        return self.path in (None, "-")
+
+    @property
+    def where(self) -> str:
+        return "stdout" if self.to_stdout else self.path
+
+    def check(self) -> None:
+        """Refuse a terminal before any work is done: nothing binary or huge is ever written onto one."""
+        if not self.to_stdout or self.kind == TEXT or not sys.stdout.isatty():
+            return
+        if self.kind == DATA and self.path == "-":
+            return
+        ctx = click.get_current_context(silent=True)
+        command = ctx.command_path if ctx is not None else "gotrace"
+        raise click.UsageError(f"not writing the {self.what} onto the terminal: give -o FILE "
+                               f"(-o {self.example}) or redirect ({command} ... > {self.example})")
+
+    @contextlib.contextmanager
+    def open(self, binary: bool = False) -> Iterator[IO]:
+        """The stream to write to; text written to it has its control characters escaped."""
+        self.check()
+        with open_output("-" if self.to_stdout else self.path, binary=binary) as out:
+            yield out if binary else PrintableText(out)
+
+    def done(self, details: str = "", hint: str = "") -> None:
+        """`gotrace: flame graph (SVG) of 412 stacks written to build.svg (open it in a browser)`."""
+        if self.quiet or (self.kind == TEXT and self.to_stdout):
+            return
+        say(f"gotrace: {self.what}{' ' + details if details else ''} written to {self.where}"
+            + (f" ({hint})" if hint else ""))
+
+
+def output_option(what: str, kind: str = DATA, example: str = "out"):
+    """-o/--output and -q/--quiet; the command receives them as one `output: Output`."""
+    def decorate(func):
+        @functools.wraps(func)
+        def command(*args, output_path: str | None, quiet: bool, **kwargs):
+            return func(*args, output=Output(output_path, quiet, what, kind, example), **kwargs)
+
+        command = click.option("-q", "--quiet", is_flag=True,
+                               help="Do not say on stderr where the output went.")(command)
+        where = ("Write to FILE; - is stdout (the default)" if kind == TEXT else
+                 "Write to FILE; - is stdout. Without -o: stdout when redirected or piped, "
+                 "an error on a terminal")
+        return click.option("-o", "--output", "output_path", metavar="FILE", default=None,
+                             type=click.Path(dir_okay=False, allow_dash=True), help=where + ".")(command)
+    return decorate
+
+
 @contextlib.contextmanager
 def open_output(path: str, binary: bool = False) -> Iterator[IO]:
     """stdout for '-', else the file; a failed render leaves no half-written file behind."""
@@ -86,8 +160,9 @@ def open_output(path: str, binary: bool = False) -> Iterator[IO]:
 
 
 def say(message: str) -> None:
-    """Progress and where-to-look lines go to stderr, so stdout stays the command's output."""
-    click.echo(message, err=True)
+    """Progress and where-to-look lines go to stderr, so stdout stays the command's output; names
+    from a trace in them cannot drive the terminal."""
+    click.echo(printable(message), err=True)
 
 
 def fail(message: str) -> None:

@@ -11,10 +11,19 @@ import click
 
 from gotrace.analysis.diff import METRICS, Comparison, Threshold, compare, differential_stacks, slower
 from gotrace.capture import parse_size
-from gotrace.collapse import write_folded
-from gotrace.commands._common import load_events, open_output, say
+from gotrace.collapse import weight_unit, write_folded
+from gotrace.commands._common import (
+    BINARY,
+    DATA,
+    TEXT,
+    Output,
+    load_events,
+    no_terminal_stdin,
+    output_option,
+    say,
+)
 from gotrace.events import BuildInfo, Event
-from gotrace.render.text_table import write_table
+from gotrace.text import write_table
 
 GATE_EXIT = 3  # as `gotrace doctor --fail-on`: distinct from 1 (unreadable trace) and 2 (bad option)
 DEFAULT_THRESHOLD = {"wall": "50ms", "cpu": "50ms", "rss": "5MiB"}
@@ -113,8 +122,10 @@ def render_json(comparison: Comparison, threshold: Threshold, reasons: list[str]
 
 
 @click.command("diff")
-@click.argument("before", metavar="BEFORE", type=click.Path(dir_okay=False, allow_dash=True))
-@click.argument("after", metavar="AFTER", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("before", metavar="BEFORE", type=click.Path(dir_okay=False, allow_dash=True),
+                callback=no_terminal_stdin)
+@click.argument("after", metavar="AFTER", type=click.Path(dir_okay=False, allow_dash=True),
+                callback=no_terminal_stdin)
 @click.option("--metric", type=click.Choice(list(METRICS)), default="wall", show_default=True,
               help="Compare wall time, CPU time or peak RSS.")
 @click.option("--threshold", metavar="NOISE",
@@ -123,21 +134,22 @@ def render_json(comparison: Comparison, threshold: Threshold, reasons: list[str]
 @click.option("--fail-if-slower", "fail_if_slower", metavar="PERCENT",
               help=f"Exit {GATE_EXIT} when the total, or a package past the noise threshold, grew more "
                    "than PERCENT (e.g. 10%).")
-@click.option("--svg", "svg_path", metavar="FILE", type=click.Path(dir_okay=False),
+@click.option("--svg", "svg_path", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
               help="Also write a differential flame graph: the after-build, red where it grew, "
-                   "blue where it shrank.")
+                   "blue where it shrank (for rss: memory-time, KiB*s).")
 @click.option("--folded", "folded_path", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
               help="Also write differential folded stacks ('stack before after') for flamegraph.pl "
-                   "or inferno.")
+                   "or inferno; - is stdout, instead of the table.")
 @click.option("--json", "as_json", is_flag=True, help="The table as JSON.")
-@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
-              default="-", show_default=True, help="Where to write the table; - is stdout.")
+@output_option("comparison", TEXT, "diff.txt")
 def command(before, after, metric, threshold, fail_if_slower, svg_path, folded_path, as_json, output):
     """Compare two traced builds: packages and tools whose time or memory changed, new and vanished ones.
 
     Rows are sorted by the size of the change. Exit status: 0; 3 when --fail-if-slower is given and
     the after-build is slower by more than PERCENT in total or in a package (past the noise threshold);
     1 for an unreadable trace; 2 for a bad option. A trace holding several builds contributes its last.
+    The table's rss is peak RSS (the largest, not a sum); the --svg and --folded stacks weigh
+    memory-time (peak RSS x wall, KiB*s), which adds up as a flame graph needs.
 
     \b
     Example:
@@ -149,6 +161,11 @@ def command(before, after, metric, threshold, fail_if_slower, svg_path, folded_p
     threshold_text = threshold or DEFAULT_THRESHOLD[metric]
     noise = parse_threshold(threshold_text, metric)
     limit = parse_percent(fail_if_slower) if fail_if_slower is not None else None
+    svg = Output(svg_path, output.quiet, "differential flame graph (SVG)", BINARY, "diff.svg")
+    folded = Output(folded_path, output.quiet, "differential folded stacks", DATA, "diff.folded")
+    for extra in (svg, folded):
+        if extra.path is not None:
+            extra.check()
     sides = []
     for path in (before, after):
         events, reader = load_events(path)
@@ -160,21 +177,23 @@ def command(before, after, metric, threshold, fail_if_slower, svg_path, folded_p
     if svg_path or folded_path:
         stacks = differential_stacks(b_events, a_events, weight=metric)
         if folded_path:
-            with open_output(folded_path) as out:
+            with folded.open() as out:
                 write_folded(stacks, out)
+            folded.done(f"of {len(stacks)} stacks ({weight_unit(metric)})")
         if svg_path:
-            _write_svg(stacks, svg_path, metric)
-    if folded_path == "-" and output == "-":
+            _write_svg(stacks, svg, metric)
+    if folded_path == "-" and output.path is None:
         pass  # stdout carries the folded stacks, for a pipe into flamegraph.pl or inferno
     else:
         _write_report(output, as_json, comparison, noise, threshold_text, reasons, fail_if_slower)
+        output.done()
     if reasons:
         # not click's Exit: gotrace.cli.main runs click with standalone_mode=False, which turns it into 0
         sys.exit(GATE_EXIT)
 
 
 def _write_report(output, as_json, comparison, noise, threshold_text, reasons, fail_if_slower) -> None:
-    with open_output(output) as out:
+    with output.open() as out:
         if as_json:
             render_json(comparison, noise, reasons, out)
         else:
@@ -183,17 +202,18 @@ def _write_report(output, as_json, comparison, noise, threshold_text, reasons, f
                 out.write(f"slower than {fail_if_slower}: {reason}\n")
 
 
-def _write_svg(stacks, path: str, metric: str) -> None:
-    from gotrace.collapse import weight_unit
+def _write_svg(stacks, svg: Output, metric: str) -> None:
     from gotrace.render.svg import FlameError, FlameOptions, render_svg
 
-    options = FlameOptions(title=f"Differential flame graph ({METRICS[metric][0]})",
+    what = "memory-time, peak RSS x wall" if metric == "rss" else METRICS[metric][0]
+    options = FlameOptions(title=f"Differential flame graph ({what})",
                            subtitle="width: after; red: grew, blue: shrank", countname=weight_unit(metric),
                            nametype="Frame:", root="build")
     # the renderer draws its own root frame; the folded stacks already start with "build"
     stacks = {stack[1:]: values for stack, values in stacks.items()}
     try:
-        with open_output(path) as out:
+        with svg.open() as out:
             render_svg(stacks, out, options)
     except FlameError as e:
         raise click.ClickException(str(e)) from None
+    svg.done(hint="open it in a browser")

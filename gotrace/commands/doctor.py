@@ -10,7 +10,7 @@ import click
 
 from gotrace.analysis.doctor import SEVERITIES, Context, Finding, diagnose
 from gotrace.capture import parse_size
-from gotrace.commands._common import build_option, load_events, open_output, output_option, trace_argument
+from gotrace.commands._common import TEXT, build_option, load_events, output_option, trace_argument
 from gotrace.events import TraceError
 
 # Distinct from 1 (unreadable trace) and 2 (bad option): a CI step can tell "findings" from "broken".
@@ -86,7 +86,7 @@ def _size_kib(value: str | None, option: str) -> int | None:
               help=f"Exit {GATE_EXIT} when a finding is at least this severe (info, warning, error).")
 @click.option("--machine-memory", metavar="SIZE",
               help="Memory of the machine the build must fit (default: this machine's), e.g. 8G.")
-@output_option
+@output_option("findings", TEXT, "findings.txt")
 def command(trace, build_id, previous, as_json, fail_on, machine_memory, output):
     """Diagnose a traced build: failures, cgo host flags, mixed toolchains, memory, cache, serial stretches.
 
@@ -110,8 +110,9 @@ def command(trace, build_id, previous, as_json, fail_on, machine_memory, output)
     memory = _size_kib(machine_memory, "--machine-memory") or physical_memory_kib()
     context = Context(machine_memory_kib=memory, find_go_mod=go_mod_finder())
     findings = diagnose(events, reader.builds, context, previous=before)
-    with open_output(output) as out:
+    with output.open() as out:
         (render_json if as_json else render_text)(findings, out)
+    output.done()
     if fail_on and any(SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on) for f in findings):
         # not click's Exit: gotrace.cli.main runs click with standalone_mode=False, which turns it into 0
         sys.exit(GATE_EXIT)

@@ -7,12 +7,13 @@ from typing import IO
 import click
 
 from gotrace.collapse import WEIGHTS
-from gotrace.commands._common import build_option, open_output, output_option, say
+from gotrace.commands._common import BINARY, Output, build_option, no_terminal_stdin, output_option, say
 from gotrace.commands.fold import fold_options, trace_stacks
 from gotrace.events import looks_like_trace
 from gotrace.render.svg import PALETTES, FlameError, FlameOptions, render_folded, render_svg
 
-TITLES = {"wall": "Build time", "cpu": "Build CPU time", "rss": "Peak memory of the build's tools"}
+TITLES = {"wall": "Build time", "cpu": "Build CPU time",
+          "rss": "Memory-time of the build's tools (peak RSS x wall time)"}
 
 
 def parse_minwidth(value: str) -> tuple[float, float | None]:
@@ -38,8 +39,8 @@ def open_input(path: str) -> IO[bytes]:
 
 @click.command("flame")
 @click.argument("source", metavar="TRACE_OR_FOLDED", required=False, default="-",
-                type=click.Path(dir_okay=False, allow_dash=True))
-@output_option
+                type=click.Path(dir_okay=False, allow_dash=True), callback=no_terminal_stdin)
+@output_option("flame graph (SVG)", BINARY, "build.svg")
 @click.option("--title", help="Heading (default: what is measured).")
 @click.option("--subtitle", default=None, help="Second heading (default for a trace: the go command).")
 @click.option("--width", type=click.IntRange(100, 100_000), default=1200, show_default=True,
@@ -51,7 +52,7 @@ def open_input(path: str) -> IO[bytes]:
 @click.option("--colors", type=click.Choice(PALETTES), default=None,
               help="Palette: flamegraph.pl's, 'go' by Go tool (default for traces), 'hash' a wide "
                    "spread of hues; every palette gives a name the same colour in every graph.")
-@click.option("--countname", default=None, help="Unit of the counts (default: samples; us or KiB for traces).")
+@click.option("--countname", default=None, help="Unit of the counts (default: samples; for traces us, or KiB*s of memory-time).")
 @click.option("--inverted", is_flag=True, help="Icicle graph: the root at the top.")
 @click.option("--reverse", is_flag=True, help="Reverse each stack (leaf first) before merging.")
 @click.option("--flamechart", is_flag=True, help="Keep the input order (a trace: tool start order) "
@@ -61,7 +62,7 @@ def open_input(path: str) -> IO[bytes]:
 @click.option("--fontsize", type=click.FloatRange(4, 72), default=12, show_default=True, help="Font size.")
 @build_option
 @fold_options
-def command(source: str, output: str, title: str | None, subtitle: str | None, width: int, height: int,
+def command(source: str, output: Output, title: str | None, subtitle: str | None, width: int, height: int,
             minwidth: str, colors: str | None, countname: str | None, inverted: bool, reverse: bool,
             flamechart: bool, notes: str, fonttype: str, fontsize: float, build_id: str | None,
             weight: str, grouping: str, tools: tuple[str, ...], package: str | None) -> None:
@@ -70,8 +71,11 @@ def command(source: str, output: str, title: str | None, subtitle: str | None, w
 
     TRACE_OR_FOLDED is a gotrace trace (detected by its content) or folded stacks as flamegraph.pl
     reads them (also fractional counts and differential 'stack before after' lines, drawn red where
-    a frame grew and blue where it shrank); '-' or nothing reads stdin. The --weight, --grouping,
-    --tool, --package and --build options apply to traces.
+    a frame grew and blue where it shrank); '-' or nothing reads stdin (a pipe, never a terminal).
+    The --weight, --grouping, --tool, --package and --build options apply to traces; --weight rss
+    draws memory-time (peak RSS x wall time, KiB*s), since peaks do not add up.
+
+    Output: -o FILE, or stdout when redirected (> build.svg); never SVG onto a terminal.
 
     \b
     Example:
@@ -80,6 +84,7 @@ def command(source: str, output: str, title: str | None, subtitle: str | None, w
       perf script | stackcollapse-perf.pl | gotrace flame --title CPU > cpu.svg
     """
     pixels, percent = parse_minwidth(minwidth)
+    output.check()
     stream = open_input(source)
     name = "<stdin>" if source == "-" else source
     head = stream.peek(1 << 12)[: 1 << 12] if hasattr(stream, "peek") else b""
@@ -96,13 +101,15 @@ def command(source: str, output: str, title: str | None, subtitle: str | None, w
             flame = FlameOptions(title=default_title if title is None else title, colors=colors or "go",
                                  countname=WEIGHTS[weight][0] if countname is None else countname,
                                  nametype="Frame:", **options)
-            with open_output(output) as out:
+            with output.open() as out:
                 render_svg(stacks, out, flame)
+            output.done(f"of {len(stacks)} stacks", "open it in a browser")
         else:
             flame = FlameOptions(title=title, colors=colors or "hot",
                                  countname="samples" if countname is None else countname, **options)
-            with open_output(output) as out:
+            with output.open() as out:
                 reader = render_folded(stream, out, flame, name=name)
+            output.done(hint="open it in a browser")
             if reader.skipped:
                 say(f"gotrace: warning: skipped {reader.skipped} malformed line(s) in {name} "
                     f"(first at line {reader.first_bad_line}); expected 'frame;frame;... count'")

@@ -3,19 +3,9 @@ from __future__ import annotations
 
 import click
 
-from gotrace.collapse import GROUPINGS, WEIGHTS, filter_events, fold_events, write_folded
-from gotrace.commands._common import (
-    SelectedEvents,
-    build_option,
-    open_output,
-    output_option,
-    say,
-    trace_argument,
-)
+from gotrace.collapse import GROUPINGS, WEIGHT_MEANING, WEIGHTS, filter_events, fold_events, write_folded
+from gotrace.commands._common import DATA, Output, SelectedEvents, build_option, output_option, trace_argument
 from gotrace.events import TraceReader
-
-WEIGHT_HELP = {"wall": "wall-clock time in microseconds", "cpu": "CPU time (user+sys) in microseconds",
-               "rss": "peak memory (largest resident set) in KiB"}
 
 
 def fold_options(func):
@@ -28,7 +18,8 @@ def fold_options(func):
                         help="path: build;import;path;segments;tool.  module: build;module;package;tool.  "
                              "flat: build;package;tool.  tool: build;tool;package.")(func)
     func = click.option("--weight", type=click.Choice(tuple(WEIGHTS)), default="wall", show_default=True,
-                        help="wall: elapsed us.  cpu: user+sys us.  rss: peak KiB (largest, not summed).")(func)
+                        help="wall: elapsed us.  cpu: user+sys us.  rss: memory-time, peak RSS x wall "
+                             "time in KiB*s (peaks do not add up in a flame graph; memory-time does).")(func)
     return func
 
 
@@ -51,7 +42,7 @@ def trace_stacks(path: str, build_id: str | None, *, weight: str, grouping: str,
         what += [f"package {package}"] if package else []
         if what:
             raise click.ClickException(f"{path}: no tool invocation matches {' and '.join(what)}")
-        raise click.ClickException(f"{path}: no record has a {weight} value ({WEIGHT_HELP[weight]})")
+        raise click.ClickException(f"{path}: no record has a {weight} value ({WEIGHT_MEANING[weight]})")
     return stacks, selection.reader
 
 
@@ -59,12 +50,14 @@ def trace_stacks(path: str, build_id: str | None, *, weight: str, grouping: str,
 @trace_argument
 @build_option
 @fold_options
-@output_option
+@output_option("folded text", DATA, "build.folded")
 def command(trace: str, build_id: str | None, weight: str, grouping: str, tools: tuple[str, ...],
-            package: str | None, output: str) -> None:
+            package: str | None, output: Output) -> None:
     """Write a trace as folded stacks: one line per stack, frames root to leaf joined by ';', then a
-    count (integers: microseconds for wall and cpu, KiB for rss; the unit is named on stderr).
-    Lines are sorted, so the same trace gives the same bytes.
+    count (integers: microseconds for wall and cpu; for rss, memory-time in KiB*s, peak RSS x wall time,
+    since peaks do not add up; the unit is named on stderr).
+    Lines are sorted, so the same trace gives the same bytes. Output: -o FILE, or stdout when
+    redirected or piped; on a terminal only with -o -.
 
     \b
     Example:
@@ -72,9 +65,9 @@ def command(trace: str, build_id: str | None, weight: str, grouping: str, tools:
       gotrace fold gotrace.jsonl --weight rss --grouping flat | sort -k2 -n | tail
       gotrace fold gotrace.jsonl --tool compile --package github.com/you/app | flamegraph.pl > c.svg
     """
+    output.check()
     stacks, _ = trace_stacks(trace, build_id, weight=weight, grouping=grouping, tools=tools, package=package)
-    with open_output(output) as out:
+    with output.open() as out:
         n = write_folded(stacks, out)
     total = sum(stacks.values())
-    say(f"gotrace: {n} stacks of {WEIGHT_HELP[weight]}; total {total:,} {WEIGHTS[weight][0]}"
-        + (" (sum of per-stack peaks)" if weight == "rss" else ""))
+    output.done(f"of {n} stacks", f"counts: {WEIGHT_MEANING[weight]}; total {total:,} {WEIGHTS[weight][0]}")

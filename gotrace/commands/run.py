@@ -15,6 +15,7 @@ from gotrace.capture import CaptureError, find_shim, parse_size, prepare_build
 from gotrace.commands._common import say
 from gotrace.events import BuildInfo, open_trace
 from gotrace.progress import TraceTail, progress_line, running_tools
+from gotrace.text import PrintableText, printable
 
 # go flags that take a value, so the word after them is not a package pattern
 _VALUE_FLAGS = {"-o", "-p", "-tags", "-gcflags", "-ldflags", "-asmflags", "-gccgoflags", "-mod", "-modfile",
@@ -80,8 +81,8 @@ class Progress:
         self.tail.poll()
         running = running_tools(go_pid, self.shim)
         width = shutil.get_terminal_size((100, 20)).columns
-        line = progress_line(now - self.started, len(self.tail.packages_done),
-                             self.total[0] if self.total else None, running, width)
+        line = printable(progress_line(now - self.started, len(self.tail.packages_done),
+                             self.total[0] if self.total else None, running, width))
         if self.tty:
             sys.stderr.write("\r\x1b[K" + line)
         else:
@@ -296,6 +297,6 @@ def _remove_cache(path: str) -> None:
 def _print_summary(events, trace: str, wall_ns: int, code: int) -> None:
     from gotrace.analysis.totals import render_run_summary
 
-    render_run_summary(events, wall_ns, trace, sys.stderr)
+    render_run_summary(events, wall_ns, trace, PrintableText(sys.stderr))
 
 

@@ -12,9 +12,10 @@ import click
 from gotrace.analysis.lanes import SpanReader, Spans, check_spans, load_spans
 from gotrace.collapse import read_folded
 from gotrace.commands._common import (
+    DATA,
+    Output,
     build_option,
     fail,
-    open_output,
     output_option,
     say,
     trace_argument,
@@ -75,17 +76,20 @@ def load_trace_spans(path: str, build_id: str | None, lines: Iterable[bytes] | N
 @click.command("speedscope")
 @trace_argument
 @build_option
-@output_option
+@output_option("speedscope file", DATA, "build.speedscope.json")
 @click.option("--unit", type=click.Choice(UNITS), default=None,
               help="Unit of the counts of a folded input, default none (`gotrace fold` writes "
                    "microseconds of wall time by default, KiB for --weight rss).")
-def command(trace: str, build_id: str | None, output: str, unit: str | None) -> None:
+def command(trace: str, build_id: str | None, output: Output, unit: str | None) -> None:
     """Write a speedscope file of TRACE: time and memory flame graphs and a timeline.
 
     TRACE is a gotrace trace (then the file holds three kinds of profile: wall time by package and
-    tool, shown first; peak memory by package and tool; a timeline, one profile per lane of tools that
-    ran one after another) or any folded-stacks file (then one profile of its stacks).
+    tool, shown first; memory-time by package and tool, peak RSS x wall in KiB*s, since peaks do not
+    add up; a timeline, one profile per lane of tools that ran one after another) or any
+    folded-stacks file (then one profile of its stacks). Frames are named as `gotrace fold` names
+    them: the package `runtime`, the directory `runtime/` and the tool `cgo` are distinct frames.
     Open the file at https://www.speedscope.app or with `npx speedscope FILE`.
+    Output: -o FILE, or stdout when redirected or piped; on a terminal only with -o -.
 
     \b
     Example:
@@ -93,6 +97,7 @@ def command(trace: str, build_id: str | None, output: str, unit: str | None) -> 
       npx speedscope build.speedscope.json
       gotrace fold gotrace.jsonl | gotrace speedscope --unit microseconds - -o fold.speedscope.json
     """
+    output.check()
     with _input(trace) as (lines, is_trace):
         if is_trace:
             if unit is not None:
@@ -104,7 +109,7 @@ def command(trace: str, build_id: str | None, output: str, unit: str | None) -> 
                 fail("--build applies to traces; this input is folded stacks")
             stacks = read_folded(lines, name=trace)
     if is_trace:
-        with open_output(output, binary=True) as out:
+        with output.open(binary=True) as out:
             render_speedscope(out, spans, name=name)
         done = f"{len(spans)} invocations of {name}"
     else:
@@ -115,8 +120,7 @@ def command(trace: str, build_id: str | None, output: str, unit: str | None) -> 
             fail(f"{trace}: no stacks: expected a trace (JSON lines) or folded stacks (`a;b;c 12`)")
         weights = {k: v[1] if isinstance(v, tuple) else v for k, v in stacks.items()}
         name = os.path.basename(trace) if trace != "-" else "folded stacks"
-        with open_output(output, binary=True) as out:
+        with output.open(binary=True) as out:
             render_folded_speedscope(out, weights, name=name, unit=unit or "none")
         done = f"{len(weights)} stacks of {name}"
-    if output != "-":
-        say(f"gotrace: wrote {done} -> {output} (open it at https://www.speedscope.app)")
+    output.done(f"of {done}", "open it at https://www.speedscope.app")

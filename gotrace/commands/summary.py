@@ -5,7 +5,7 @@ import click
 import orjson
 
 from gotrace.analysis.summary import render_summary_text, summarize, summary_to_json
-from gotrace.commands._common import build_option, load_events, open_output, output_option, trace_argument
+from gotrace.commands._common import TEXT, Output, build_option, load_events, output_option, trace_argument
 from gotrace.events import BuildInfo, Event, TraceReader
 
 
@@ -29,18 +29,20 @@ def positive(ctx, param, value):
 @click.command("summary")
 @trace_argument
 @build_option
-@output_option
+@output_option("summary", TEXT, "summary.txt")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output with stable keys.")
 @click.option("-n", "--top", default=10, show_default=True, type=int, callback=positive,
               help="Rows in each top table.")
 @click.option("--depth", type=int, callback=positive, metavar="N",
               help="Roll packages up to their first N import-path elements.")
 @click.option("--std", is_flag=True, help="List standard-library packages one by one, not as one 'std' row.")
-def command(trace: str, build_id: str | None, output: str, as_json: bool, top: int, depth: int | None,
+def command(trace: str, build_id: str | None, output: Output, as_json: bool, top: int, depth: int | None,
             std: bool) -> None:
     """Totals, top packages, critical path, parallelism and compiler phases of a traced build.
 
     A trace holding several builds is summarised for its last build unless --build says which.
+    The standard library is one row, `std (N packages)`, unless --std lists its packages (as in
+    `gotrace report` and `gotrace run`'s closing summary); peak RSS rows are peaks, never sums.
 
     \b
     Example:
@@ -52,9 +54,10 @@ def command(trace: str, build_id: str | None, output: str, as_json: bool, top: i
     events, info, builds = one_build(events, reader, build_id)
     summary = summarize(events, info, top=top, depth=depth, std=std, builds_in_trace=builds)
     if as_json:
-        with open_output(output, binary=True) as out:
+        with output.open(binary=True) as out:
             out.write(orjson.dumps(summary_to_json(summary), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))
             out.write(b"\n")
     else:
-        with open_output(output) as out:
+        with output.open() as out:
             render_summary_text(summary, out)
+    output.done()

@@ -5,15 +5,18 @@ import os
 
 import click
 
-from gotrace.commands._common import build_option, load_events, open_output, trace_argument
+from gotrace.commands._common import BINARY, Output, build_option, load_events, output_option, trace_argument
 from gotrace.commands.summary import one_build
 
 FORMATS = ("png", "svg")
 
 
-def chart_format(output: str, fmt: str | None) -> str:
+def chart_format(output: str | None, fmt: str | None) -> str:
+    """--format, else the file's extension; PNG on stdout."""
     if fmt:
         return fmt
+    if output in (None, "-"):
+        return "png"
     ext = os.path.splitext(output)[1].lower().lstrip(".")
     if ext in FORMATS:
         return ext
@@ -23,24 +26,27 @@ def chart_format(output: str, fmt: str | None) -> str:
 @click.command("timeline")
 @trace_argument
 @build_option
-@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
-              default="timeline.png", show_default=True, help="Image to write (.png or .svg); - is stdout.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Image format (default: from the file name).")
+@output_option("timeline image", BINARY, "timeline.png")
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="Image format (default: from the file name, .png or .svg; PNG on stdout).")
 @click.option("--width", type=click.IntRange(400, 20_000), default=1400, show_default=True,
               help="Image width in pixels.")
 @click.option("--height", type=click.IntRange(300, 20_000), default=None,
               help="Image height in pixels (default: grows with the number of lanes).")
-def command(trace: str, build_id: str | None, output: str, fmt: str | None, width: int,
+def command(trace: str, build_id: str | None, output: Output, fmt: str | None, width: int,
             height: int | None) -> None:
     """Draw a build as a Gantt chart: one row per lane, bars coloured by tool, the critical path
     outlined, and under it the tools running and cores busy against the machine's cores.
+    Output: -o FILE, or stdout when redirected (> timeline.png); never an image onto a terminal.
 
     \b
     Example:
       gotrace timeline gotrace.jsonl -o timeline.png
       gotrace timeline gotrace.jsonl -o timeline.svg --width 2000
+      gotrace timeline gotrace.jsonl --format svg > timeline.svg
     """
-    fmt = chart_format(output, fmt)
+    fmt = chart_format(output.path, fmt)
+    output.check()
     events, reader = load_events(trace, build_id)
     events, info, _ = one_build(events, reader, build_id)
     if not any(not e.cached for e in events):
@@ -52,5 +58,6 @@ def command(trace: str, build_id: str | None, output: str, fmt: str | None, widt
     par = parallelism(events, info)
     path = critical_path(events, info.parallelism if info else None)
     title = "Build timeline" + (f": {info.command}" if info and info.argv else f" {events[0].build}")
-    with open_output(output, binary=True) as out:
+    with output.open(binary=True) as out:
         render_timeline(events, out, fmt, par=par, path=path, title=title, width_px=width, height_px=height)
+    output.done(f"({fmt.upper()})")

@@ -18,10 +18,10 @@ import orjson
 
 from gotrace import __version__
 from gotrace.analysis.lanes import Spans
+from gotrace.collapse import package_label
 
 COUNTER = "tools running"
 _CHUNK = 4096  # events encoded per write
-NO_PACKAGE = "(no package)"
 
 
 def _meta(name: str, pid: int, tid: int, args: dict) -> dict:
@@ -74,7 +74,7 @@ def _build_chunks(spans: Spans, build: str, pid: int, title: str, t0: int) -> It
     # names are JSON-encoded once per (build, package, tool), not once per slice
     heads, tails = [], []
     for _, pkg, tool in spans.kinds:
-        pkg = pkg or NO_PACKAGE
+        pkg = package_label(pkg)
         heads.append(b'{"name":%s,"cat":%s,"ph":"X","ts":' % (dumps(f"{tool} {pkg}"), dumps(tool)))
         tails.append(b',"args":{"package":%s,"tool":%s,"wall_us":' % (dumps(pkg), dumps(tool)))
     row_starts = [starts[row] for row in rows]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from gotrace import __version__
-from gotrace.analysis.summary import Summary
+from gotrace.analysis.summary import STD_EXPAND, Summary
 from gotrace.collapse import fold_events
 from gotrace.events import Event
 from gotrace.render.text_table import mebibytes, percent, seconds
@@ -152,7 +152,7 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
     grouping = []
     if s.depth:
         grouping.append(f"rolled up to {s.depth} path elements")
-    grouping.append("standard library one by one" if s.std else "standard library as one row")
+    grouping.append("standard library one by one" if s.std else STD_EXPAND.replace("--std", "gotrace report --std"))
     for weight, title in (("wall", "by wall time"), ("cpu", "by CPU time"), ("rss", "by peak RSS")):
         rows = s.top[weight]
         if not rows:

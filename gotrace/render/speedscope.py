@@ -1,12 +1,15 @@
 """speedscope files (https://www.speedscope.app/file-format-schema.json) of a build.
 
 Profiles, in order: build time folded by package and tool (a sampled profile with the stacks and
-weights of `gotrace fold`; the one shown first), peak memory folded the same way (when the trace
-knows it), then the timeline, one evented profile per lane: speedscope needs the events of a
+weights of `gotrace fold`; the one shown first), memory-time (peak RSS x wall, KiB*s: the weights of
+`gotrace fold --weight rss`, which add up as a flame graph needs, where peaks would not) when the
+trace knows peak memory, then the timeline, one evented profile per lane: speedscope needs the events of a
 profile to nest and close in order, which invocations that overlap in time do not, so each lane
 holds invocations that never overlap.
-Frames are shared between profiles and written once. Times are integer microseconds from the start
-of the build, memory integer bytes.
+Frames are shared between profiles and written once. A frame is its name, and its name is what
+`gotrace.collapse` calls it (the whole import path of a package, `runtime/` for a directory), so
+distinct packages and tools are distinct frames in every view, Sandwich included. Times are integer
+microseconds from the start of the build.
 
 The file is written piece by piece: a million invocations give four million timeline events, too
 many to hold as Python objects.
@@ -21,13 +24,13 @@ import orjson
 from gotrace import __version__
 from gotrace.analysis.lanes import Spans
 from gotrace.analysis.phases import phase_frames
-from gotrace.collapse import clean_frame, stack_of
+from gotrace.collapse import clean_frame, memory_time, package_label, stack_of
 from gotrace.events import Event
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
-NO_PACKAGE = "(no package)"
 UNITS = ("none", "nanoseconds", "microseconds", "milliseconds", "seconds", "bytes")
 _CHUNK = 4096  # timeline events encoded per write
+MEMORY_PROFILE = "Memory-time by package and tool, KiB*s (peak RSS x wall time; peaks do not add up)"
 
 _OPEN_CLOSE = (b'{"type":"O","frame":%d,"at":%d},{"type":"O","frame":%d,"at":%d},'
                b'{"type":"C","frame":%d,"at":%d},{"type":"C","frame":%d,"at":%d}')
@@ -50,11 +53,11 @@ class _Frames:
 
 
 def fold_spans(spans: Spans) -> tuple[dict[tuple[str, ...], int], dict[tuple[str, ...], int]]:
-    """(wall µs, peak RSS KiB) per stack, exactly as `fold_events(weight="wall")` and
+    """(wall µs, memory-time KiB*s) per stack, exactly as `fold_events(weight="wall")` and
     `fold_events(weight="rss")` give them for the same invocations (compile phases included)."""
     count = len(spans.kinds)
     wall_us = [0] * count
-    rss = [Spans.UNKNOWN] * count
+    rss: list[int | None] = [None] * count
     phase_us: dict[tuple[int, str], int] = {}
     with_phases: set[int] = set()
     for row, (k, wall, peak) in enumerate(zip(spans.kind, spans.wall_ns, spans.max_rss_kib)):
@@ -67,8 +70,8 @@ def fold_spans(spans: Spans) -> tuple[dict[tuple[str, ...], int], dict[tuple[str
                 value -= weight
                 with_phases.add(k)
         wall_us[k] += max(value, 0)
-        if peak > rss[k]:  # noqa: PLR1730 - a call to max() per invocation costs more
-            rss[k] = peak
+        if peak != Spans.UNKNOWN:
+            rss[k] = (rss[k] or 0) + memory_time(peak, wall)
     time_stacks: dict[tuple[str, ...], int] = {}
     rss_stacks: dict[tuple[str, ...], int] = {}
     stacks = []
@@ -79,18 +82,17 @@ def fold_spans(spans: Spans) -> tuple[dict[tuple[str, ...], int], dict[tuple[str
         stacks.append(stack)
         if value or k not in with_phases:
             time_stacks[stack] = time_stacks.get(stack, 0) + value
-        if rss[k] != Spans.UNKNOWN:
-            rss_stacks[stack] = max(rss_stacks.get(stack, 0), rss[k])
+        if rss[k] is not None:
+            rss_stacks[stack] = rss_stacks.get(stack, 0) + rss[k]
     for (k, name), value in sorted(phase_us.items()):
         child = stacks[k] + (clean_frame(name),)
         time_stacks[child] = time_stacks.get(child, 0) + value
     return time_stacks, rss_stacks
 
 
-def _sampled(name: str, unit: str, stacks: Mapping[tuple[str, ...], int | float], frames: _Frames,
-             scale: int = 1) -> dict:
+def _sampled(name: str, unit: str, stacks: Mapping[tuple[str, ...], int | float], frames: _Frames) -> dict:
     keys = sorted(stacks)
-    weights = [stacks[k] * scale for k in keys]
+    weights = [stacks[k] for k in keys]
     return {"type": "sampled", "name": name, "unit": unit, "startValue": 0, "endValue": sum(weights),
             "samples": [frames.stack(k) for k in keys], "weights": weights}
 
@@ -133,9 +135,10 @@ def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
     profiles = [_sampled("Wall time by package and tool (what `gotrace fold` shows)", "microseconds",
                          time_stacks, frames)]
     if rss_stacks:  # an imported trace (go -debug-actiongraph) does not know peak memory
-        profiles.append(_sampled("Peak memory (RSS) by package and tool, largest invocation", "bytes",
-                                 rss_stacks, frames, scale=1024))
-    pkg_frame = [frames(pkg or NO_PACKAGE) for _, pkg, _ in spans.kinds]
+        # speedscope has no unit for memory x time: "none", and the name says what the numbers are
+        profiles.append(_sampled(MEMORY_PROFILE, "none", rss_stacks, frames))
+    # the timeline's frames are the fold's package and tool frames: one name, one frame
+    pkg_frame = [frames(package_label(pkg)) for _, pkg, _ in spans.kinds]
     tool_frame = [frames(tool) for _, _, tool in spans.kinds]
     builds = spans.builds()
     timeline = []

@@ -1,0 +1,71 @@
+"""Plain text for people: numbers written alike in every output (seconds, MiB, percent), padded
+tables, and safety. Names from a trace (a package, a tool, a go command) may hold ESC, BEL or other
+control characters that would retitle, recolour or clear the user's terminal; every text output
+escapes them here, the one place: `printable` for a string, `PrintableText` for a stream.
+
+Neither analysis/ nor render/: both use it (analysis/ must not import render/).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import TextIO
+
+# C0 controls except tab and newline (which text needs), DEL, and C1 controls (U+0080-U+009F:
+# some terminals read U+009B as ESC [)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every control character but tab and newline written as `\\xNN`."""
+    return _CONTROL.sub(_escape, text)
+
+
+class PrintableText:
+    """A text stream that writes `printable(text)` to the stream it wraps."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def write(self, text: str) -> int:
+        return self.out.write(printable(text))
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def write_table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]], *,
+                right: Sequence[int] = (), indent: str = "  ") -> None:
+    """Write `rows` under `headers`; columns whose index is in `right` are right-aligned."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)]
+        return (indent + "  ".join(parts)).rstrip() + "\n"
+
+    out.write(line(headers))
+    for row in rows:
+        out.write(line(row))
+
+
+def seconds(ns: int) -> str:
+    return f"{ns / 1e9:.2f}s"
+
+
+def mebibytes(kib: int) -> str:
+    return f"{kib / 1024:.1f} MiB"
+
+
+def percent(value: float) -> str:
+    return f"{value:.1f}%"
