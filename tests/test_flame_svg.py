@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from gotrace.collapse import fold_events, write_folded
 from gotrace.events import read_events
-from gotrace.render.svg import XPAD, FlameOptions, _guess_total, render_folded, render_svg
+from gotrace.render.flame.external_sort import sorted_stacks
+from gotrace.render.svg import XPAD, FlameOptions, guess_total, render_folded, render_svg
 
 from .conftest import run_gotrace
 
@@ -314,7 +315,7 @@ def test_large_sorted_files_stream_to_the_same_graph_however_counts_are_spread(t
     assert path.stat().st_size > 2 << 20
     streamed = io.StringIO()
     with open(path, "rb") as f:
-        guess_too_high = _guess_total(f, 0) > sum(stacks.values())
+        guess_too_high = guess_total(f, 0) > sum(stacks.values())
         assert guess_too_high == (head_scale > 1), "the case this parameter is meant to exercise"
         f.seek(0)
         render_folded(f, streamed, FlameOptions())
@@ -344,7 +345,6 @@ def test_a_trace_of_a_fully_cached_build_says_so(tmp_path):
 @pytest.mark.parametrize("run_keys", [1, 7, 10_000])
 def test_unsorted_stacks_spilled_in_sorted_runs_merge_to_the_same_order(run_keys):
     from gotrace.collapse import FoldedReader
-    from gotrace.render.svg import sorted_stacks
 
     rng = random.Random(run_keys)
     stacks = random_stacks(rng, 500)
