@@ -12,7 +12,7 @@ from typing import IO, TextIO
 
 from gotrace.collapse import FoldedReader
 from gotrace.render.flame.layout import Frame, Layout, Stacks, guess_total, layout_folded, layout_stacks
-from gotrace.render.flame.options import XPAD, FlameError, FlameOptions
+from gotrace.render.flame.options import DEFAULT_OPTIONS, XPAD, FlameError, FlameOptions
 from gotrace.render.flame.palettes import PALETTES, frame_fill
 from gotrace.render.flame.writer import escape, format_value, write_layout
 
@@ -20,7 +20,7 @@ __all__ = ["PALETTES", "XPAD", "FlameError", "FlameOptions", "Frame", "Layout", 
            "frame_fill", "guess_total", "render_folded", "render_svg", "write_layout"]
 
 
-def render_svg(stacks: Stacks, out: TextIO, options: FlameOptions = FlameOptions()) -> None:
+def render_svg(stacks: Stacks, out: TextIO, options: FlameOptions = DEFAULT_OPTIONS) -> None:
     """Write the flame graph of in-memory stacks to `out`.
 
     stacks: {("a", "b"): count} or {("a", "b"): (before, after)} (a differential graph: widths from
@@ -29,7 +29,7 @@ def render_svg(stacks: Stacks, out: TextIO, options: FlameOptions = FlameOptions
     write_layout(layout_stacks(stacks, options), out, options)
 
 
-def render_folded(stream: IO[bytes], out: TextIO, options: FlameOptions = FlameOptions(), *,
+def render_folded(stream: IO[bytes], out: TextIO, options: FlameOptions = DEFAULT_OPTIONS, *,
                   name: str = "folded input") -> FoldedReader:
     """Write the flame graph of folded text read from a binary stream; returns the reader, whose
     `skipped` counts the malformed lines. Raises FlameError when no line was valid."""

@@ -44,3 +44,4 @@ class FlameOptions:
         if self.minwidth_percent is not None:
             return max(self.minwidth_percent, 0.0) / 100
         return max(self.minwidth, 0.0) / max(self.width - 2 * XPAD, 1)
+DEFAULT_OPTIONS = FlameOptions()

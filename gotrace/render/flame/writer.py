@@ -9,7 +9,7 @@ from typing import TextIO
 
 from gotrace.collapse import Count
 from gotrace.render.flame.layout import Frame, Layout
-from gotrace.render.flame.options import FRAMEPAD, XPAD, FlameError, FlameOptions
+from gotrace.render.flame.options import DEFAULT_OPTIONS, FRAMEPAD, XPAD, FlameError, FlameOptions
 from gotrace.render.flame.palettes import (
     BACKGROUNDS,
     DEFAULT_BACKGROUND,
@@ -76,7 +76,7 @@ def _legend(out: TextIO, tools: list[tuple[str, str]], y: float, options: FlameO
     out.write("</g>\n")
 
 
-def write_layout(result: Layout, out: TextIO, options: FlameOptions = FlameOptions()) -> None:
+def write_layout(result: Layout, out: TextIO, options: FlameOptions = DEFAULT_OPTIONS) -> None:
     """Draw a Layout as SVG. Same layout and options, same bytes."""
     total = result.total
     if not total or total <= 0:
