@@ -114,8 +114,8 @@ def write_layout(result: Layout, out: TextIO, options: FlameOptions = DEFAULT_OP
         w('<?xml version="1.0" standalone="no"?>\n'
           '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n')
     # fluid: as wide as the container; flame.js lays the frames out again at the width it is given
-    size = (f'class="fluid" width="100%" height="{_num(height)}" preserveAspectRatio="xMinYMin meet"'
-            if options.fluid else f'width="{width}" height="{_num(height)}"')
+    size = (f'class="flame fluid" width="100%" height="{_num(height)}" preserveAspectRatio="xMinYMin meet"'
+            if options.fluid else f'class="flame" width="{width}" height="{_num(height)}"')
     w(f'<svg version="1.1" {size} viewBox="0 0 {width} {_num(height)}" xmlns="http://www.w3.org/2000/svg" '
       f'xmlns:xlink="http://www.w3.org/1999/xlink" font-family="{escape(options.fonttype)}" '
       f'font-size="{fs:g}">\n'
