@@ -439,3 +439,14 @@ def test_go_palette_paints_tools_in_the_shared_tool_colours_and_packages_quietly
 def test_only_go_graphs_have_a_legend():
     assert "id=\"legend\"" not in svg_of({("compile",): 1}, colors="hot")
     assert "id=\"legend\"" not in svg_of({("main", "parse"): 1}, colors="go")
+
+
+def test_the_reports_flame_graph_is_fluid_and_ready_to_inline(multi_build):
+    from gotrace.render.report import flame_svg
+
+    svg, why = flame_svg(read_events(str(multi_build.trace))[0], "go build ./...")
+    assert svg is not None, why
+    root = ET.fromstring(svg.encode())
+    assert root.get("width") == "100%" and "fluid" in root.get("class").split()
+    assert not svg.startswith("<?xml"), "no XML prolog inside an HTML page"
+    assert root.find(f".//{SVG}g[@id='legend']") is not None
