@@ -58,7 +58,9 @@ class Graph:
 @pytest.fixture(scope="module")
 def build_svg(multi_build, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("flame") / "build.svg"
-    run_gotrace(["flame", str(multi_build.trace), "-o", str(path)], check=True)
+    # --minwidth 0: every invocation is drawn, so shares computed from the stacks match what the page
+    # shows however long each tool took on a busy machine (a tiny compile may fall under 0.1 px)
+    run_gotrace(["flame", str(multi_build.trace), "--minwidth", "0", "-o", str(path)], check=True)
     return path
 
 
@@ -216,3 +218,87 @@ def test_speedscope_reads_gotrace_fold_output(browser, multi_build, tmp_path):
     for name in ("compile", "link", "geom", "runtime", "std"):
         assert name in symbols
     assert not [line for line in logs if "error" in line.lower()]
+
+
+def inline_page(tmp_path: Path, stacks: dict, **options) -> Path:
+    from gotrace.render.svg import FlameOptions, render_svg
+
+    out = io.StringIO()
+    render_svg(stacks, out, FlameOptions(colors="go", countname="us", root="build", embedded=True, **options))
+    page = tmp_path / "page.html"
+    page.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
+                    '<body style="margin: 0 auto; max-width: 1440px; padding: 0 16px">'
+                    f"<h1>A report</h1><p>Text above the graph.</p>{out.getvalue()}"
+                    '<p id="below">Text below.</p></body></html>')
+    return page
+
+
+def layout_facts(page) -> dict:
+    return page.evaluate("""() => {
+      const svg = document.querySelector("svg");
+      const box = (id) => svg.querySelector("[id='" + id + "']").getBoundingClientRect();
+      const root = svg.querySelector("#frames > g rect").getBoundingClientRect();
+      const labels = [...svg.querySelectorAll("#frames > g")].map((g) => ({
+        text: g.querySelector("text").textContent, width: g.querySelector("rect").getBoundingClientRect().width}));
+      const whole = svg.getBoundingClientRect();
+      return {svg: whole.width, right: whole.right, body: document.body.clientWidth,
+              scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+              search: box("search").right, matched: box("matched").left, root: root.width,
+              fontsize: parseFloat(getComputedStyle(svg.querySelector("#frames text")).fontSize), labels};
+    }""")
+
+
+@pytest.mark.parametrize("viewport", [1280, 1920])
+def test_a_fluid_graph_fills_its_container_with_search_in_view(browser, stacks, tmp_path, viewport):
+    graph_page = inline_page(tmp_path, stacks, fluid=True, width=1380)
+    page = browser.new_page(viewport={"width": viewport, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(graph_page.as_uri())
+    page.wait_for_selector("svg[data-ready]", state="attached")
+    facts = layout_facts(page)
+    content = min(viewport, 1440 + 32) - 32
+    assert facts["svg"] == pytest.approx(content, abs=1), "as wide as its container"
+    assert facts["scroll"] <= facts["inner"], "nothing overflows sideways"
+    assert facts["search"] <= facts["right"] - 10 and page.locator("#search").is_visible()
+    assert facts["matched"] <= facts["right"] - 100, "the Matched line starts inside the graph"
+    assert facts["root"] == pytest.approx(content - 20, abs=1)
+    assert facts["fontsize"] == 12, "text keeps its size: the graph is laid out again, not scaled"
+    page.set_viewport_size({"width": 800, "height": 900})
+    page.wait_for_function(f"document.querySelector('svg').getBoundingClientRect().width < {content - 100}")
+    page.wait_for_function("Math.abs(document.querySelector('#frames > g rect').getBoundingClientRect().width"
+                           " - (document.querySelector('svg').getBoundingClientRect().width - 20)) < 1")
+    narrow = layout_facts(page)
+    assert narrow["scroll"] <= narrow["inner"]
+    assert all(len(label["text"]) * 12 * 0.59 <= label["width"] + 0.5 for label in narrow["labels"]), \
+        "labels are fitted again to the narrower frames"
+    assert sum(len(label["text"]) for label in narrow["labels"]) < sum(len(label["text"]) for label in facts["labels"])
+    assert errors == []
+
+
+def test_keyboard_search_reaches_an_inline_graph_without_a_click(browser, stacks, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    dialogs: list[str] = []
+
+    def answer(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept("^compile$")
+
+    page.on("dialog", answer)
+    page.goto(inline_page(tmp_path, stacks, fluid=True).as_uri())
+    page.wait_for_selector("svg[data-ready]", state="attached")
+    page.keyboard.press("Control+f")
+    assert dialogs, "Ctrl-F asks for a term though nothing was clicked"
+    assert page.locator("#matched").text_content().startswith("Matched: ")
+    page.keyboard.press("Escape")
+    assert page.locator("#matched").text_content().strip() == ""
+    page.keyboard.press("/")
+    assert len(dialogs) == 2 and page.locator("#matched").text_content().startswith("Matched: ")
+
+
+def test_clicking_a_legend_entry_searches_for_that_tool(browser, build_svg, stacks):
+    graph = Graph(browser, build_svg)
+    graph.page.locator("#legend g[data-tool='link']").click()
+    link_share = 100 * sum(v for k, v in stacks.items() if k[-1] == "link") / sum(stacks.values())
+    assert graph.text("matched") == f"Matched: {link_share:.2f}%"
+    assert graph.errors == []

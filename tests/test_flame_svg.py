@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from gotrace.collapse import fold_events, write_folded
 from gotrace.events import read_events
-from gotrace.render.svg import XPAD, FlameOptions, _guess_total, render_folded, render_svg
+from gotrace.render.flame.external_sort import sorted_stacks
+from gotrace.render.svg import XPAD, FlameOptions, guess_total, render_folded, render_svg
 
 from .conftest import run_gotrace
 
@@ -314,17 +315,34 @@ def test_large_sorted_files_stream_to_the_same_graph_however_counts_are_spread(t
     assert path.stat().st_size > 2 << 20
     streamed = io.StringIO()
     with open(path, "rb") as f:
-        guess_too_high = _guess_total(f, 0) > sum(stacks.values())
+        guess_too_high = guess_total(f, 0) > sum(stacks.values())
         assert guess_too_high == (head_scale > 1), "the case this parameter is meant to exercise"
         f.seek(0)
         render_folded(f, streamed, FlameOptions())
     assert streamed.getvalue() == svg_of(stacks)
 
 
-def test_flamechart_of_a_trace_lays_tools_out_in_start_order(multi_build):
-    events = sorted((e for e in read_events(str(multi_build.trace))[0] if not e.cached),
+def with_equal_wall_times(trace, dest, wall_ns: int = 1_000_000):
+    """The real trace with every record's wall time set to `wall_ns`: start order is the build's, but
+    no frame's width depends on how busy the machine was (a 1 ms asm next to a 3 s link would fall
+    under the width limit on one run and not on another)."""
+    import json
+
+    lines = []
+    for line in trace.read_text().splitlines():
+        record = json.loads(line)
+        if "wall_ns" in record:
+            record["wall_ns"] = wall_ns
+        lines.append(json.dumps(record))
+    dest.write_text("\n".join(lines) + "\n")
+    return dest
+
+
+def test_flamechart_of_a_trace_lays_tools_out_in_start_order(multi_build, tmp_path):
+    trace = with_equal_wall_times(multi_build.trace, tmp_path / "equal.jsonl")
+    events = sorted((e for e in read_events(str(trace))[0] if not e.cached),
                     key=lambda e: (e.start_ns, e.tool, e.pkg))
-    result = run_gotrace(["flame", str(multi_build.trace), "--flamechart", "--grouping", "flat"], check=True)
+    result = run_gotrace(["flame", str(trace), "--flamechart", "--grouping", "flat"], check=True)
     frames = frames_of(result.stdout.decode())
     assert "Build time: tools in start order" in result.stdout.decode()
     assert "Flame Chart" in svg_of(SAMPLE, flamechart=True)
@@ -344,7 +362,6 @@ def test_a_trace_of_a_fully_cached_build_says_so(tmp_path):
 @pytest.mark.parametrize("run_keys", [1, 7, 10_000])
 def test_unsorted_stacks_spilled_in_sorted_runs_merge_to_the_same_order(run_keys):
     from gotrace.collapse import FoldedReader
-    from gotrace.render.svg import sorted_stacks
 
     rng = random.Random(run_keys)
     stacks = random_stacks(rng, 500)
@@ -364,3 +381,72 @@ def test_unsorted_stacks_spilled_in_sorted_runs_merge_to_the_same_order(run_keys
     after, before = expected.get(("a", "b"), (0, 0))
     expected[("a", "b")] = (after + 2, before + 0.5)
     assert sums == expected
+
+
+# shaped like FlameGraph's test/results/perf-cycles-instructions-01-collapsed-all.txt: perf's
+# stackcollapse output with kernel frames annotated _[k] (and a JIT _[j], an inlined _[i] frame)
+PERF_ANNOTATED = b"""\
+dd;[unknown];__GI___libc_read;entry_SYSCALL_64_fastpath_[k];sys_read_[k];vfs_read_[k];__vfs_read_[k];urandom_read_[k];extract_crng_user_[k] 70
+dd;[unknown];__GI___libc_read;entry_SYSCALL_64_fastpath_[k];sys_read_[k];vfs_read_[k];fsnotify_[k] 3
+dd;[unknown];__GI___libc_write;entry_SYSCALL_64_fastpath_[k];sys_write_[k];vfs_write_[k] 12
+java;Interpreter_[j];io/netty/Channel:.read_[j];Unsafe_CopyMemory_[i] 15
+"""
+
+
+def test_perf_annotations_are_stripped_from_labels_and_colour_the_frame():
+    frames = frames_of(svg_of_text(PERF_ANNOTATED))
+    names = {f["name"] for f in frames}
+    assert {"vfs_read", "sys_write", "entry_SYSCALL_64_fastpath", "Interpreter", "Unsafe_CopyMemory"} <= names
+    assert not [n for n in names if re.search(r"_\[[kijw]\]$", n)], "flamegraph.pl shows vfs_read, not vfs_read_[k]"
+    vfs_read = next(f for f in frames if f["name"] == "vfs_read")
+    assert vfs_read["title"] == "vfs_read (73 samples, 73.00%)" and vfs_read["label"].startswith("vfs_read")
+
+    def rgb(frame):
+        return tuple(int(c) for c in re.fullmatch(r"rgb\((\d+),(\d+),(\d+)\)", frame["fill"]).groups())
+
+    kernel = [rgb(f) for f in frames if f["name"] in ("sys_read", "vfs_read", "fsnotify", "vfs_write")]
+    assert all(r >= 190 and 90 <= g <= 155 and b == 0 for r, g, b in kernel), "kernel frames are orange"
+    jit = [rgb(f) for f in frames if f["name"] in ("Interpreter", "io/netty/Channel:.read")]
+    assert all(g >= 200 and r == b for r, g, b in jit), "JIT frames are green"
+    inlined = rgb(next(f for f in frames if f["name"] == "Unsafe_CopyMemory"))
+    assert inlined[1] == inlined[2] and inlined[0] < inlined[1], "inlined frames are aqua"
+    user = rgb(next(f for f in frames if f["name"] == "__GI___libc_read"))
+    assert user[2] <= 55 and user[0] >= 205, "unannotated frames keep the palette's (hot) colours"
+
+
+def test_go_palette_paints_tools_in_the_shared_tool_colours_and_packages_quietly():
+    from gotrace.palette import TOOL_COLOURS, tool_colour
+
+    stacks = {("build", "std", "runtime/cgo", "cgo"): 5, ("build", "std", "runtime/cgo", "compile"): 20,
+              ("build", "internal/runtime/", "internal/runtime/atomic", "asm"): 3,
+              ("build", "example.com/m", "link"): 10}
+    svg = svg_of(stacks, colors="go", root="compile")
+    frames = frames_of(svg)
+    fills = {(f["depth"], f["name"]): f["fill"] for f in frames}
+    for tool in ("cgo", "compile", "asm", "link"):
+        assert {fill for (depth, name), fill in fills.items() if name == tool and depth > 2} == {tool_colour(tool)}
+    tool_fills = set(TOOL_COLOURS.values())
+    for (depth, name), fill in fills.items():
+        if name not in TOOL_COLOURS or depth == 0:   # packages (full paths), directories, the root
+            assert fill not in tool_fills, (name, fill)
+    assert fills[(0, "compile")] != tool_colour("compile"), "the root is not the compile tool"
+    legend = ET.fromstring(svg.encode()).find(f".//{SVG}g[@id='legend']")
+    shown = [(g.get("data-tool"), g.find(f"{SVG}rect").get("fill")) for g in legend]
+    assert shown == [(t, tool_colour(t)) for t in ("compile", "asm", "link", "cgo")], \
+        "one swatch per tool drawn, in the palette's order, in the timeline's colours"
+
+
+def test_only_go_graphs_have_a_legend():
+    assert "id=\"legend\"" not in svg_of({("compile",): 1}, colors="hot")
+    assert "id=\"legend\"" not in svg_of({("main", "parse"): 1}, colors="go")
+
+
+def test_the_reports_flame_graph_is_fluid_and_ready_to_inline(multi_build):
+    from gotrace.render.report import flame_svg
+
+    svg, why = flame_svg(read_events(str(multi_build.trace))[0], "go build ./...")
+    assert svg is not None, why
+    root = ET.fromstring(svg.encode())
+    assert root.get("width") == "100%" and "fluid" in root.get("class").split()
+    assert not svg.startswith("<?xml"), "no XML prolog inside an HTML page"
+    assert root.find(f".//{SVG}g[@id='legend']") is not None

@@ -178,3 +178,29 @@ def test_fold_command_rejects_a_filter_that_matches_nothing(multi_build):
     result = run_gotrace(["fold", str(multi_build.trace), "--tool", "nosuchtool"])
     assert result.returncode != 0 and result.stdout == b""
     assert b"nosuchtool" in result.stderr and b"Traceback" not in result.stderr
+
+
+class CountingReads(io.BytesIO):
+    """A binary stream that counts the read calls made on it."""
+
+    reads = 0
+
+    def read(self, size=-1):
+        self.reads += 1
+        return super().read(size)
+
+
+@pytest.mark.parametrize("tail", [b"", b" 7"])
+def test_a_line_longer_than_a_batch_is_read_in_growing_batches(tail):
+    # a file without newlines used to be re-joined batch after batch (quadratic); reads that double
+    # while no newline comes make the copying linear: n batches' worth of one line takes log2(n) reads
+    from gotrace.collapse import FoldedReader
+
+    batch = 4096
+    line = b"a;" * (batch * 256 // 2) + tail        # 1 MiB: 256 batches
+    source = CountingReads(line + b"\nb 1\n")
+    reader = FoldedReader(source, batch_size=batch)
+    rows = list(reader)
+    assert source.reads <= 2 * 9 + 4, source.reads  # log2(256) doublings and a few more
+    assert [stack for stack, _, _ in rows] == ([line[:-2]] if tail else []) + [b"b"]
+    assert reader.skipped == (0 if tail else 1)

@@ -2,13 +2,14 @@
 // (function (svg, C) { ... })(<the svg>, {config}). It touches only its own <svg>, so a page can hold
 // several graphs (the HTML report does). Frames are <g data-x data-w data-d> holding
 // <title>name (info)</title>, <rect> and <text>; data-x and data-w are counts, so zooming recomputes
-// pixels from the data rather than from the previous pixels.
+// pixels from the data rather than from the previous pixels. A fluid graph (C.fluid) is as wide as its
+// container: it is laid out again at the width it is given, so labels keep their size and are re-fitted.
 "use strict";
 var frames = [];
 var find = function (id) { return svg.querySelector("[id='" + id + "']"); };
 var details = find("details").firstChild, matchedText = find("matched").firstChild;
 var unzoomBtn = find("unzoom"), searchBtn = find("search"), icBtn = find("ignorecase");
-var zoomed = null, searchTerm = null, ignoreCase = false;
+var zoomed = null, searchTerm = null, ignoreCase = false, width = C.usable + 2 * C.xpad;
 
 var groups = find("frames").children;
 for (var i = 0; i < groups.length; i++) {
@@ -68,6 +69,28 @@ function unzoom() {
   }
   unzoomBtn.classList.add("hide");
   if (searchTerm !== null) search(searchTerm);
+}
+
+function redraw() {
+  if (zoomed) zoom(zoomed); else unzoom();
+}
+
+// Lays the graph out again at its container's width; what stays put in pixels (text, the frames'
+// heights) keeps its size, and labels are fitted again to their frames' new widths.
+function fitWidth() {
+  var w = svg.getBoundingClientRect().width;
+  if (!(w > 2 * C.xpad + 120) || Math.abs(w - width) < 0.5) return;
+  width = w;
+  svg.setAttribute("viewBox", "0 0 " + w.toFixed(2) + " " + svg.viewBox.baseVal.height);
+  C.usable = w - 2 * C.xpad;
+  ["title", "subtitle"].forEach(function (id) {
+    var el = find(id);
+    if (el) el.setAttribute("x", (w / 2).toFixed(2));
+  });
+  searchBtn.setAttribute("x", (w - C.xpad - 100).toFixed(2));
+  icBtn.setAttribute("x", (w - C.xpad - 16).toFixed(2));
+  find("matched").setAttribute("x", (w - C.xpad - 100).toFixed(2));
+  redraw();
 }
 
 // Highlights matching frames and reports the share of the zoomed frame (or of everything) they
@@ -161,16 +184,56 @@ box.addEventListener("click", function (e) {
 unzoomBtn.addEventListener("click", function () { unzoom(); saveState(); });
 searchBtn.addEventListener("click", searchPrompt);
 icBtn.addEventListener("click", toggleIgnoreCase);
-if (C.urlstate) {
-  window.addEventListener("keydown", function (e) {
-    if (e.keyCode === 114 || ((e.ctrlKey || e.metaKey) && e.keyCode === 70)) {
-      e.preventDefault(); searchPrompt();
-    } else if (e.ctrlKey && e.keyCode === 73) {
-      e.preventDefault(); toggleIgnoreCase();
-    } else if (e.key === "Escape" && searchTerm !== null) {
-      resetSearch(); saveState();
-    }
+var legend = find("legend");
+if (legend) {
+  legend.addEventListener("click", function (e) {
+    var el = e.target;
+    while (el && el !== legend && !el.hasAttribute("data-tool")) el = el.parentNode;
+    if (!el || el === legend) return;
+    var term = "^" + el.getAttribute("data-tool").replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "$";
+    if (searchTerm === term) resetSearch(); else search(term);
+    saveState();
   });
-  restoreState();
 }
+
+function inView() {
+  var r = svg.getBoundingClientRect();
+  return r.width > 0 && r.bottom > 0 && r.top < (window.innerHeight || 0);
+}
+
+// Ctrl-F, F3 or / searches, Ctrl-I toggles case, Escape resets. One listener per page, however many
+// graphs it holds: the keys go to the graph last pointed at if it is on screen, else to the first
+// graph on screen; with none on screen they are left to the browser (its own find).
+function onKey(e) {
+  var tag = e.target && e.target.tagName ? e.target.tagName.toUpperCase() : "";
+  var typing = tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (e.target && e.target.isContentEditable);
+  if (e.keyCode === 114 || ((e.ctrlKey || e.metaKey) && e.keyCode === 70) ||
+      (e.key === "/" && !typing && !e.ctrlKey && !e.metaKey && !e.altKey)) {
+    e.preventDefault(); searchPrompt();
+  } else if (e.ctrlKey && e.keyCode === 73) {
+    e.preventDefault(); toggleIgnoreCase();
+  } else if (e.key === "Escape" && searchTerm !== null) {
+    resetSearch(); saveState();
+  }
+}
+
+var page = window.gotraceFlameGraphs || (window.gotraceFlameGraphs = {graphs: [], active: null});
+var me = {inView: inView, onKey: onKey};
+page.graphs.push(me);
+svg.addEventListener("mouseenter", function () { page.active = me; });
+if (page.graphs.length === 1) {
+  window.addEventListener("keydown", function (e) {
+    var target = page.active && page.active.inView() ? page.active : null;
+    for (var i = 0; !target && i < page.graphs.length; i++) {
+      if (page.graphs[i].inView()) target = page.graphs[i];
+    }
+    if (target) target.onKey(e);
+  });
+}
+if (C.fluid) {
+  fitWidth();
+  if (window.ResizeObserver) new ResizeObserver(fitWidth).observe(svg);
+  else window.addEventListener("resize", fitWidth);
+}
+if (C.urlstate) restoreState();
 svg.setAttribute("data-ready", "1");

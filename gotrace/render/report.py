@@ -61,8 +61,11 @@ def flame_svg(events: Sequence[Event], subtitle: str) -> tuple[str | None, str]:
         return None, "no invocation to draw"
     out = io.StringIO()
     try:
+        # fluid: as wide as the page lays it out, at any window size; embedded: fit to be inlined in
+        # the page (no XML prolog, the page's URL left alone), where Ctrl-F and / reach its search
         render_svg(stacks, out, FlameOptions(title="Build time", subtitle=subtitle, colors="go",
-                                             countname="us", root="build", width=FLAME_WIDTH))
+                                             countname="us", root="build", width=FLAME_WIDTH,
+                                             fluid=True, embedded=True))
     except FlameError as e:
         return None, str(e)
     return out.getvalue(), ""
