@@ -9,7 +9,7 @@ from typing import IO
 
 import click
 
-from gotrace.events import Event, TraceError, TraceReader, open_trace
+from gotrace.events import Event, TraceReader, open_trace
 from gotrace.text import PrintableText, printable
 
 
