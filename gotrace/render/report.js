@@ -65,6 +65,10 @@
                    "action": "an action-graph input", "slot": "a free -p slot"};
   var SEPARATE = {"vet": true, "link": true};  // separate go actions: nothing waits for a vet or a link
 
+  // Canvas draws every bar, quick at any zoom whatever the build's size. Over it, an SVG layer
+  // holds one element per bar that can be pointed at in the current view (every bar in view while
+  // there are few) and per highlighted bar, each carrying its package and tool; pointing anywhere
+  // else finds the nearest bar from the data, so a bar thinner than a pixel still shows its figures.
   function Timeline(root, T, P) {
     var n = T.pkg.length;
     if (!n) { html("p", {"class": "note"}, "No tool ran in this build.", root); return null; }
@@ -73,30 +77,39 @@
     var BAR = ROW >= 12 ? ROW - 4 : ROW - 1;
     var LEFT = 44, RIGHT = 10, GANTT = lanes * ROW, GAP = 8, CHART = 96, AXIS = 20;
     var CHART_Y = GANTT + GAP, HEIGHT = CHART_Y + CHART + AXIS;
-    var MIN_SPAN = Math.max(50, span / 2e5);  // deepest zoom, in µs: beyond it SVG's float precision blurs
-    var view = {a: 0, b: span}, width = 0, plotW = 1;
-    var byPkg = [], unblocked = [], i;
+    var MIN_SPAN = Math.max(50, span / 2e5);  // deepest zoom, µs
+    var ALL_ELEMENTS = 3000, MIN_ELEMENT_PX = 2, MAX_ELEMENTS = 4000;
+    var view = {a: 0, b: span}, width = 0, plotW = 1, k = 1;
+    var byPkg = [], byLane = [], byTool = [], unblocked = [], i;
     for (i = 0; i < T.pkgs.length; i++) byPkg.push([]);
-    for (i = 0; i < n; i++) { byPkg[T.pkg[i]].push(i); unblocked.push([]); }
+    for (i = 0; i < lanes; i++) byLane.push([]);
+    for (i = 0; i < T.tools.length; i++) byTool.push([]);
+    for (i = 0; i < n; i++) {  // invocations come in start order, so every list is in start order
+      byPkg[T.pkg[i]].push(i); byLane[T.lane[i]].push(i); byTool[T.tool[i]].push(i); unblocked.push([]);
+    }
     for (i = 0; i < n; i++) {
       if (T.wait[i] >= 0 && T.edges[T.edge[i]] !== "slot") unblocked[T.wait[i]].push(i);
     }
+    function end(j) { return T.start[j] + T.wall[j]; }
     function pkgOf(j) { return T.pkgs[T.pkg[j]]; }
     function toolOf(j) { return T.tools[T.tool[j]]; }
-    function nameOf(j) { return toolOf(j) + " " + shown(pkgOf(j) || "-"); }
+    function nameOf(j) { return shown(toolOf(j)) + " " + shown(pkgOf(j) || "-"); }
     function laneY(j) { return T.lane[j] * ROW + (ROW - BAR) / 2; }
-    // SVG geometry is in milliseconds: Chromium clamps lengths beyond 2^25 (a 34 s build in µs)
-    function X(us) { return us / 1000; }
+    function px(t) { return LEFT + (t - view.a) * k; }  // canvas x of a time
+    // A darker edge of each tool's colour, so that bars that touch stay apart.
+    var edges = T.colours.map(function (hex) {
+      return "#" + [1, 3, 5].map(function (c) {
+        return ("0" + Math.round(parseInt(hex.substr(c, 2), 16) * 0.72).toString(16)).slice(-2);
+      }).join("");
+    });
 
     // toolbar: legend with counts, the critical path's key, zoom controls
     var bar = html("div", {"class": "tl-bar"}, null, root);
     var legend = html("div", {"class": "tl-legend", id: "timeline-legend"}, null, bar);
-    var counts = T.tools.map(function () { return 0; });
-    for (i = 0; i < n; i++) counts[T.tool[i]]++;
-    T.tools.forEach(function (tool, k) {
+    T.tools.forEach(function (tool, t) {
       var item = html("span", {"data-tool": tool}, null, legend);
-      html("span", {"class": "swatch", style: "background:" + T.colours[k]}, null, item);
-      item.appendChild(document.createTextNode(shown(tool) + " (" + counts[k] + ")"));
+      html("span", {"class": "swatch", style: "background:" + T.colours[t]}, null, item);
+      item.appendChild(document.createTextNode(shown(tool) + " (" + byTool[t].length + ")"));
     });
     var pathKey = html("label", {}, null, legend);
     var pathBox = html("input", {type: "checkbox", checked: "", id: "show-path"}, null, pathKey);
@@ -106,187 +119,324 @@
     var zoomIn = html("button", {type: "button", title: "Zoom in (+)"}, "Zoom in", controls);
     var zoomOut = html("button", {type: "button", title: "Zoom out (-)"}, "Zoom out", controls);
     var reset = html("button", {type: "button", title: "Whole build (0)", id: "timeline-reset"}, "Whole build", controls);
-    var info = html("p", {"class": "tl-info", id: "timeline-info", "aria-live": "polite"},
-                    "Click a bar to see what it depended on and what it unblocked.", root);
+    var HINT = "Click a bar to see what it depended on and what it unblocked.";
+    var info = html("p", {"class": "tl-info", id: "timeline-info", "aria-live": "polite"}, HINT, root);
 
-    var chartEl = svg("svg", {"class": "tl", id: "timeline-svg", tabindex: "0", height: HEIGHT,
-                              "aria-label": "Timeline of the build's tool invocations"}, root);
-    var lanesG = svg("g", {}, chartEl);
-    for (i = 0; i < lanes; i += 2) svg("rect", {"class": "lane", x: 0, y: i * ROW, height: ROW, width: 0}, lanesG);
-    var grid = svg("g", {"class": "grid"}, chartEl);
-    var plot = svg("svg", {x: LEFT, y: 0, height: GANTT}, chartEl);
-    var bars = svg("g", {"class": "bars", id: "timeline-bars"}, plot);
-    var crit = svg("g", {"class": "crit", id: "critical-path-line"}, plot);
-    var links = svg("g", {"class": "links"}, plot);
-    var labels = svg("g", {"class": "labels"}, plot);
-    var chartPlot = svg("svg", {x: LEFT, y: CHART_Y, height: CHART}, chartEl);
-    var chartG = svg("g", {"class": "chart"}, chartPlot);
-    var levels = svg("g", {"class": "chart"}, chartPlot);
-    var yaxis = svg("g", {"class": "yaxis"}, chartEl);
-    var cursor = svg("g", {"class": "cursor"}, chartEl);
+    var box = html("div", {"class": "tl-box", id: "timeline-box", tabindex: "0", style: "height:" + HEIGHT + "px",
+                           "aria-label": "Timeline of the build's tool invocations: + and - zoom, arrows pan"}, null, root);
+    var canvas = html("canvas", {id: "timeline-canvas"}, null, box);
+    var ctx = canvas.getContext("2d");
+    var layer = svg("svg", {"class": "tl-layer", height: GANTT, style: "left:" + LEFT + "px"}, box);
+    var bars = svg("g", {id: "timeline-bars"}, layer);
     var chartLegend = html("div", {"class": "tl-chart-legend"}, null, root);
 
-    // One rect per invocation, carrying its package and tool; the shortest drawn last, on top, so
-    // that a bar narrower than a pixel (widened by its 1px stroke) can still be pointed at.
-    var order = [];
-    for (i = 0; i < n; i++) order.push(i);
-    order.sort(function (x, y) { return T.wall[y] - T.wall[x] || x - y; });
-    // A darker edge of the tool's colour: bars that touch stay apart, a sliver still shows.
-    var edges = T.colours.map(function (hex) {
-      return "#" + [1, 3, 5].map(function (k) {
-        return ("0" + Math.round(parseInt(hex.substr(k, 2), 16) * 0.72).toString(16)).slice(-2);
-      }).join("");
-    });
-    var rects = new Array(n), fragment = document.createDocumentFragment();
-    order.forEach(function (j) {
-      var colour = T.colours[T.tool[j]];
-      var r = svg("rect", {x: X(T.start[j]), y: laneY(j), width: X(T.wall[j]), height: BAR, fill: colour,
-                           stroke: edges[T.tool[j]],
-                           "data-i": j, "data-pkg": pkgOf(j), "data-tool": toolOf(j)});
-      rects[j] = r;
-      fragment.appendChild(r);
-    });
-    bars.appendChild(fragment);
-
-    // The critical path: along each step's bar, then across to the next step's lane where it began.
-    if (T.path.length) {
-      var d = "", lineY = function (j) { return laneY(j) + BAR * 0.78; };
-      T.path.forEach(function (j, k) {
-        var y = lineY(j), s = X(T.start[j]), e = X(T.start[j] + T.wall[j]);
-        if (k === 0) d += "M" + s + "," + y;
-        else {
-          var prev = T.path[k - 1];
-          d += "L" + s + "," + lineY(prev) + "L" + s + "," + y;
-        }
-        d += "L" + e + "," + y;
-      });
-      svg("path", {"class": "halo", d: d}, crit);
-      svg("path", {"class": "line", d: d}, crit);
-    }
-    pathBox.addEventListener("change", function () { crit.style.display = pathBox.checked ? "" : "none"; });
-
-    // the concurrency and CPU chart, on the same time axis
+    // the concurrency chart's scale and legend
     var top = Math.max(P.peak, P.cores, P.limit || 0, 1);
     P.cpu.forEach(function (v) { top = Math.max(top, v); });
     top *= 1.12;
-    function cy(v) { return CHART - 1 - v / top * (CHART - 6); }
-    if (P.cpu.length) {
-      var w = span / P.cpu.length, area = "M0," + cy(0);
-      P.cpu.forEach(function (v, k) { area += "L" + X(k * w) + "," + cy(v) + "L" + X((k + 1) * w) + "," + cy(v); });
-      svg("path", {"class": "cpu", d: area + "L" + X(span) + "," + cy(0) + "Z"}, chartG);
-    }
-    if (P.at.length) {
-      var steps = "M" + X(P.at[0]) + "," + cy(P.running[0]);
-      for (i = 1; i < P.at.length; i++) steps += "H" + X(P.at[i]) + "V" + cy(P.running[i]);
-      svg("path", {"class": "running", d: steps + "H" + X(span)}, chartG);
-    }
-    var coresLine = svg("line", {"class": "cores", x1: 0, y1: cy(P.cores), y2: cy(P.cores)}, levels);
-    var limitLine = P.limit && P.limit !== P.cores ?
-      svg("line", {"class": "limit", x1: 0, y1: cy(P.limit), y2: cy(P.limit)}, levels) : null;
-    var yStep = Math.max(1, Math.ceil(top / 4));
-    for (var v = 0; v <= top; v += yStep) {
-      svg("text", {x: LEFT - 6, y: CHART_Y + cy(v) + 4, "text-anchor": "end"}, yaxis).textContent = String(v);
-    }
-    var yTitle = svg("text", {x: 2, y: CHART_Y + 10}, yaxis);
-    yTitle.textContent = "tools";
-    [["running", "#4e79a7", "solid", "tools running"], ["cpu", "#f5b041", "solid", "cores busy (CPU time)"],
-     ["cores", "#c0392b", "dashed", P.cores + " cores"]].concat(
-      limitLine ? [["limit", "#555", "dotted", "-p " + P.limit]] : []).forEach(function (item) {
-      var span_ = html("span", {}, null, chartLegend);
-      html("span", {"class": "key", style: "border-top: " + (item[0] === "cpu" ? "8px" : "2px") + " " +
-                    item[2] + " " + item[1]}, null, span_);
-      span_.appendChild(document.createTextNode(item[3]));
-    });
+    function cy(v) { return CHART_Y + CHART - 1 - v / top * (CHART - 6); }
+    var showLimit = P.limit && P.limit !== P.cores;
+    [["#4e79a7", "solid", "2px", "tools running"], ["#f5b041", "solid", "8px", "cores busy (CPU time)"],
+     ["#c0392b", "dashed", "2px", P.cores + " cores"]].concat(showLimit ? [["#555", "dotted", "2px", "-p " + P.limit]] : [])
+      .forEach(function (key) {
+        var item = html("span", {}, null, chartLegend);
+        html("span", {"class": "key", style: "border-top: " + key[2] + " " + key[1] + " " + key[0]}, null, item);
+        item.appendChild(document.createTextNode(key[3]));
+      });
     var readout = html("span", {id: "timeline-readout"}, "", chartLegend);
 
-    /* drawing at the current view */
-    var measure = document.createElement("canvas").getContext("2d");
-    measure.font = "11px sans-serif";
-    var widths = {};
+    /* drawing */
+    var measured = {};
     function textWidth(text) {
-      if (!(text in widths)) widths[text] = measure.measureText(text).width;
-      return widths[text];
+      if (!(text in measured)) measured[text] = ctx.measureText(text).width;
+      return measured[text];
     }
     function niceStep(raw) {
       var p = Math.pow(10, Math.floor(Math.log10(raw))), m = raw / p;
       return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
     }
-    function render() {
-      var k = plotW / (view.b - view.a), t = "matrix(" + k * 1000 + ",0,0,1," + (-view.a * k) + ",0)";
-      bars.setAttribute("transform", t);
-      crit.setAttribute("transform", t);
-      links.setAttribute("transform", t);
-      chartG.setAttribute("transform", t);
-      // time axis: ticks at least 80px apart, labels in seconds
-      while (grid.firstChild) grid.removeChild(grid.firstChild);
-      var step = niceStep((view.b - view.a) * 80 / plotW), digits = Math.max(0, -Math.floor(Math.log10(step / 1e6)));
-      for (var tick = Math.ceil(view.a / step) * step; tick <= view.b; tick += step) {
-        var x = LEFT + (tick - view.a) * k;
-        svg("line", {x1: x, x2: x, y1: 0, y2: CHART_Y + CHART}, grid);
-        svg("text", {x: x, y: HEIGHT - 6, "text-anchor": "middle"}, grid).textContent = (tick / 1e6).toFixed(digits) + " s";
-      }
-      // labels where a bar is wide enough for its package (or the tail of its path)
-      while (labels.firstChild) labels.removeChild(labels.firstChild);
-      if (BAR >= 11) {
-        var wide = [];
-        for (var j = 0; j < n; j++) {
-          var x0 = Math.max(T.start[j], view.a), x1 = Math.min(T.start[j] + T.wall[j], view.b);
-          if ((x1 - x0) * k >= 28) wide.push(j);
-        }
-        wide.sort(function (p, q) { return T.wall[q] - T.wall[p] || p - q; });
-        wide.slice(0, 400).forEach(function (j) {
-          var x0 = Math.max(T.start[j], view.a), x1 = Math.min(T.start[j] + T.wall[j], view.b);
-          var room = (x1 - x0) * k - 8, options = labelsFor(pkgOf(j));
-          for (var o = 0; o < options.length; o++) {
-            if (textWidth(options[o]) <= room) {
-              svg("text", {x: ((x0 + x1) / 2 - view.a) * k, y: T.lane[j] * ROW + ROW / 2 - 1,
-                           fill: textColour(T.colours[T.tool[j]])}, labels).textContent = options[o];
-              break;
-            }
+    function firstEndingAfter(list, t) {  // in a start-ordered list of one lane: ends grow with starts
+      var lo = 0, hi = list.length;
+      while (lo < hi) { var mid = (lo + hi) >> 1; if (end(list[mid]) < t) lo = mid + 1; else hi = mid; }
+      return lo;
+    }
+    function fillBar(j) {
+      var x0 = px(T.start[j]), w = T.wall[j] * k;
+      if (w < 1) { x0 += w / 2 - 0.5; w = 1; }  // a sliver still shows
+      ctx.fillRect(x0, laneY(j), w, BAR);
+      return w;
+    }
+    function drawBars() {
+      ctx.font = "11px sans-serif";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.globalAlpha = selected >= 0 ? 0.25 : 1;
+      byLane.forEach(function (list) {
+        for (var x = firstEndingAfter(list, view.a); x < list.length && T.start[list[x]] <= view.b; x++) {
+          var j = list[x];
+          ctx.fillStyle = T.colours[T.tool[j]];
+          if (fillBar(j) >= 4) {
+            ctx.strokeStyle = edges[T.tool[j]];
+            ctx.lineWidth = 1;
+            ctx.strokeRect(px(T.start[j]) + 0.5, laneY(j) + 0.5, T.wall[j] * k - 1, BAR - 1);
           }
-        });
+        }
+      });
+      ctx.globalAlpha = 1;
+      var outline = {sel: ["#111", 3], dep: ["#1f5fbf", 2], waited: ["#1f5fbf", 3], needed: ["#2e8b57", 2],
+                     unblocked: ["#2e8b57", 3]};
+      marked.forEach(function (j) {
+        if (end(j) < view.a || T.start[j] > view.b) return;
+        ctx.fillStyle = T.colours[T.tool[j]];
+        var w = fillBar(j), style = outline[marks[j]];
+        ctx.strokeStyle = style[0];
+        ctx.lineWidth = style[1];
+        ctx.strokeRect(px(T.start[j]) + (w > 1 ? 0 : T.wall[j] * k / 2 - 0.5), laneY(j), Math.max(w, 1), BAR);
+      });
+    }
+    function drawLabels() {
+      if (BAR < 11) return;
+      var wide = [];
+      byLane.forEach(function (list) {
+        for (var x = firstEndingAfter(list, view.a); x < list.length && T.start[list[x]] <= view.b; x++) {
+          var j = list[x];
+          if ((Math.min(end(j), view.b) - Math.max(T.start[j], view.a)) * k >= 28) wide.push(j);
+        }
+      });
+      wide.sort(function (p, q) { return T.wall[q] - T.wall[p] || p - q; });
+      wide.slice(0, 600).forEach(function (j) {
+        var x0 = px(Math.max(T.start[j], view.a)), x1 = px(Math.min(end(j), view.b)), options = labelsFor(pkgOf(j));
+        for (var o = 0; o < options.length; o++) {
+          if (textWidth(options[o]) <= x1 - x0 - 8) {
+            ctx.globalAlpha = selected >= 0 && !marks[j] ? 0.4 : 1;
+            ctx.fillStyle = textColour(T.colours[T.tool[j]]);
+            ctx.fillText(options[o], (x0 + x1) / 2, T.lane[j] * ROW + ROW / 2);
+            break;
+          }
+        }
+      });
+      ctx.globalAlpha = 1;
+    }
+    // The critical path: along each step's bar, then across to the next step's lane where it began.
+    function drawPath() {
+      if (!pathBox.checked || !T.path.length) return;
+      function lineY(j) { return laneY(j) + BAR * 0.78; }
+      ctx.beginPath();
+      T.path.forEach(function (j, s) {
+        if (s === 0) ctx.moveTo(px(T.start[j]), lineY(j));
+        else {
+          ctx.lineTo(px(T.start[j]), lineY(T.path[s - 1]));
+          ctx.lineTo(px(T.start[j]), lineY(j));
+        }
+        ctx.lineTo(px(end(j)), lineY(j));
+      });
+      ctx.lineJoin = "round";
+      ctx.strokeStyle = "rgba(255,255,255,0.85)";
+      ctx.lineWidth = 5;
+      ctx.stroke();
+      ctx.strokeStyle = "#111";
+      ctx.lineWidth = 2;
+      ctx.stroke();
+    }
+    function drawLinks() {  // from the end of what it waited for, to the start of what it unblocked
+      if (selected < 0) return;
+      function link(from, to, colour) {
+        var y0 = laneY(from) + BAR / 2, y1 = laneY(to) + BAR / 2;
+        ctx.beginPath();
+        ctx.moveTo(px(end(from)), y0);
+        ctx.lineTo(px(T.start[to]), y0);
+        ctx.lineTo(px(T.start[to]), y1);
+        ctx.strokeStyle = colour;
+        ctx.lineWidth = 1.5;
+        ctx.stroke();
+      }
+      if (T.wait[selected] >= 0) link(T.wait[selected], selected, "#1f5fbf");
+      unblocked[selected].forEach(function (u) { link(selected, u, "#2e8b57"); });
+    }
+    function drawChart() {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(LEFT, CHART_Y, plotW, CHART);
+      ctx.clip();
+      if (P.cpu.length) {
+        var w = span / P.cpu.length;
+        ctx.beginPath();
+        ctx.moveTo(px(0), cy(0));
+        P.cpu.forEach(function (v, b) { ctx.lineTo(px(b * w), cy(v)); ctx.lineTo(px((b + 1) * w), cy(v)); });
+        ctx.lineTo(px(span), cy(0));
+        ctx.closePath();
+        ctx.fillStyle = "rgba(245,176,65,0.45)";
+        ctx.fill();
+      }
+      if (P.at.length) {
+        ctx.beginPath();
+        var s = 0;
+        while (s + 1 < P.at.length && P.at[s + 1] <= view.a) s++;
+        ctx.moveTo(px(P.at[s]), cy(P.running[s]));
+        for (s++; s < P.at.length && P.at[s - 1] <= view.b; s++) {
+          ctx.lineTo(px(P.at[s]), cy(P.running[s - 1]));
+          ctx.lineTo(px(P.at[s]), cy(P.running[s]));
+        }
+        if (s >= P.at.length) ctx.lineTo(px(span), cy(P.running[P.at.length - 1]));
+        ctx.strokeStyle = "#4e79a7";
+        ctx.lineWidth = 1.5;
+        ctx.stroke();
+      }
+      [[P.cores, "#c0392b", [5, 3]]].concat(showLimit ? [[P.limit, "#555", [1, 3]]] : []).forEach(function (level) {
+        ctx.beginPath();
+        ctx.setLineDash(level[2]);
+        ctx.moveTo(LEFT, cy(level[0]));
+        ctx.lineTo(LEFT + plotW, cy(level[0]));
+        ctx.strokeStyle = level[1];
+        ctx.lineWidth = 1;
+        ctx.stroke();
+        ctx.setLineDash([]);
+      });
+      ctx.restore();
+      ctx.fillStyle = "#555";
+      ctx.font = "11px sans-serif";
+      ctx.textAlign = "right";
+      ctx.textBaseline = "middle";
+      var yStep = Math.max(1, Math.ceil(top / 4));
+      for (var v = 0; v <= top; v += yStep) ctx.fillText(String(v), LEFT - 6, cy(v));
+      ctx.textAlign = "left";
+      ctx.fillText("tools", 2, CHART_Y + 4);
+    }
+    function drawAxis() {
+      var step = niceStep((view.b - view.a) * 80 / plotW), digits = Math.max(0, -Math.floor(Math.log10(step / 1e6)));
+      ctx.strokeStyle = "#d6d9de";
+      ctx.lineWidth = 1;
+      ctx.fillStyle = "#555";
+      ctx.font = "11px sans-serif";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "alphabetic";
+      for (var tick = Math.ceil(view.a / step) * step; tick <= view.b; tick += step) {
+        var x = Math.round(px(tick)) + 0.5;
+        ctx.beginPath();
+        ctx.moveTo(x, 0);
+        ctx.lineTo(x, CHART_Y + CHART);
+        ctx.stroke();
+        ctx.fillText((tick / 1e6).toFixed(digits) + " s", x, HEIGHT - 6);
       }
     }
+    function draw() {
+      var dpr = window.devicePixelRatio || 1;
+      k = plotW / (view.b - view.a);
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, width, HEIGHT);
+      ctx.fillStyle = "#f6f7f9";
+      for (var l = 0; l < lanes; l += 2) ctx.fillRect(0, l * ROW, width, ROW);
+      drawAxis();
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(LEFT, 0, plotW, GANTT);
+      ctx.clip();
+      drawBars();
+      drawLabels();
+      drawPath();
+      drawLinks();
+      ctx.restore();
+      drawChart();
+    }
+
+    /* the element layer: one rect per bar that can be pointed at, and per highlighted bar */
+    var elements = {};
+    function element(j) {
+      var r = svg("rect", {x: T.start[j] / 1000, y: laneY(j), width: T.wall[j] / 1000, height: BAR,
+                           fill: T.colours[T.tool[j]], "data-i": j, "data-pkg": pkgOf(j), "data-tool": toolOf(j)});
+      if (marks[j]) r.setAttribute("class", marks[j]);
+      return r;
+    }
+    function syncElements() {
+      // SVG geometry in ms: Chromium clamps lengths beyond 2^25 (a 34 s build in µs)
+      bars.setAttribute("transform", "matrix(" + k * 1000 + ",0,0,1," + (-view.a * k) + ",0)");
+      var inView = [];
+      byLane.forEach(function (list) {
+        for (var x = firstEndingAfter(list, view.a); x < list.length && T.start[list[x]] <= view.b; x++) inView.push(list[x]);
+      });
+      if (inView.length > ALL_ELEMENTS) {
+        inView = inView.filter(function (j) { return T.wall[j] * k >= MIN_ELEMENT_PX; });
+        inView.sort(function (p, q) { return T.wall[q] - T.wall[p] || p - q; });
+        inView = inView.slice(0, MAX_ELEMENTS);
+      }
+      var wanted = {};
+      inView.forEach(function (j) { wanted[j] = true; });
+      marked.slice(0, MAX_ELEMENTS).forEach(function (j) { wanted[j] = true; });
+      Object.keys(elements).forEach(function (j) {
+        if (!wanted[j]) { bars.removeChild(elements[j]); delete elements[j]; }
+      });
+      var fragment = document.createDocumentFragment();
+      Object.keys(wanted).forEach(function (j) {
+        if (!elements[j]) fragment.appendChild(elements[j] = element(+j));
+      });
+      bars.appendChild(fragment);
+    }
+    var pending = false;
+    function render() {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(function () { pending = false; renderNow(); });
+    }
+    function renderNow() { draw(); syncElements(); }
+
     function layout() {
-      var now = root.clientWidth;
+      var now = box.clientWidth;
       if (!now || now === width) return;
+      var dpr = window.devicePixelRatio || 1;
       width = now;
       plotW = Math.max(50, width - LEFT - RIGHT);
-      chartEl.setAttribute("width", width);
-      plot.setAttribute("width", plotW);
-      chartPlot.setAttribute("width", plotW);
-      coresLine.setAttribute("x2", plotW);
-      if (limitLine) limitLine.setAttribute("x2", plotW);
-      for (var c = lanesG.firstChild; c; c = c.nextSibling) c.setAttribute("width", width);
-      render();
+      canvas.width = Math.round(width * dpr);
+      canvas.height = Math.round(HEIGHT * dpr);
+      canvas.style.width = width + "px";
+      canvas.style.height = HEIGHT + "px";
+      layer.setAttribute("width", plotW);
+      renderNow();
     }
     function setView(a, b) {
       var len = Math.min(span, Math.max(MIN_SPAN, b - a));
       a = Math.max(0, Math.min(a, span - len));
       view.a = a; view.b = a + len;
-      render();
+      k = plotW / len;
+      renderNow();
     }
-    function zoomAt(factor, px) {  // px: the pointer's x in the plot, which stays put
-      var t = view.a + (px / plotW) * (view.b - view.a), len = Math.min(span, Math.max(MIN_SPAN, (view.b - view.a) * factor));
-      setView(t - (px / plotW) * len, t - (px / plotW) * len + len);
+    function zoomAt(factor, x) {  // x: the pointer in the plot, whose time stays put
+      var t = view.a + (x / plotW) * (view.b - view.a), len = Math.min(span, Math.max(MIN_SPAN, (view.b - view.a) * factor));
+      setView(t - (x / plotW) * len, t - (x / plotW) * len + len);
     }
-    function pan(px) { var dt = px / plotW * (view.b - view.a); setView(view.a + dt, view.b + dt); }
-    function plotX(ev) { return ev.clientX - chartEl.getBoundingClientRect().left - LEFT; }
+    function pan(dx) { var dt = dx / plotW * (view.b - view.a); setView(view.a + dt, view.b + dt); }
+    function plotXY(ev) {
+      var rect = box.getBoundingClientRect();
+      return [ev.clientX - rect.left - LEFT, ev.clientY - rect.top];
+    }
+    // the invocation under the pointer: its element, else the nearest bar within 3px in its lane
+    function barAt(ev) {
+      var target = ev.target;
+      if (target.parentNode === bars) return +target.getAttribute("data-i");
+      var xy = plotXY(ev), lane = Math.floor(xy[1] / ROW), inRow = xy[1] - lane * ROW;
+      if (xy[0] < 0 || xy[0] > plotW || lane < 0 || lane >= lanes || Math.abs(inRow - ROW / 2) > BAR / 2 + 1) return -1;
+      var t = view.a + xy[0] / k, slack = 3 / k, list = byLane[lane], best = -1, distance = slack;
+      for (var x = Math.max(0, firstEndingAfter(list, t - slack) - 1); x < list.length && T.start[list[x]] <= t + slack; x++) {
+        var j = list[x], d = t < T.start[j] ? T.start[j] - t : t > end(j) ? t - end(j) : 0;
+        if (d <= distance) { best = j; distance = d; }
+      }
+      return best;
+    }
 
     zoomIn.addEventListener("click", function () { zoomAt(0.5, plotW / 2); });
     zoomOut.addEventListener("click", function () { zoomAt(2, plotW / 2); });
     reset.addEventListener("click", function () { setView(0, span); });
-    chartEl.addEventListener("wheel", function (ev) {
-      var delta = ev.deltaMode === 1 ? 16 : ev.deltaMode === 2 ? 400 : 1;
+    pathBox.addEventListener("change", render);
+    box.addEventListener("wheel", function (ev) {
+      var unit = ev.deltaMode === 1 ? 16 : ev.deltaMode === 2 ? 400 : 1;
       if (ev.ctrlKey || ev.metaKey) {
         ev.preventDefault();
-        zoomAt(Math.exp(ev.deltaY * delta * 0.002), Math.max(0, Math.min(plotW, plotX(ev))));
+        zoomAt(Math.exp(ev.deltaY * unit * 0.002), Math.max(0, Math.min(plotW, plotXY(ev)[0])));
       } else if (ev.shiftKey || Math.abs(ev.deltaX) > Math.abs(ev.deltaY)) {
         ev.preventDefault();
-        pan((ev.deltaX || ev.deltaY) * delta);
+        pan((ev.deltaX || ev.deltaY) * unit);
       }
     }, {passive: false});
-    chartEl.addEventListener("keydown", function (ev) {
+    box.addEventListener("keydown", function (ev) {
       var keys = {"+": function () { zoomAt(0.5, plotW / 2); }, "=": function () { zoomAt(0.5, plotW / 2); },
                   "-": function () { zoomAt(2, plotW / 2); }, "0": function () { setView(0, span); },
                   "ArrowLeft": function () { pan(-plotW / 8); }, "ArrowRight": function () { pan(plotW / 8); },
@@ -294,20 +444,19 @@
       if (keys[ev.key]) { ev.preventDefault(); keys[ev.key](); }
     });
     var drag = null;
-    chartEl.addEventListener("pointerdown", function (ev) {
-      if (ev.button !== 0) return;
-      drag = {x: ev.clientX, moved: false};
+    box.addEventListener("pointerdown", function (ev) {
+      if (ev.button === 0) drag = {x: ev.clientX, moved: false};
     });
     window.addEventListener("pointermove", function (ev) {
       if (!drag) return;
       var dx = ev.clientX - drag.x;
       if (!drag.moved && Math.abs(dx) < 4) return;
-      if (!drag.moved) { drag.moved = true; chartEl.classList.add("dragging"); hideTip(); }
+      if (!drag.moved) { drag.moved = true; box.classList.add("dragging"); hideTip(); }
       drag.x = ev.clientX;
       pan(-dx);
     });
     window.addEventListener("pointerup", function () {
-      if (drag && drag.moved) setTimeout(function () { drag = null; chartEl.classList.remove("dragging"); }, 0);
+      if (drag && drag.moved) setTimeout(function () { drag = null; box.classList.remove("dragging"); }, 0);
       else drag = null;
     });
 
@@ -320,7 +469,7 @@
     function describeWait(j) {
       var w = T.wait[j];
       if (w < 0) return "nothing traced (it was among the first to start)";
-      var edge = T.edges[T.edge[j]], gap = T.start[j] - (T.start[w] + T.wall[w]);
+      var edge = T.edges[T.edge[j]], gap = T.start[j] - end(w);
       return nameOf(w) + ", " + (EDGE_TEXT[edge] || edge) + "; it started " +
         (gap > 0 ? secs(gap) + " s after that ended" : "as that ended");
     }
@@ -328,47 +477,50 @@
       var names = list.slice(0, limit).map(nameOf);
       return names.join(", ") + (list.length > limit ? " and " + (list.length - limit) + " more" : "");
     }
+    var tipFor = -1;
     function showTip(j, x, y) {
-      while (tooltip.firstChild) tooltip.removeChild(tooltip.firstChild);
-      html("div", {"class": "head"}, shown(pkgOf(j) || "(no package)"), tooltip);
-      var table = html("table", {}, null, tooltip);
-      row(table, "tool", shown(toolOf(j)));
-      row(table, "start", secs(T.start[j]) + " s");
-      row(table, "wall", secs(T.wall[j]) + " s");
-      row(table, "CPU", T.cpu[j] >= 0 ? secs(T.cpu[j]) + " s" : "unknown");
-      row(table, "peak RSS", T.rss[j] >= 0 ? mib(T.rss[j]) + " MiB" : "unknown");
-      var f = T.failed.indexOf(j);
-      if (f >= 0) row(table, "failed", shown(T.why[f]));
-      var ph = T.phaseRows.indexOf(j);
-      if (ph >= 0) {
-        var values = T.phaseValues[ph], parts = [];
-        for (var k = 0; k < values.length; k += 2) parts.push(shown(T.phaseNames[values[k]]) + " " + secs(values[k + 1]));
-        row(table, "phases (s)", parts.join(", "));
+      if (j !== tipFor) {
+        tipFor = j;
+        while (tooltip.firstChild) tooltip.removeChild(tooltip.firstChild);
+        html("div", {"class": "head"}, shown(pkgOf(j) || "(no package)"), tooltip);
+        var table = html("table", {}, null, tooltip);
+        row(table, "tool", shown(toolOf(j)));
+        row(table, "start", secs(T.start[j]) + " s");
+        row(table, "wall", secs(T.wall[j]) + " s");
+        row(table, "CPU", T.cpu[j] >= 0 ? secs(T.cpu[j]) + " s" : "unknown");
+        row(table, "peak RSS", T.rss[j] >= 0 ? mib(T.rss[j]) + " MiB" : "unknown");
+        var f = T.failed.indexOf(j);
+        if (f >= 0) row(table, "failed", shown(T.why[f]));
+        var ph = T.phaseRows.indexOf(j);
+        if (ph >= 0) {
+          var values = T.phaseValues[ph], parts = [];
+          for (var v = 0; v < values.length; v += 2) {
+            if (values[v + 1] >= 500) parts.push(shown(T.phaseNames[values[v]]) + " " + secs(values[v + 1]));
+          }
+          row(table, "phases (s)", parts.join(", ") || "all under 1 ms");
+        }
+        row(table, "waited for", describeWait(j));
+        var deps = T.deps[j] >= 0 ? T.depLists[T.deps[j]].length : 0;
+        if (deps) row(table, "depends on", deps + " package" + (deps === 1 ? "" : "s") + " of this build");
+        if (unblocked[j].length) row(table, "unblocked", listNames(unblocked[j], 4));
       }
-      row(table, "waited for", describeWait(j));
-      var deps = T.deps[j] >= 0 ? T.depLists[T.deps[j]].length : 0;
-      if (deps) row(table, "depends on", deps + " package" + (deps === 1 ? "" : "s") + " of this build");
-      if (unblocked[j].length) row(table, "unblocked", listNames(unblocked[j], 4));
       tooltip.hidden = false;
       placeTooltip(x, y);
     }
     function hideTip() { tooltip.hidden = true; }
-    chartEl.addEventListener("pointermove", function (ev) {
+    box.addEventListener("pointermove", function (ev) {
       if (drag && drag.moved) return;
-      var target = ev.target, j = target.getAttribute && target.getAttribute("data-i");
-      if (j !== null && j !== undefined && target.parentNode === bars) showTip(+j, ev.clientX, ev.clientY);
-      else hideTip();
-      moveCursor(ev);
+      var j = barAt(ev);
+      if (j >= 0) showTip(j, ev.clientX, ev.clientY); else hideTip();
+      moveReadout(ev);
     });
-    chartEl.addEventListener("pointerleave", function () { hideTip(); moveCursor(null); });
+    box.addEventListener("pointerleave", function () { hideTip(); moveReadout(null); });
 
-    // the readout under the chart: tools running and cores busy at the pointer's time
-    function moveCursor(ev) {
-      while (cursor.firstChild) cursor.removeChild(cursor.firstChild);
-      var px = ev ? plotX(ev) : -1;
-      if (px < 0 || px > plotW) { readout.textContent = ""; return; }
-      svg("line", {x1: LEFT + px, x2: LEFT + px, y1: CHART_Y, y2: CHART_Y + CHART}, cursor);
-      var t = view.a + px / plotW * (view.b - view.a), lo = 0, hi = P.at.length - 1;
+    // under the chart: tools running and cores busy at the pointer's time
+    function moveReadout(ev) {
+      var xy = ev ? plotXY(ev) : [-1, 0];
+      if (xy[0] < 0 || xy[0] > plotW) { readout.textContent = ""; return; }
+      var t = view.a + xy[0] / k, lo = 0, hi = P.at.length - 1;
       while (lo < hi) { var mid = (lo + hi + 1) >> 1; if (P.at[mid] <= t) lo = mid; else hi = mid - 1; }
       var running = P.at.length ? P.running[lo] : 0;
       var busy = P.cpu.length ? P.cpu[Math.min(P.cpu.length - 1, Math.floor(t / span * P.cpu.length))] : 0;
@@ -376,24 +528,26 @@
     }
 
     /* click: what an invocation depended on, what needed it, what it unblocked */
-    var marked = [], selected = -1;
-    function mark(j, cls) { rects[j].classList.add(cls); marked.push(j); }
+    var marks = {}, marked = [], selected = -1;
+    function mark(j, cls) { if (!marks[j] || cls === "sel") { if (!marks[j]) marked.push(j); marks[j] = cls; } }
     function select(j) {
-      marked.forEach(function (m) { rects[m].classList.remove("sel", "dep", "waited", "needed", "unblocked"); });
-      marked = [];
-      while (links.firstChild) links.removeChild(links.firstChild);
+      marked.forEach(function (m) { if (elements[m]) elements[m].removeAttribute("class"); });
+      marks = {}; marked = [];
       selected = j;
       if (j < 0) {
-        bars.classList.remove("selecting");
-        info.textContent = "Click a bar to see what it depended on and what it unblocked.";
+        info.textContent = HINT;
+        renderNow();
         return;
       }
-      bars.classList.add("selecting");
       var separate = SEPARATE[toolOf(j)] ? toolOf(j) : null;
       var depPkgs = T.deps[j] >= 0 ? T.depLists[T.deps[j]] : [];
+      var w = T.wait[j];
+      mark(j, "sel");
+      if (w >= 0) mark(w, "waited");
+      unblocked[j].forEach(function (u) { mark(u, "unblocked"); });
       depPkgs.forEach(function (p) {
         byPkg[p].forEach(function (m) {
-          if (m !== j && (!SEPARATE[toolOf(m)] || (separate === "vet" && toolOf(m) === "vet"))) mark(m, "dep");
+          if (!SEPARATE[toolOf(m)] || (separate === "vet" && toolOf(m) === "vet")) mark(m, "dep");
         });
       });
       var needed = {}, neededCount = 0, p = T.pkg[j];
@@ -405,13 +559,7 @@
           }
         }
       }
-      var w = T.wait[j];
-      if (w >= 0) {
-        mark(w, "waited");
-        link(w, j, "in");
-      }
-      unblocked[j].forEach(function (u) { mark(u, "unblocked"); link(j, u, "out"); });
-      mark(j, "sel");
+      marked.forEach(function (m) { if (elements[m]) elements[m].setAttribute("class", marks[m]); });
       while (info.firstChild) info.removeChild(info.firstChild);
       html("b", {}, nameOf(j), info);
       info.appendChild(document.createTextNode(
@@ -419,24 +567,20 @@
         (w >= 0 ? ", waited for " + nameOf(w) + " (" + (EDGE_TEXT[T.edges[T.edge[j]]] || "") + ")" : "") +
         "; needed by " + neededCount + " package" + (neededCount === 1 ? "" : "s") + " (green)" +
         (unblocked[j].length ? "; unblocked " + listNames(unblocked[j], 3) : "") + ". Esc clears."));
+      renderNow();
     }
-    function link(from, to, cls) {  // from the end of one bar to the start of another
-      var x0 = X(T.start[from] + T.wall[from]), y0 = laneY(from) + BAR / 2, x1 = X(T.start[to]), y1 = laneY(to) + BAR / 2;
-      svg("path", {"class": cls, d: "M" + x0 + "," + y0 + "L" + x1 + "," + y0 + "L" + x1 + "," + y1}, links);
-    }
-    chartEl.addEventListener("click", function (ev) {
+    box.addEventListener("click", function (ev) {
       if (drag && drag.moved) return;
-      var j = ev.target.getAttribute && ev.target.getAttribute("data-i");
-      select(j !== null && j !== undefined && ev.target.parentNode === bars ? +j : -1);
+      select(barAt(ev));
     });
-    chartEl.addEventListener("dblclick", function (ev) {
-      var j = ev.target.getAttribute && ev.target.getAttribute("data-i");
-      if (j !== null && j !== undefined && ev.target.parentNode === bars) show(+j);
+    box.addEventListener("dblclick", function (ev) {
+      var j = barAt(ev);
+      if (j >= 0) show(j);
     });
     // Zoom to an invocation with as much around it as it is long, and select it.
     function show(j) {
       var pad = Math.max(T.wall[j], MIN_SPAN);
-      setView(T.start[j] - pad, T.start[j] + T.wall[j] + pad);
+      setView(T.start[j] - pad, end(j) + pad);
       select(j);
     }
     // The invocations of a package-table row: its packages, test variants included.
@@ -452,7 +596,7 @@
       var list = invocationsOf(name);
       if (!list.length) return false;
       var a = Math.min.apply(null, list.map(function (j) { return T.start[j]; }));
-      var b = Math.max.apply(null, list.map(function (j) { return T.start[j] + T.wall[j]; }));
+      var b = Math.max.apply(null, list.map(end));
       var pad = Math.max((b - a) / 4, MIN_SPAN);
       setView(a - pad, b + pad);
       var main = list.filter(function (j) { return toolOf(j) === "compile"; })[0];
@@ -461,7 +605,7 @@
       return true;
     }
 
-    if (window.ResizeObserver) new ResizeObserver(layout).observe(root);
+    if (window.ResizeObserver) new ResizeObserver(layout).observe(box);
     else window.addEventListener("resize", layout);
     layout();
     return {show: show, showPackage: showPackage, select: select};
