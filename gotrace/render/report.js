@@ -78,7 +78,7 @@
     var LEFT = 44, RIGHT = 10, GANTT = lanes * ROW, GAP = 8, CHART = 96, AXIS = 20;
     var CHART_Y = GANTT + GAP, HEIGHT = CHART_Y + CHART + AXIS;
     var MIN_SPAN = Math.max(50, span / 2e5);  // deepest zoom, µs
-    var ALL_ELEMENTS = 3000, MIN_ELEMENT_PX = 2, MAX_ELEMENTS = 4000;
+    var ALL_ELEMENTS = 3000, MIN_ELEMENT_PX = 2, MAX_ELEMENTS = 4000, MAX_MARKED = 1000;
     var view = {a: 0, b: span}, width = 0, plotW = 1, k = 1;
     var byPkg = [], byLane = [], byTool = [], unblocked = [], i;
     for (i = 0; i < T.pkgs.length; i++) byPkg.push([]);
@@ -361,7 +361,7 @@
       }
       var wanted = {};
       inView.forEach(function (j) { wanted[j] = true; });
-      marked.slice(0, MAX_ELEMENTS).forEach(function (j) { wanted[j] = true; });
+      marked.slice(0, MAX_MARKED).forEach(function (j) { wanted[j] = true; });
       Object.keys(elements).forEach(function (j) {
         if (!wanted[j]) { bars.removeChild(elements[j]); delete elements[j]; }
       });
@@ -528,7 +528,16 @@
     }
 
     /* click: what an invocation depended on, what needed it, what it unblocked */
-    var marks = {}, marked = [], selected = -1;
+    var marks = {}, marked = [], selected = -1, dependents = null;
+    function neededBy() {  // package -> the invocations that depend on it, made on the first click
+      if (!dependents) {
+        dependents = T.pkgs.map(function () { return []; });
+        for (var m = 0; m < n; m++) {
+          if (T.deps[m] >= 0) T.depLists[T.deps[m]].forEach(function (q) { dependents[q].push(m); });
+        }
+      }
+      return dependents;
+    }
     function mark(j, cls) { if (!marks[j] || cls === "sel") { if (!marks[j]) marked.push(j); marks[j] = cls; } }
     function select(j) {
       marked.forEach(function (m) { if (elements[m]) elements[m].removeAttribute("class"); });
@@ -552,12 +561,11 @@
       });
       var needed = {}, neededCount = 0, p = T.pkg[j];
       if (!SEPARATE[toolOf(j)]) {
-        for (var m = 0; m < n; m++) {
-          if (T.deps[m] >= 0 && T.pkg[m] !== p && T.depLists[T.deps[m]].indexOf(p) >= 0) {
-            mark(m, "needed");
-            if (!needed[T.pkg[m]]) { needed[T.pkg[m]] = true; neededCount++; }
-          }
-        }
+        neededBy()[p].forEach(function (m) {
+          if (T.pkg[m] === p) return;
+          mark(m, "needed");
+          if (!needed[T.pkg[m]]) { needed[T.pkg[m]] = true; neededCount++; }
+        });
       }
       marked.forEach(function (m) { if (elements[m]) elements[m].setAttribute("class", marks[m]); });
       while (info.firstChild) info.removeChild(info.firstChild);
@@ -631,7 +639,7 @@
     var phaseTotal = D.phases ? D.phases.map(function (list) { return list.reduce(function (s, x) { return s + x; }, 0); }) : null;
     if (D.phases) columns.push({key: "phases", label: "compiler phases", num: true});
     if (D.cache) columns.push({key: "cache", label: "cache", num: false});
-    var sortKey = "wall", descending = true, filter = "", expanded = false;
+    var sortKey = "wall", descending = true, filter = "", expanded = false, limit = 300;
 
     var barEl = html("div", {"class": "pk-bar"}, null, root);
     var input = html("input", {type: "search", id: "package-filter", placeholder: "Filter packages",
@@ -704,17 +712,23 @@
     function draw() {
       var needle = filter.toLowerCase();
       function keep(r) { return !needle || shown(D.name[r]).toLowerCase().indexOf(needle) >= 0; }
-      while (body.firstChild) body.removeChild(body.firstChild);
-      var shownRows = 0, kids = children.filter(keep).sort(compare);
+      var listed = [], kids = children.filter(keep).sort(compare);
       top.slice().sort(compare).forEach(function (r) {
         if (r === stdRow) {
           if (!kids.length) return;
-          addRow(r, "group");
-          if (expanded || needle) kids.forEach(function (c) { addRow(c, "child"); shownRows++; });
-          return;
-        }
-        if (keep(r)) { addRow(r, ""); shownRows++; }
+          listed.push([r, "group"]);
+          if (expanded || needle) kids.forEach(function (c) { listed.push([c, "child"]); });
+        } else if (keep(r)) listed.push([r, ""]);
       });
+      while (body.firstChild) body.removeChild(body.firstChild);
+      // thousands of rows take a while to lay out: the first few hundred, the rest on request
+      listed.slice(0, limit).forEach(function (item) { addRow(item[0], item[1]); });
+      if (listed.length > limit) {
+        var more = html("td", {colspan: columns.length}, null, html("tr", {"class": "more"}, null, body));
+        html("button", {type: "button", id: "package-more"}, "Show all " + listed.length + " rows", more)
+          .addEventListener("click", function () { limit = Infinity; draw(); });
+      }
+      var shownRows = listed.filter(function (item) { return item[1] !== "group"; }).length;
       heads.forEach(function (th, k) {
         if (columns[k].key === sortKey) th.setAttribute("aria-sort", descending ? "descending" : "ascending");
         else th.removeAttribute("aria-sort");
@@ -734,14 +748,17 @@
   function CriticalPathTable(timeline) {
     var table = document.getElementById("critical-path-steps"), button = document.getElementById("path-all");
     if (!table) return;
-    if (button) {
-      table.classList.add("trimmed");
+    var every = document.getElementById("critical-path-all");
+    if (button && every) {
+      var body = table.tBodies[0], listed = Array.prototype.slice.call(body.rows), label = button.textContent;
       button.hidden = false;
-      var label = button.textContent;
       button.addEventListener("click", function () {
-        var trimmed = table.classList.toggle("trimmed");
-        button.setAttribute("aria-expanded", String(!trimmed));
-        button.textContent = trimmed ? label : "Show the listed steps only";
+        var all = button.getAttribute("aria-expanded") !== "true";
+        while (body.firstChild) body.removeChild(body.firstChild);
+        if (all) body.appendChild(every.content.cloneNode(true));
+        else listed.forEach(function (tr) { body.appendChild(tr); });
+        button.setAttribute("aria-expanded", String(all));
+        button.textContent = all ? "Show the listed steps only" : label;
       });
     }
     table.addEventListener("click", function (ev) {
@@ -754,6 +771,7 @@
   }
 
   var timeline = Timeline(document.getElementById("timeline"), DATA.timeline, DATA.parallelism);
+  window.gotraceTimeline = timeline;  // {show(i), showPackage(name), select(i)}: for scripts and benchmarks
   PackageTable(document.getElementById("packages"), DATA.packages, timeline);
   CriticalPathTable(timeline);
   document.documentElement.setAttribute("data-ready", "");

@@ -19,6 +19,7 @@ from importlib import resources
 from typing import TextIO
 
 from gotrace import __version__
+from gotrace.analysis.critical_path import Step
 from gotrace.analysis.summary import Summary
 from gotrace.collapse import fold_events
 from gotrace.events import Event
@@ -107,6 +108,19 @@ def _facts(out: TextIO, s: Summary, trace_name: str) -> None:
     out.write("</dl>\n")
 
 
+def _failures(out: TextIO, s: Summary, first: int = 5) -> None:
+    """The failed invocations: the first few in view, the rest folded away so the timeline stays near the top."""
+    rows = [(e.tool, e.pkg or "-", e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}"))
+            for e in s.failures]
+    out.write(f'<section><h2 id="failures-section">Failed: {len(rows)} invocation{"s" if len(rows) > 1 else ""}</h2>\n')
+    _table(out, ("tool", "package", "why"), rows[:first], table_id="failures")
+    if len(rows) > first:
+        out.write(f"<details><summary>{len(rows) - first} more</summary>\n")
+        _table(out, ("tool", "package", "why"), rows[first:], table_id="more-failures")
+        out.write("</details>\n")
+    out.write("</section>\n")
+
+
 def _critical_path(out: TextIO, s: Summary, positions: dict[int, int]) -> None:
     steps = critical_steps(s)
     if not steps or s.path is None:
@@ -120,19 +134,24 @@ def _critical_path(out: TextIO, s: Summary, positions: dict[int, int]) -> None:
               + (f", {esc(seconds(p.slot_wait_ns))} went waiting for a free -p slot" if p.slot_wait_ns else "")
               + ". It is drawn as a black line on the timeline; click a row to show the step there.</p>\n")
     t0 = p.steps[0].event.start_ns
+
+    def row(step: Step) -> str:
+        e = step.event
+        return (f'<tr data-i="{positions.get(id(e), -1)}"><td class="n">{(e.start_ns - t0) / 1e9:.3f}</td>'
+                f"<td>{esc(e.tool)}</td><td class=\"pkg\">{esc(e.pkg or '-')}</td>"
+                f'<td class="n">{e.wall_ns / 1e9:.3f}</td><td class="n">{step.wait_ns / 1e9:.3f}</td>'
+                f"<td>{esc(step.edge or '-')}</td></tr>\n")
+
     out.write('<div class="scroll"><table id="critical-path-steps" class="path">\n<thead><tr>'
               '<th class="n">start (s)</th><th>tool</th><th>package</th><th class="n">wall (s)</th>'
               '<th class="n">waited (s)</th><th>after</th></tr></thead>\n<tbody>\n')
-    for step, listed in steps:
-        e = step.event
-        cls = "" if listed else ' class="minor"'
-        out.write(f'<tr{cls} data-i="{positions.get(id(e), -1)}"><td class="n">{(e.start_ns - t0) / 1e9:.3f}</td>'
-                  f"<td>{esc(e.tool)}</td><td class=\"pkg\">{esc(e.pkg or '-')}</td>"
-                  f'<td class="n">{e.wall_ns / 1e9:.3f}</td><td class="n">{step.wait_ns / 1e9:.3f}</td>'
-                  f"<td>{esc(step.edge or '-')}</td></tr>\n")
+    out.writelines(row(step) for step, listed in steps if listed)
     out.write("</tbody></table></div>\n")
     hidden = sum(1 for _, listed in steps if not listed)
     if hidden:
+        # every step in an inert template (parsed, never laid out) until "show all" asks for it:
+        # a big build's path has thousands of steps
+        out.write('<template id="critical-path-all">' + "".join(row(step) for step, _ in steps) + "</template>\n")
         out.write(f'<p class="note" id="path-trim">{hidden} steps under 1% of the path\'s tool time are not '
                   f'listed, as in <code>gotrace summary</code>. <button type="button" id="path-all" '
                   f'aria-expanded="false" hidden>Show all {len(steps)} steps</button></p>\n')
@@ -146,7 +165,8 @@ def _flame(out: TextIO, events: Sequence[Event], command: str) -> None:
     if svg is not None:
         out.write('<p class="note">Wall time by package and tool (compile phases under compile when traced '
                   'with --phases). Click a frame to zoom, Ctrl-F to search.</p>\n')
-        out.write(f'<iframe class="flame" id="flamegraph" title="Flame graph" height="{_svg_height(svg)}" '
+        # lazy: a big build's graph is megabytes of SVG the browser need not lay out until one looks
+        out.write(f'<iframe class="flame" id="flamegraph" title="Flame graph" loading="lazy" height="{_svg_height(svg)}" '
                   f'src="{data_url("image/svg+xml", svg.encode("utf-8"))}"></iframe>\n')
     else:
         out.write(f'<p class="note" id="flamegraph-missing">No flame graph: {esc(why)}.</p>\n')
@@ -194,11 +214,7 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
       + (' <a href="#phases">Compiler phases</a>' if s.phases is not None else "") + "</nav></header>\n")
     _facts(out, s, trace_name)
     if s.failures:
-        w('<section><h2 id="failures-section">Failed</h2>\n')
-        _table(out, ("tool", "package", "why"),
-               [(e.tool, e.pkg or "-", e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}"))
-                for e in s.failures[:50]], table_id="failures")
-        w("</section>\n")
+        _failures(out, s)
 
     w('<section><h2 id="timeline-section">Timeline</h2>\n'
       '<p class="note">One row per lane (as many as tools ran at once), one bar per tool invocation coloured '
