@@ -50,7 +50,7 @@ def test_page_data_is_columns_with_one_row_per_invocation(multi_build):
     summary = summarize(events, reader.builds)
     ran = in_time_order(events)
     timeline = page_data(events, ran, summary)["timeline"]
-    columns = ("pkg", "tool", "start", "wall", "cpu", "rss", "lane", "exit", "wait", "edge", "deps")
+    columns = ("pkg", "tool", "start", "wall", "cpu", "rss", "lane", "wait", "edge", "deps")
     assert {len(timeline[c]) for c in columns} == {len(ran)}
     for i, e in enumerate(ran):
         assert (timeline["pkgs"][timeline["pkg"][i]], timeline["tools"][timeline["tool"][i]]) == (e.pkg, e.tool)

@@ -621,7 +621,8 @@
 
   /* ---------------------------------------------------------------- the package table */
 
-  var PHASE_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f"];
+  // phases in shades of one blue, apart from the tools' colours
+  var PHASE_COLOURS = ["#08306b", "#2171b5", "#6baed6", "#c6dbef", "#08519c", "#4292c6", "#9ecae1", "#deebf7"];
 
   function PackageTable(root, D, timeline) {
     var rows = D.name.length, stdRow = D.parent.indexOf(0) >= 0 ? 0 : -1;
@@ -645,6 +646,13 @@
     var input = html("input", {type: "search", id: "package-filter", placeholder: "Filter packages",
                                "aria-label": "Filter packages by name"}, null, barEl);
     var count = html("span", {"class": "note", id: "package-count"}, "", barEl);
+    if (D.phases) {
+      var phaseKey = html("span", {"class": "note phase-key"}, "compiler phases, share of each: ", barEl);
+      D.phaseNames.forEach(function (name, k) {
+        html("span", {"class": "swatch", style: "background:" + PHASE_COLOURS[k % PHASE_COLOURS.length]}, null, phaseKey);
+        phaseKey.appendChild(document.createTextNode(shown(name) + "  "));
+      });
+    }
     var box = html("div", {"class": "scroll"}, null, root);
     var table = html("table", {"class": "packages", id: "package-table"}, null, box);
     var headRow = html("tr", {}, null, html("thead", {}, null, table));

@@ -108,7 +108,6 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
         "cpu": [UNKNOWN if e.cpu_ns is None else us(e.cpu_ns) for e in ran],
         "rss": [UNKNOWN if e.max_rss_kib is None else e.max_rss_kib for e in ran],
         "lane": lanes,
-        "exit": [e.exit or 0 for e in ran],
         "failed": [i for i, e in enumerate(ran) if e.failed],
         "why": [e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}")
                 for e in ran if e.failed],
