@@ -108,6 +108,19 @@ def test_package_rows_sum_the_standard_library_in_one_row_whose_children_are_its
     assert "std" not in one_by_one["name"] and set(one_by_one["parent"]) == {-1}
 
 
+def test_package_rows_count_test_variants_with_their_package_as_summary_does():
+    events = events_from_text(trace_of([
+        {"tool": "compile", "pkg": "x.org/p", "start_ns": 0, "wall_ns": 10_000, "user_ns": 4_000},
+        {"tool": "compile", "pkg": "x.org/p [x.org/p.test]", "start_ns": 20_000, "wall_ns": 30_000, "user_ns": 6_000},
+        {"tool": "link", "pkg": "x.org/p.test", "start_ns": 60_000, "wall_ns": 5_000},
+    ]))
+    rows = package_rows(events, in_time_order(events), depth=None, std=False)
+    top = summarize(events, top=10).top["wall"]
+    assert [(name, wall) for name, wall in zip(rows["name"], rows["wall"])] == \
+        sorted((r.name, r.value // 1000) for r in top)
+    assert rows["tools"][rows["name"].index("x.org/p")] == "compile ×2"
+
+
 def test_embedded_data_cannot_close_its_script_element():
     text = script_json({"pkg": "</script><script>alert(1)</script><!--", "amp": "&"})
     assert "<" not in text and ">" not in text and "&" not in text

@@ -72,7 +72,7 @@
   function Timeline(root, T, P) {
     var n = T.pkg.length;
     if (!n) { html("p", {"class": "note"}, "No tool ran in this build.", root); return null; }
-    var span = Math.max(T.span, 1), lanes = Math.max(T.lanes, 1);
+    var span = Math.max(T.span, 1000), lanes = Math.max(T.lanes, 1);  // at least a millisecond wide
     var ROW = lanes <= 4 ? 32 : lanes <= 8 ? 26 : lanes <= 16 ? 20 : lanes <= 48 ? 12 : 7;
     var BAR = ROW >= 12 ? ROW - 4 : ROW - 1;
     var LEFT = 44, RIGHT = 10, GANTT = lanes * ROW, GAP = 8, CHART = 96, AXIS = 20;
@@ -316,7 +316,8 @@
         ctx.moveTo(x, 0);
         ctx.lineTo(x, CHART_Y + CHART);
         ctx.stroke();
-        ctx.fillText((tick / 1e6).toFixed(digits) + " s", x, HEIGHT - 6);
+        var label = (tick / 1e6).toFixed(digits) + " s", half = ctx.measureText(label).width / 2;
+        ctx.fillText(label, Math.max(half, Math.min(x, width - half)), HEIGHT - 6);  // inside the canvas
       }
     }
     function draw() {
