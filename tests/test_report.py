@@ -1,12 +1,17 @@
-"""`gotrace report`: one offline HTML file, checked in a real headless chromium."""
+"""`gotrace report`: one offline HTML file, deterministic, escaped; its page data from real traces.
+
+The page itself, in a real chromium, is checked in test_report_browser.py."""
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
 
-import pytest
+import orjson
 
+from gotrace.analysis.summary import summarize
+from gotrace.events import events_from_text, read_events
+from gotrace.render.report_data import in_time_order, package_rows, page_data, script_json
 from tests.conftest import run_gotrace
 
 
@@ -16,42 +21,14 @@ def write_report(trace: Path, out: Path, *args: str) -> str:
     return out.read_text()
 
 
-@pytest.mark.browser
-def test_report_opens_offline_without_errors_and_shows_flame_graph_and_timeline(multi_build, browser, tmp_path):
-    report = tmp_path / "report.html"
-    write_report(multi_build.trace, report)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    problems, requests = [], []
-    page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url[:80]}"))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(report.as_uri())
-    page.wait_for_load_state("load")
+def embedded_data(page: str) -> dict:
+    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)
+    assert match, "no page data"
+    return json.loads(match.group(1))
 
-    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
-    assert page.title().startswith("gotrace report")
-    timeline = page.locator("#timeline")
-    timeline.scroll_into_view_if_needed()
-    assert timeline.is_visible()
-    assert page.evaluate("() => { const i = document.getElementById('timeline'); "
-                         "return i.complete && i.naturalWidth > 500 && i.naturalHeight > 200; }")
 
-    (flame,) = [f for f in page.frames if f.url.startswith("data:image/svg+xml")]
-    assert page.locator("#flamegraph").is_visible()
-    frames = flame.locator("#frames g")
-    assert frames.count() > 20
-    # the flame graph is interactive inside the report: clicking a frame zooms in
-    runtime = flame.locator("#frames g", has=flame.locator("title", has_text=re.compile(r"^runtime \("))).first
-    runtime.click()
-    assert "hide" not in (flame.locator("#unzoom").get_attribute("class") or "")
-
-    for section in ("facts", "top-wall", "top-cpu", "top-rss", "critical-path-steps"):
-        assert page.locator(f"#{section}").count() == 1, section
-    assert page.locator("#critical-path-steps tbody tr").last.inner_text().split("\t")[1:3] == \
-        ["link", "example.com/multi/cmd/multi"]
-    assert problems == []
-    page.close()
+def trace_of(records: list[dict]) -> str:
+    return "".join(json.dumps({"v": 1, "build": "b", **r}) + "\n" for r in records)
 
 
 def test_report_is_self_contained_and_deterministic(multi_build, tmp_path):
@@ -61,34 +38,121 @@ def test_report_is_self_contained_and_deterministic(multi_build, tmp_path):
     for attr in re.findall(r'\s(?:src|href)="([^"]*)"', first):
         assert attr.startswith(("data:", "#")), attr[:60]
     assert "Content-Security-Policy" in first and "default-src 'none'" in first
-    assert "<script" not in first.split("<iframe", 1)[0]  # the page itself runs no script
+    assert re.findall(r"<script[^>]*\ssrc=", first) == []  # every script is inline
     summary = json.loads(run_gotrace(["summary", str(multi_build.trace), "--json"], check=True).stdout)
     assert summary["build"]["goversion"] in first
-    for row in summary["top"]["wall"]:
-        assert f"<td>{row['name']}</td>" in first
+    data = embedded_data(first)
+    assert len(data["timeline"]["start"]) == summary["totals"]["invocations"]
+
+
+def test_page_data_is_columns_with_one_row_per_invocation(multi_build):
+    events, reader = read_events(str(multi_build.trace))
+    summary = summarize(events, reader.builds)
+    ran = in_time_order(events)
+    timeline = page_data(events, ran, summary)["timeline"]
+    columns = ("pkg", "tool", "start", "wall", "cpu", "rss", "lane", "wait", "edge", "deps")
+    assert {len(timeline[c]) for c in columns} == {len(ran)}
+    for i, e in enumerate(ran):
+        assert (timeline["pkgs"][timeline["pkg"][i]], timeline["tools"][timeline["tool"][i]]) == (e.pkg, e.tool)
+        assert timeline["wall"][i] == e.wall_ns // 1000
+    # every invocation waited for one that ended before it started (or for nothing, at the start)
+    for i, w in enumerate(timeline["wait"]):
+        if w >= 0:
+            assert ran[w].end_ns <= ran[i].start_ns + 2_000_000
+    # the critical path is the summary's, step by step
+    assert [(ran[i].tool, ran[i].pkg) for i in timeline["path"]] == \
+        [(s.event.tool, s.event.pkg) for s in summary.path.steps]
+
+
+def test_a_compile_depends_on_the_packages_its_importcfg_names(multi_build):
+    events, reader = read_events(str(multi_build.trace))
+    ran = in_time_order(events)
+    timeline = page_data(events, ran, summarize(events, reader.builds))["timeline"]
+    (i, main), = [(i, e) for i, e in enumerate(ran) if e.tool == "compile" and e.pkg.endswith("cmd/multi")]
+    depends_on = {timeline["pkgs"][p] for p in timeline["depLists"][timeline["deps"][i]]}
+    assert depends_on == set(main.deps) & {e.pkg for e in ran}
+    assert "example.com/multi/internal/geom" in depends_on
+
+
+def test_a_test_variant_depends_on_the_variant_of_its_import(tmp_path):
+    # q recompiled for p's test is "q [p.test]"; the test compile of p imports that one, not plain q
+    events = events_from_text(trace_of([
+        {"tool": "compile", "pkg": "x.org/q", "start_ns": 0, "wall_ns": 10, "deps": []},
+        {"tool": "compile", "pkg": "x.org/q [x.org/p.test]", "start_ns": 20, "wall_ns": 10, "deps": []},
+        {"tool": "compile", "pkg": "x.org/p [x.org/p.test]", "start_ns": 40, "wall_ns": 10, "deps": ["x.org/q"]},
+    ]))
+    ran = in_time_order(events)
+    timeline = page_data(events, ran, summarize(events))["timeline"]
+    assert [timeline["pkgs"][p] for p in timeline["depLists"][timeline["deps"][2]]] == ["x.org/q [x.org/p.test]"]
+    assert timeline["wait"][2] == 1 and timeline["edges"][timeline["edge"][2]] == "import"
+
+
+def test_package_rows_sum_the_standard_library_in_one_row_whose_children_are_its_packages(multi_build):
+    events, _ = read_events(str(multi_build.trace))
+    ran = in_time_order(events)
+    rows = package_rows(events, ran, depth=None, std=False)
+    assert rows["name"][0] == "std" and rows["parent"][0] == -1
+    children = [i for i, p in enumerate(rows["parent"]) if p == 0]
+    assert {rows["name"][i] for i in children} == {e.pkg for e in ran if "." not in e.pkg.split("/")[0]}
+    assert rows["wall"][0] == sum(rows["wall"][i] for i in children)
+    assert rows["cpu"][0] == sum(rows["cpu"][i] for i in children)
+    assert rows["rss"][0] == max(rows["rss"][i] for i in children)
+    top_level = {rows["name"][i] for i, p in enumerate(rows["parent"]) if p == -1}
+    assert top_level == {"std"} | {e.pkg for e in ran if e.pkg.startswith("example.com/")}
+    # the std row is what `gotrace summary` counts as std
+    summary = json.loads(run_gotrace(["summary", str(multi_build.trace), "--json"], check=True).stdout)
+    (std_wall,) = [r["value"] for r in summary["top"]["wall"] if r["name"] == "std"]
+    assert abs(rows["wall"][0] - std_wall // 1000) <= len(ran)  # rounding to µs per invocation
+
+    one_by_one = package_rows(events, ran, depth=None, std=True)
+    assert "std" not in one_by_one["name"] and set(one_by_one["parent"]) == {-1}
+
+
+def test_package_rows_count_test_variants_with_their_package_as_summary_does():
+    events = events_from_text(trace_of([
+        {"tool": "compile", "pkg": "x.org/p", "start_ns": 0, "wall_ns": 10_000, "user_ns": 4_000},
+        {"tool": "compile", "pkg": "x.org/p [x.org/p.test]", "start_ns": 20_000, "wall_ns": 30_000, "user_ns": 6_000},
+        {"tool": "link", "pkg": "x.org/p.test", "start_ns": 60_000, "wall_ns": 5_000},
+    ]))
+    rows = package_rows(events, in_time_order(events), depth=None, std=False)
+    top = summarize(events, top=10).top["wall"]
+    assert [(name, wall) for name, wall in zip(rows["name"], rows["wall"])] == \
+        sorted((r.name, r.value // 1000) for r in top)
+    assert rows["tools"][rows["name"].index("x.org/p")] == "compile ×2"
+
+
+def test_embedded_data_cannot_close_its_script_element():
+    text = script_json({"pkg": "</script><script>alert(1)</script><!--", "amp": "&"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert orjson.loads(text) == {"pkg": "</script><script>alert(1)</script><!--", "amp": "&"}
 
 
 def test_report_escapes_names_from_the_trace(tmp_path):
-    nasty = 'evil.com/"><img src=x onerror=alert(1)>&<b>'
+    nasty = 'evil.com/"><img src=x onerror=alert(1)>&<b></script>\x07'
     trace = tmp_path / "t.jsonl"
-    lines = [{"v": 1, "build": "b<1>", "tool": "compile", "pkg": nasty, "start_ns": 0, "wall_ns": 3_000_000,
-              "user_ns": 1000, "max_rss_kib": 100, "deps": []},
-             {"v": 1, "build": "b<1>", "tool": "link", "pkg": nasty, "start_ns": 4_000_000, "wall_ns": 1_000_000,
-              "exit": 2, "deps": [nasty]}]
-    trace.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    trace.write_text(trace_of([
+        {"build": "b<1>", "tool": "compile", "pkg": nasty, "start_ns": 0, "wall_ns": 3_000_000,
+         "user_ns": 1000, "max_rss_kib": 100, "deps": []},
+        {"build": "b<1>", "tool": "link", "pkg": nasty, "start_ns": 4_000_000, "wall_ns": 1_000_000,
+         "exit": 2, "deps": [nasty]}]))
     page = write_report(trace, tmp_path / "r.html")
-    assert "<img src=x" not in page and "<b>" not in page
-    assert "evil.com/&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&lt;b&gt;" in page
+    assert "<img src=x" not in page and "<b>" not in page and "\x07" not in page
+    assert page.count("</script>") == 2  # the data's and the script's own
+    assert "evil.com/&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&lt;b&gt;&lt;/script&gt;\\x07" in page
     assert "b&lt;1&gt;" in page
+    assert embedded_data(page)["timeline"]["pkgs"] == [nasty]
 
 
 def test_report_shows_phases_when_the_trace_has_them(tmp_path):
     trace = tmp_path / "t.jsonl"
     phases = {"fe:init": 1_000_000, "fe:parse": 5_000_000, "be:compilefuncs": 8_000_000, "total": 14_000_000}
-    trace.write_text(json.dumps({"v": 1, "build": "b", "tool": "compile", "pkg": "x.org/p", "start_ns": 0,
-                                 "wall_ns": 15_000_000, "phases": phases}) + "\n")
+    trace.write_text(trace_of([{"tool": "compile", "pkg": "x.org/p", "start_ns": 0, "wall_ns": 15_000_000,
+                                "phases": phases}]))
     page = write_report(trace, tmp_path / "r.html")
     assert 'id="phase-table"' in page and "SSA&amp;codegen" in page
+    data = embedded_data(page)
+    assert data["timeline"]["phaseRows"] == [0]
+    assert sum(data["packages"]["phases"][0]) == 14_000
 
 
 def test_report_of_a_missing_trace_is_a_clear_error(tmp_path):

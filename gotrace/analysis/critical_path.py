@@ -79,6 +79,13 @@ class CriticalPath:
         }
 
 
+def listed_steps(path: CriticalPath) -> list[Step]:
+    """The steps worth listing: those that took at least 1% of the path's tool time, and the last
+    one (short asm and cgo steps add nothing to read); the summary and the report list these."""
+    work_ns = path.work_ns  # a sum over the steps: once, not per step
+    return [s for s in path.steps if s.event.wall_ns * 100 >= work_ns or s is path.steps[-1]]
+
+
 def variant_of(pkg: str) -> str | None:
     """The test binary a package belongs to: 'p [p.test]' and 'p.test' both belong to 'p.test'."""
     base, variant = split_variant(pkg)

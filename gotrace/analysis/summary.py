@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
-from gotrace.analysis.critical_path import CriticalPath, critical_path
+from gotrace.analysis.critical_path import CriticalPath, critical_path, listed_steps
 from gotrace.analysis.parallelism import Parallelism, parallelism
 from gotrace.analysis.phases import PhaseTable, phase_table
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
@@ -259,7 +259,7 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
         write_table(out, ("start", "tool", "package", "wall", "after"),
                     [(seconds(st.event.start_ns - p.steps[0].event.start_ns), st.event.tool, st.event.pkg or "-",
                       seconds(st.event.wall_ns), st.edge or "-")
-                     for st in p.steps if st.event.wall_ns * 100 >= p.work_ns or st is p.steps[-1]],
+                     for st in listed_steps(p)],
                     right=(0, 3))
         out.write("  (steps under 1% of the path's tool time not listed; see --json)\n")
 

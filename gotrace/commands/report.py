@@ -12,16 +12,19 @@ from gotrace.commands.summary import one_build
 @trace_argument
 @build_option
 @output_option("report", BINARY, "report.html")
-@click.option("-n", "--top", default=10, show_default=True, type=click.IntRange(1, 1000),
-              help="Rows in each top table.")
+@click.option("-n", "--top", default=10, type=click.IntRange(1, 1000), hidden=True,
+              help="Kept for old scripts: the package table now lists every package.")
 @click.option("--depth", type=click.IntRange(1, 100), metavar="N",
-              help="Roll packages up to their first N import-path elements.")
-@click.option("--std", is_flag=True, help="List standard-library packages one by one, not as one 'std' row.")
+              help="Roll packages up to their first N import-path elements in the package table.")
+@click.option("--std", is_flag=True,
+              help="List standard-library packages one by one (by default one 'std' row the page expands).")
 def command(trace: str, build_id: str | None, output: Output, top: int, depth: int | None, std: bool) -> None:
-    """Write one HTML file that opens offline: build facts, the interactive flame graph, the timeline,
-    top packages, the critical path, parallelism and compiler phases (when traced with --phases).
-    The standard library is one row of the top tables unless --std. Output: -o FILE, or stdout when
-    redirected (> report.html); never HTML onto a terminal.
+    """Write one HTML file that opens offline: build facts, an interactive timeline (hover a bar for
+    its figures, click it for what it depended on and unblocked, Ctrl + wheel to zoom), the critical
+    path, every package in a sortable table, the flame graph, parallelism and compiler phases (when
+    traced with --phases). The standard library is one 'std' row the page expands (--std lists its
+    packages one by one). Output: -o FILE, or stdout when redirected (> report.html); never HTML onto
+    a terminal.
 
     \b
     Example:

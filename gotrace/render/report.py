@@ -1,53 +1,43 @@
-"""One self-contained HTML report of a build: facts, flame graph, timeline, top tables, critical path, phases.
+"""One self-contained HTML report of a build: facts, an interactive timeline, the critical path,
+every package in a sortable table, the flame graph, parallelism and compiler phases.
 
-Everything is inside the file: the flame graph (gotrace.render.svg, interactive) in an iframe of its
-own from a data: URL, so its script and ids stay apart from the page; the timeline as an SVG image
-from a data: URL. A Content-Security-Policy forbids any network fetch, so the report opens the same
-offline. Every name from a trace goes through html.escape. No timestamp: same trace, same bytes.
+Everything is inside the file. The page's own script (report.js, no library) draws the timeline in
+SVG from compact JSON columns (gotrace.render.report_data) and makes the tables sortable; the flame
+graph (gotrace.render.svg, interactive) is inlined, fluid and embedded: its CSS and script are scoped
+to the graph, so it fits the page width and its search answers Ctrl-F without a click. A Content-Security-Policy forbids any network fetch, so the report
+opens the same offline. Names from a trace are escaped (html.escape, control characters shown as
+\\xNN) or, in the script, only ever set as text. No timestamp: same trace, same bytes.
 """
 from __future__ import annotations
 
-import base64
 import html
 import io
 import re
 from collections.abc import Sequence
+from importlib import resources
 from typing import TextIO
 
 from gotrace import __version__
-from gotrace.analysis.summary import STD_EXPAND, Summary
+from gotrace.analysis.critical_path import Step
+from gotrace.analysis.summary import Summary
 from gotrace.collapse import fold_events
 from gotrace.events import Event
+from gotrace.render.report_data import critical_steps, in_time_order, page_data, script_json
 from gotrace.render.text_table import mebibytes, percent, seconds
 
 FLAME_WIDTH = 1380  # the page's content width, so the graph needs no scrolling
-SVG_TIMELINE_LIMIT = 5000
-CSP = ("default-src 'none'; img-src data:; frame-src data:; style-src 'unsafe-inline'; "
+CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
        "script-src 'unsafe-inline'")
-STYLE = """
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1440px;
-       padding: 0 16px 40px; color: #222; }
-h1 { font-size: 22px; margin: 18px 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; }
-.sub { color: #666; margin: 0 0 12px; font-family: ui-monospace, monospace; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; }
-dl.facts dt { color: #666; } dl.facts dd { margin: 0; }
-table { border-collapse: collapse; margin: 4px 0 12px; } th, td { padding: 2px 10px; text-align: left; }
-th { border-bottom: 1px solid #bbb; font-weight: 600; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-tr:nth-child(even) td { background: #f6f6f6; }
-.tables { display: flex; flex-wrap: wrap; gap: 0 32px; }
-iframe.flame { width: 100%; border: 1px solid #ddd; }
-img.timeline { width: 100%; height: auto; border: 1px solid #ddd; }
-.note { color: #666; font-size: 13px; }
-code { font-family: ui-monospace, monospace; }
-"""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """Text for HTML: markup escaped, control characters shown as \\xNN (report.js shows them alike)."""
+    return html.escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value)), quote=True)
 
 
-def data_url(mime: str, payload: bytes) -> str:
-    return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
+def asset(name: str) -> str:
+    return resources.files("gotrace.render").joinpath(name).read_text(encoding="utf-8")
 
 
 def flame_svg(events: Sequence[Event], subtitle: str) -> tuple[str | None, str]:
@@ -71,22 +61,6 @@ def flame_svg(events: Sequence[Event], subtitle: str) -> tuple[str | None, str]:
     return out.getvalue(), ""
 
 
-def timeline_image(events: Sequence[Event], summary: Summary) -> str:
-    """The timeline as a data: URL: SVG (sharp when zoomed), PNG for big builds, whose SVG would
-    carry one shape per invocation."""
-    from gotrace.charts import render_timeline
-
-    fmt = "svg" if summary.invocations <= SVG_TIMELINE_LIMIT else "png"
-    out = io.BytesIO()
-    render_timeline(events, out, fmt, par=summary.par, path=summary.path, title="Timeline")
-    return data_url("image/svg+xml" if fmt == "svg" else "image/png", out.getvalue())
-
-
-def _svg_height(svg: str) -> int:
-    match = re.search(r'<svg[^>]*\sheight="([0-9.]+)', svg)
-    return int(float(match.group(1))) + 4 if match else 600
-
-
 def _cell(tag: str, value: object, numeric: bool) -> str:
     return f'<{tag} class="n">{esc(value)}</{tag}>' if numeric else f"<{tag}>{esc(value)}</{tag}>"
 
@@ -101,109 +75,166 @@ def _table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[object]]
     out.write("</tbody></table>\n")
 
 
-def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, trace_name: str = "") -> None:
-    """Write the report of one build (`events`, and `summary` made from them) to `out`."""
-    s, info = summary, summary.info
-    command = info.command or f"build {info.build}"
-    w = out.write
-    w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-    w(f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n')  # a constant without '"'
-    w('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
-    w(f"<title>gotrace report: {esc(command)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n")
-    w(f"<h1>gotrace report</h1>\n<p class=\"sub\">{esc(command)}</p>\n")
 
-    w('<h2 id="facts">Build</h2>\n<dl class="facts">\n')
+
+def _facts(out: TextIO, s: Summary, trace_name: str) -> None:
+    info = s.info
     facts = [
         ("build", info.build), ("trace", trace_name or None),
-        ("builds in trace", ", ".join(s.builds_in_trace) if len(s.builds_in_trace) > 1 else None), ("directory", info.cwd),
-        ("go", info.goversion), ("target", f"{info.goos}/{info.goarch}" if info.goos else None),
+        ("builds in trace", ", ".join(s.builds_in_trace) if len(s.builds_in_trace) > 1 else None),
+        ("directory", info.cwd), ("go", info.goversion),
+        ("target", f"{info.goos}/{info.goarch}" if info.goos else None),
         ("cores", f"{s.par.cores} ({s.par.cores_source})"), ("-p", info.parallelism),
         ("cache", "cold" if info.cold else None),
         ("go command", seconds(info.wall_ns) if info.wall_ns else None),
         ("tools' wall", f"{seconds(s.wall_ns)} (first tool start to last tool end)"),
         ("tools' CPU", seconds(s.cpu_ns)),
         ("invocations", f"{s.invocations}: " + ", ".join(f"{n} {t}" for t, n in s.by_tool.items())),
+        ("from the cache", f"{s.cache_hits} of {s.cache_packages} packages" if s.cache_hits is not None else None),
         ("failed", len(s.failures)),
         ("peak RSS", f"{mebibytes(s.peak.max_rss_kib)}: {s.peak.tool} {s.peak.pkg or '-'}" if s.peak else None),
     ]
+    out.write('<dl class="facts" id="facts">\n')
     for name, value in facts:
         if value is not None:
-            w(f"<dt>{esc(name)}</dt><dd>{esc(value)}</dd>\n")
-    w("</dl>\n")
-    if s.failures:
-        _table(out, ("tool", "package", "exit"),
-               [(e.tool, e.pkg or "-", e.error or e.limit or e.exit) for e in s.failures[:50]],
-               table_id="failures")
+            out.write(f"<div><dt>{esc(name)}</dt><dd>{esc(value)}</dd></div>\n")
+    out.write("</dl>\n")
 
-    w('<h2 id="flame">Flame graph</h2>\n')
+
+def _failures(out: TextIO, s: Summary, first: int = 5) -> None:
+    """The failed invocations: the first few in view, the rest folded away so the timeline stays near the top."""
+    rows = [(e.tool, e.pkg or "-", e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}"))
+            for e in s.failures]
+    out.write(f'<section><h2 id="failures-section">Failed: {len(rows)} invocation{"s" if len(rows) > 1 else ""}</h2>\n')
+    _table(out, ("tool", "package", "why"), rows[:first], table_id="failures")
+    if len(rows) > first:
+        out.write(f"<details><summary>{len(rows) - first} more</summary>\n")
+        _table(out, ("tool", "package", "why"), rows[first:], table_id="more-failures")
+        out.write("</details>\n")
+    out.write("</section>\n")
+
+
+def _critical_path(out: TextIO, s: Summary, positions: dict[int, int]) -> None:
+    steps = critical_steps(s)
+    if not steps or s.path is None:
+        out.write('<p class="note">No critical path: nothing ran.</p>\n')
+        return
+    p = s.path
+    out.write(f"<p>{len(p.steps)} invocations over {len(p.packages)} packages spanning {esc(seconds(p.span_ns))} "
+              f"of the {esc(seconds(s.wall_ns))} wall time "
+              f"({esc(percent(100 * p.span_ns / s.wall_ns) if s.wall_ns else '-')}); its tools ran "
+              f"{esc(seconds(p.work_ns))}"
+              + (f", {esc(seconds(p.slot_wait_ns))} went waiting for a free -p slot" if p.slot_wait_ns else "")
+              + ". It is drawn as a black line on the timeline; click a row to show the step there.</p>\n")
+    t0 = p.steps[0].event.start_ns
+
+    def row(step: Step) -> str:
+        e = step.event
+        return (f'<tr data-i="{positions.get(id(e), -1)}"><td class="n">{(e.start_ns - t0) / 1e9:.3f}</td>'
+                f"<td>{esc(e.tool)}</td><td class=\"pkg\">{esc(e.pkg or '-')}</td>"
+                f'<td class="n">{e.wall_ns / 1e9:.3f}</td><td class="n">{step.wait_ns / 1e9:.3f}</td>'
+                f"<td>{esc(step.edge or '-')}</td></tr>\n")
+
+    out.write('<div class="scroll"><table id="critical-path-steps" class="path">\n<thead><tr>'
+              '<th class="n">start (s)</th><th>tool</th><th>package</th><th class="n">wall (s)</th>'
+              '<th class="n">waited (s)</th><th>after</th></tr></thead>\n<tbody>\n')
+    out.writelines(row(step) for step, listed in steps if listed)
+    out.write("</tbody></table></div>\n")
+    hidden = sum(1 for _, listed in steps if not listed)
+    if hidden:
+        # every step in an inert template (parsed, never laid out) until "show all" asks for it:
+        # a big build's path has thousands of steps
+        out.write('<template id="critical-path-all">' + "".join(row(step) for step, _ in steps) + "</template>\n")
+        out.write(f'<p class="note" id="path-trim">{hidden} steps under 1% of the path\'s tool time are not '
+                  f'listed, as in <code>gotrace summary</code>. <button type="button" id="path-all" '
+                  f'aria-expanded="false" hidden>Show all {len(steps)} steps</button></p>\n')
+    out.write('<p class="note">after: import / link (it needed the previous package), package (next tool '
+              'of the same package), slot (all -p slots were busy until the previous one ended), action '
+              '(imported action graph).</p>\n')
+
+
+def _flame(out: TextIO, events: Sequence[Event], command: str) -> None:
     svg, why = flame_svg(events, command)
     if svg is not None:
-        w('<p class="note">Wall time by package and tool (compile phases under compile when traced with '
-          '--phases). Click a frame to zoom, Ctrl-F to search.</p>\n')
-        w(f'<iframe class="flame" id="flamegraph" title="Flame graph" height="{_svg_height(svg)}" '
-          f'src="{data_url("image/svg+xml", svg.encode("utf-8"))}"></iframe>\n')
+        out.write('<p class="note">Wall time by package and tool (compile phases under compile when traced '
+                  'with --phases). Click a frame to zoom, Ctrl-F to search.</p>\n')
+        # inline, not in an iframe: the graph is as wide as the page at any window size, and Ctrl-F
+        # or / reach its search box without a click inside it first
+        out.write(f'<div class="flame" id="flamegraph">{svg}</div>\n')
     else:
-        w(f'<p class="note" id="flamegraph-missing">No flame graph: {esc(why)}.</p>\n')
+        out.write(f'<p class="note" id="flamegraph-missing">No flame graph: {esc(why)}.</p>\n')
 
-    w('<h2 id="timeline-section">Timeline</h2>\n')
-    w('<p class="note">One row per lane, bars coloured by tool, the critical path outlined; below, tools '
-      'running and cores busy against the machine\'s cores.</p>\n')
-    w(f'<img class="timeline" id="timeline" alt="Build timeline" '
-      f'src="{timeline_image(events, s)}">\n')
 
-    w('<h2 id="top">Top packages</h2>\n<div class="tables">\n')
-    grouping = []
-    if s.depth:
-        grouping.append(f"rolled up to {s.depth} path elements")
-    grouping.append("standard library one by one" if s.std else STD_EXPAND.replace("--std", "gotrace report --std"))
-    for weight, title in (("wall", "by wall time"), ("cpu", "by CPU time"), ("rss", "by peak RSS")):
-        rows = s.top[weight]
-        if not rows:
-            continue
-        w(f"<div><h3>{esc(title)}</h3>\n")
-        if weight == "rss":
-            _table(out, ("package", "peak RSS", "of peak"),
-                   [(r.name, mebibytes(r.value), percent(r.pct)) for r in rows], (1, 2), f"top-{weight}")
-        else:
-            _table(out, ("package", weight, "share", "cumulative"),
-                   [(r.name, seconds(r.value), percent(r.pct), percent(r.cum_pct or 0)) for r in rows],
-                   (1, 2, 3), f"top-{weight}")
-        w("</div>\n")
-    w(f'</div>\n<p class="note">{esc("; ".join(grouping))}.</p>\n')
-
-    w('<h2 id="critical-path">Critical path</h2>\n')
-    if s.path is not None:
-        p = s.path
-        w(f"<p>{len(p.steps)} invocations over {len(p.packages)} packages spanning {esc(seconds(p.span_ns))} "
-          f"of the {esc(seconds(s.wall_ns))} wall time ({esc(percent(100 * p.span_ns / s.wall_ns) if s.wall_ns else '-')}); "
-          f"its tools ran {esc(seconds(p.work_ns))}"
-          + (f", {esc(seconds(p.slot_wait_ns))} went waiting for a free -p slot" if p.slot_wait_ns else "")
-          + ".</p>\n")
-        t0 = p.steps[0].event.start_ns
-        _table(out, ("start", "tool", "package", "wall", "waited", "after"),
-               [(seconds(st.event.start_ns - t0), st.event.tool, st.event.pkg or "-", seconds(st.event.wall_ns),
-                 seconds(st.wait_ns), st.edge or "-") for st in p.steps], (0, 3, 4), "critical-path-steps")
-        w('<p class="note">after: import / link (it needed the previous package), package (next tool of the '
-          'same package), slot (all -p slots were busy until the previous one ended), action (imported '
-          'action graph).</p>\n')
-
+def _parallelism(out: TextIO, s: Summary) -> None:
     par = s.par
-    w('<h2 id="parallelism">Parallelism</h2>\n')
-    w(f"<p>Average {par.average:.2f} tools at once, peak {par.peak}"
-      + (f" (-p {par.limit})" if par.limit else "")
-      + f"; CPU utilisation {esc(percent(100 * par.utilisation))} of {par.cores} cores.</p>\n")
+    out.write(f"<p>Average {par.average:.2f} tools at once, peak {par.peak}"
+              + (f" (-p {par.limit})" if par.limit else "")
+              + f"; CPU utilisation {esc(percent(100 * par.utilisation))} of {par.cores} cores.</p>\n")
     if par.serial:
-        _table(out, ("at", "for", "running alone"),
-               [(seconds(st.start_ns), seconds(st.wall_ns), st.alone or "(nothing traced)") for st in par.serial[:10]],
-               (0, 1), "serial-stretches")
+        _table(out, ("at (s)", "for (s)", "running alone"),
+               [(f"{st.start_ns / 1e9:.3f}", f"{st.wall_ns / 1e9:.3f}", st.alone or "(nothing traced)")
+                for st in par.serial[:10]], (0, 1), "serial-stretches")
 
-    if s.phases is not None:
-        t = s.phases
-        w('<h2 id="phases">Compiler phases</h2>\n')
-        w(f"<p>{t.compiles} compiles recorded phase times"
-          + (f"; {t.without} did not" if t.without else "") + ".</p>\n")
-        _table(out, ("phase", "total", "share", "slowest package", "its time"),
-               [(r.phase, seconds(r.total_ns), percent(r.pct), r.slowest_pkg, seconds(r.slowest_ns))
-                for r in t.rows], (1, 2, 4), "phase-table")
 
-    w(f'<p class="note">Made by gotrace {esc(__version__)}.</p>\n</body>\n</html>\n')
+def _phases(out: TextIO, s: Summary) -> None:
+    t = s.phases
+    if t is None:
+        return
+    out.write('<section><h2 id="phases">Compiler phases</h2>\n')
+    out.write(f"<p>{t.compiles} compiles recorded phase times"
+              + (f"; {t.without} did not" if t.without else "") + ".</p>\n")
+    _table(out, ("phase", "total (s)", "share", "slowest package", "its time (s)"),
+           [(r.phase, f"{r.total_ns / 1e9:.3f}", percent(r.pct), r.slowest_pkg, f"{r.slowest_ns / 1e9:.3f}")
+            for r in t.rows], (1, 2, 4), "phase-table")
+    out.write("</section>\n")
+
+
+def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, trace_name: str = "") -> None:
+    """Write the report of one build (`events`, and `summary` made from them) to `out`."""
+    s = summary
+    command = s.info.command or f"build {s.info.build}"
+    ran = in_time_order(events)
+    positions = {id(e): i for i, e in enumerate(ran)}
+    w = out.write
+    w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+    w(f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n')  # a constant without '"'
+    w('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
+    w(f"<title>gotrace report: {esc(command)}</title>\n<style>\n{asset('report.css')}</style>\n</head>\n<body>\n")
+    w(f'<header><h1>gotrace report</h1>\n<p class="sub">{esc(command)}</p>\n'
+      '<nav><a href="#timeline-section">Timeline</a> <a href="#critical-path">Critical path</a> '
+      '<a href="#packages-section">Packages</a> <a href="#flame">Flame graph</a> '
+      '<a href="#parallelism">Parallelism</a>'
+      + (' <a href="#phases">Compiler phases</a>' if s.phases is not None else "") + "</nav></header>\n")
+    _facts(out, s, trace_name)
+    if s.failures:
+        _failures(out, s)
+
+    w('<section><h2 id="timeline-section">Timeline</h2>\n'
+      '<p class="note">One row per lane (as many as tools ran at once), one bar per tool invocation coloured '
+      'by tool; the black line is the critical path. Hover a bar for its figures, click it to see what it '
+      'depended on and what it unblocked. Zoom: Ctrl + wheel (or pinch), the buttons, or + and - keys; '
+      'pan: drag, Shift + wheel or the arrow keys. Below: tools running and cores busy.</p>\n'
+      '<div id="timeline" class="timeline"></div>\n'
+      '<noscript><p class="note">The timeline is drawn by the page\'s script; '
+      '<code>gotrace timeline TRACE -o timeline.png</code> draws it as an image.</p></noscript>\n</section>\n')
+
+    w('<section><h2 id="critical-path">Critical path</h2>\n')
+    _critical_path(out, s, positions)
+    w("</section>\n")
+
+    w('<section><h2 id="packages-section">Packages</h2>\n<div id="packages" class="packages"></div>\n'
+      '<noscript><p class="note">The package table is built by the page\'s script; '
+      '<code>gotrace summary TRACE</code> lists the top packages.</p></noscript>\n</section>\n')
+
+    w('<section><h2 id="flame">Flame graph</h2>\n')
+    _flame(out, events, command)
+    w("</section>\n")
+
+    w('<section><h2 id="parallelism">Parallelism</h2>\n')
+    _parallelism(out, s)
+    w("</section>\n")
+    _phases(out, s)
+
+    w(f'<p class="note">Made by gotrace {esc(__version__)}.</p>\n')
+    w(f'<script type="application/json" id="report-data">{script_json(page_data(events, ran, s))}</script>\n')
+    w(f"<script>\n{asset('report.js')}</script>\n</body>\n</html>\n")

@@ -1,0 +1,252 @@
+"""`gotrace report` in a real browser: Debian chromium, headless, driven by playwright, from file://.
+
+The page is the report of the real traced build of samples/multi (the `multi_build` fixture)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from gotrace.collapse import is_std
+from gotrace.events import read_events
+from gotrace.palette import tool_colour
+from tests.conftest import run_gotrace
+
+pytestmark = pytest.mark.browser
+MODULE = "example.com/multi/"
+SIZES = [(1280, 900), (1920, 1080)]
+
+
+class Report:
+    """A report open in a page, with every console error, page error and request it caused."""
+
+    def __init__(self, browser, path: Path, width: int = 1280, height: int = 900):
+        self.page = browser.new_page(viewport={"width": width, "height": height})
+        self.problems: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: self.problems.append(f"{m.type}: {m.text}")
+                     if m.type in ("error", "warning") else None)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector("html[data-ready]", state="attached")
+
+    def bar(self, pkg: str, tool: str):
+        return self.page.locator(f'#timeline-bars rect[data-pkg="{pkg}"][data-tool="{tool}"]')
+
+    def widen(self, bar, pixels: float = 8) -> None:
+        """Zoom the timeline (Ctrl + wheel over the bar, as a user does) until the bar is this wide."""
+        for _ in range(40):
+            box = bar.bounding_box()
+            if box["width"] >= pixels:
+                return
+            self.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            self.page.keyboard.down("Control")
+            self.page.mouse.wheel(0, -400)
+            self.page.keyboard.up("Control")
+        raise AssertionError(f"could not zoom to {bar}")
+
+    def overflow(self) -> int:
+        return self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture(scope="module")
+def report_html(multi_build, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    run_gotrace(["report", str(multi_build.trace), "-o", str(path)], check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def module_invocations(multi_build):
+    events, _ = read_events(str(multi_build.trace))
+    return [e for e in events if e.pkg.startswith(MODULE)]
+
+
+@pytest.mark.parametrize("width,height", SIZES)
+def test_report_fits_the_window_opens_offline_and_raises_no_error(browser, report_html, width, height):
+    report = Report(browser, report_html, width, height)
+    assert report.overflow() <= 0
+    report.page.click("#std-toggle")  # the longest rows: every standard-library package
+    report.page.locator("#package-filter").fill("")
+    assert report.overflow() <= 0
+    bar = report.bar("example.com/multi/cmd/multi", "link")
+    bar.hover()  # the tooltip is kept inside the window
+    assert report.page.locator("#tooltip").is_visible()
+    assert report.overflow() <= 0
+    assert report.requests == [report_html.as_uri()]
+    assert report.problems == []
+    report.close()
+
+
+def test_every_invocation_of_the_module_can_be_hovered_and_names_its_package_and_tool(
+        browser, report_html, module_invocations):
+    report = Report(browser, report_html)
+    wanted: dict[tuple[str, str], int] = {}
+    for e in module_invocations:
+        wanted[e.pkg, e.tool] = wanted.get((e.pkg, e.tool), 0) + 1
+    assert len(module_invocations) >= 8 and {"compile", "asm", "cgo", "link"} <= {t for _, t in wanted}
+    tooltip = report.page.locator("#tooltip")
+    for (pkg, tool), count in sorted(wanted.items()):
+        bars = report.bar(pkg, tool)
+        assert bars.count() == count, (pkg, tool)
+        # zooming in drops the elements of bars out of view: name each bar by its invocation
+        for i in [bars.nth(k).get_attribute("data-i") for k in range(count)]:
+            bar = report.page.locator(f'#timeline-bars rect[data-i="{i}"]')
+            report.widen(bar)
+            bar.hover()
+            text = tooltip.inner_text()
+            assert text.splitlines()[0] == pkg
+            assert re.search(rf"^tool\s+{tool}$", text, re.M), text
+            assert "wall" in text and "waited for" in text
+            report.page.click("#timeline-reset")
+    assert report.problems == []
+    report.close()
+
+
+def test_clicking_a_bar_highlights_the_packages_it_depended_on_and_what_it_unblocked(
+        browser, report_html, module_invocations):
+    report = Report(browser, report_html)
+    (main,) = [e for e in module_invocations if e.tool == "compile" and e.pkg.endswith("/cmd/multi")]
+    bar = report.bar(main.pkg, "compile")
+    report.widen(bar)
+    bar.click()
+    highlighted = report.page.locator("#timeline-bars rect.dep")
+    assert highlighted.count() >= 1
+    assert {highlighted.nth(k).get_attribute("data-pkg") for k in range(highlighted.count())} <= set(main.deps)
+    assert "example.com/multi/internal/geom" in {highlighted.nth(k).get_attribute("data-pkg")
+                                                 for k in range(highlighted.count())}
+    # the compile unblocked the link of the same package
+    unblocked = report.page.locator("#timeline-bars rect.unblocked")
+    assert [(unblocked.nth(k).get_attribute("data-pkg"), unblocked.nth(k).get_attribute("data-tool"))
+            for k in range(unblocked.count())] == [(main.pkg, "link")]
+    assert report.page.locator("#timeline-info").inner_text().startswith(f"compile {main.pkg}: depends on ")
+    report.page.keyboard.press("Escape")
+    assert report.page.locator("#timeline-bars rect.dep").count() == 0
+    assert report.problems == []
+    report.close()
+
+
+def test_zoom_keeps_the_time_under_the_pointer_and_reset_shows_the_whole_build(browser, report_html):
+    report = Report(browser, report_html)
+    bar = report.bar("example.com/multi/internal/geom", "compile")
+    before = bar.bounding_box()
+    # a quarter into the bar, on a whole pixel: mouse events carry whole-pixel coordinates
+    x, y = round(before["x"] + before["width"] / 4), round(before["y"] + before["height"] / 2)
+    report.page.mouse.move(x, y)
+    for _ in range(3):
+        report.page.keyboard.down("Control")
+        report.page.mouse.wheel(0, -400)
+        report.page.keyboard.up("Control")
+    zoomed = bar.bounding_box()
+    assert zoomed["width"] > 10 * before["width"]
+    at = (x - before["x"]) / before["width"]  # where the pointer was along the bar
+    assert abs(zoomed["x"] + at * zoomed["width"] - x) < 1  # the same instant is still under the pointer
+    report.page.click("#timeline-reset")
+    after = bar.bounding_box()
+    assert abs(after["x"] - before["x"]) < 0.5 and abs(after["width"] - before["width"]) < 0.5
+    assert report.problems == []
+    report.close()
+
+
+def table_rows(report) -> list[dict]:
+    return report.page.evaluate("""[...document.querySelectorAll('#package-table tbody tr')].map(tr => ({
+        pkg: tr.dataset.pkg, cls: tr.className, wall: +tr.dataset.wall, cpu: +tr.dataset.cpu}))""")
+
+
+def test_package_table_lists_every_package_and_sorts_by_cpu_and_by_wall(browser, report_html, multi_build):
+    events, _ = read_events(str(multi_build.trace))
+    module = {e.pkg for e in events if e.pkg.startswith(MODULE)}
+    std = {e.pkg for e in events if e.pkg and is_std(e.pkg)}
+    report = Report(browser, report_html)
+    rows = table_rows(report)
+    assert {r["pkg"] for r in rows} == module | {"std"}
+    for header, key in (("CPU (s)", "cpu"), ("wall (s)", "wall")):
+        report.page.locator("#package-table th button", has_text=header).click()
+        values = [r[key] for r in table_rows(report)]
+        assert values == sorted(values, reverse=True), header
+        assert report.page.locator('#package-table th[aria-sort="descending"] button', has_text=header).count() == 1
+        report.page.locator("#package-table th button", has_text=header).click()
+        values = [r[key] for r in table_rows(report)]
+        assert values == sorted(values), header
+    # the standard library expands into its packages, sorted the same way under the std row
+    report.page.click("#std-toggle")
+    rows = table_rows(report)
+    assert {r["pkg"] for r in rows if r["cls"] == "child"} == std
+    std_at = [r["pkg"] for r in rows].index("std")
+    children = [r["wall"] for r in rows if r["cls"] == "child"]
+    assert [r["cls"] for r in rows[std_at + 1:std_at + 1 + len(children)]] == ["child"] * len(children)
+    assert children == sorted(children)
+    # the filter finds packages inside the std group too
+    report.page.locator("#package-filter").fill("strconv")
+    found = [r["pkg"] for r in table_rows(report)]
+    assert found[0] == "std" and set(found[1:]) == {p for p in std if "strconv" in p} and "strconv" in found
+    assert report.problems == []
+    report.close()
+
+
+def test_critical_path_lists_what_summary_lists_and_shows_all_on_request(browser, report_html, multi_build):
+    text = run_gotrace(["summary", str(multi_build.trace)], check=True).stdout.decode()
+    listed = text.split("\nCritical path\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:-1]
+    summary_steps = [line.split()[1:3] for line in listed]
+    every = json.loads(run_gotrace(["summary", str(multi_build.trace), "--json"], check=True).stdout)
+    every = every["critical_path"]["steps"]
+    report = Report(browser, report_html)
+    visible = report.page.locator("#critical-path-steps tbody tr:visible")
+
+    def steps():
+        return [visible.nth(k).locator("td").nth(1).inner_text().split() +
+                [visible.nth(k).locator("td").nth(2).inner_text()] for k in range(visible.count())]
+    assert steps() == summary_steps
+    if len(every) > len(summary_steps):
+        report.page.click("#path-all")
+        assert steps() == [[s["tool"], s["pkg"]] for s in every]
+    # a row shows its step on the timeline
+    report.page.locator("#critical-path-steps tbody tr:visible").last.click()
+    assert report.page.locator("#timeline-bars rect.sel").get_attribute("data-tool") == "link"
+    assert report.problems == []
+    report.close()
+
+
+def test_timeline_colours_tools_with_the_palette_and_takes_any_tool_name(browser, tmp_path):
+    trace = tmp_path / "t.jsonl"
+    records = [("compile", "x.org/p", 0), ("gcc", "x.org/p", 5), ("my-linter", "x.org/p", 10),
+               ("link", "x.org/cmd", 20)]
+    trace.write_text("".join(json.dumps({"v": 1, "build": "b", "tool": tool, "pkg": pkg, "start_ns": at * 10**6,
+                                         "wall_ns": 4 * 10**6, "user_ns": 10**6}) + "\n"
+                             for tool, pkg, at in records))
+    html = tmp_path / "r.html"
+    run_gotrace(["report", str(trace), "-o", str(html)], check=True)
+    report = Report(browser, html)
+    for tool, pkg, _ in records:
+        assert report.bar(pkg, tool).get_attribute("fill") == tool_colour(tool)
+        swatch = report.page.locator(f'#timeline-legend [data-tool="{tool}"] .swatch')
+        r, g, b = (int(tool_colour(tool)[i:i + 2], 16) for i in (1, 3, 5))
+        assert swatch.evaluate("s => getComputedStyle(s).backgroundColor") == f"rgb({r}, {g}, {b})"
+    assert report.problems == []
+    report.close()
+
+
+def test_hostile_names_are_shown_as_text_and_run_nothing(browser, tmp_path):
+    nasty = 'evil.com/"><img src=x onerror="window.pwned=1"><script>window.pwned=2</script>\x01'
+    trace = tmp_path / "t.jsonl"
+    trace.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"v": 1, "build": "b", "tool": "compile", "pkg": nasty, "start_ns": 0, "wall_ns": 3_000_000, "deps": []},
+        {"v": 1, "build": "b", "tool": "<b>tool</b>", "pkg": nasty, "start_ns": 4_000_000, "wall_ns": 10**6}]))
+    html = tmp_path / "r.html"
+    run_gotrace(["report", str(trace), "-o", str(html)], check=True)
+    report = Report(browser, html)
+    bar = report.page.locator('#timeline-bars rect[data-tool="compile"]')
+    assert bar.get_attribute("data-pkg") == nasty
+    bar.hover()
+    assert report.page.locator("#tooltip").inner_text().splitlines()[0] == nasty.replace("\x01", "\\x01")
+    assert report.page.locator("#package-table tbody tr").first.get_attribute("data-pkg") == nasty
+    assert report.page.evaluate("window.pwned") is None
+    assert report.page.locator("img").count() == 0
+    assert report.problems == []
+    report.close()
