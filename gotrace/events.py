@@ -38,7 +38,8 @@ optional (absent means unknown, never zero)
 build records: `gotrace run` adds one line per build, {"v":1,"kind":"build","build":ID,...}, with
 what no single invocation knows: the go command line (argv), cwd, start_ns/wall_ns and exit of the go
 command, the machine's cores, GOMAXPROCS/-p (parallelism), whether the cache was cold, goversion,
-goos, goarch. Readers collect them in `TraceReader.builds` (BuildInfo); they are not events.
+goos, goarch, and `interrupted` (the signal, e.g. 2 for Ctrl-C) when the build was stopped before
+it finished. Readers collect them in `TraceReader.builds` (BuildInfo); they are not events.
 """
 from __future__ import annotations
 
@@ -176,6 +177,7 @@ class BuildInfo:
     goversion: str | None = None
     goos: str | None = None
     goarch: str | None = None
+    interrupted: int | None = None  # the signal that stopped the go command before it finished
 
     def to_dict(self) -> dict:
         out: dict = {"v": FORMAT_VERSION, "kind": "build"}
@@ -194,7 +196,7 @@ def build_info_from_dict(record: dict) -> BuildInfo:
     kwargs = {}
     for name, kind in (("build", str), ("cwd", str), ("goversion", str), ("goos", str), ("goarch", str),
                        ("start_ns", int), ("wall_ns", int), ("exit", int), ("cores", int),
-                       ("parallelism", int), ("cold", bool)):
+                       ("parallelism", int), ("cold", bool), ("interrupted", int)):
         value = record.get(name)
         if value is not None:
             if type(value) is not kind:
