@@ -17,6 +17,7 @@ from typing import TextIO
 from gotrace import __version__
 from gotrace.analysis.summary import Summary
 from gotrace.collapse import fold_events
+from gotrace.endings import interruption
 from gotrace.events import Event
 from gotrace.render.text_table import mebibytes, percent, seconds
 
@@ -117,6 +118,7 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
         ("cores", f"{s.par.cores} ({s.par.cores_source})"), ("-p", info.parallelism),
         ("cache", "cold" if info.cold else None),
         ("go command", seconds(info.wall_ns) if info.wall_ns else None),
+        ("stopped", interruption(info.interrupted) if info.interrupted else None),
         ("tools' wall", f"{seconds(s.wall_ns)} (first tool start to last tool end)"),
         ("tools' CPU", seconds(s.cpu_ns)),
         ("invocations", f"{s.invocations}: " + ", ".join(f"{n} {t}" for t, n in s.by_tool.items())),
