@@ -113,3 +113,8 @@ def test_sizes_are_read_with_binary_units(text, value):
 def test_bad_sizes_are_refused(text):
     with pytest.raises(ValueError, match="not a size"):
         parse_size(text)
+
+
+def test_the_private_directory_reaches_the_shim_and_a_stale_one_is_cleared():
+    assert prepare(["go", "build", "."], private_dir="/tmp/gotrace-run-x").env["GOTRACE_TMPDIR"] == "/tmp/gotrace-run-x"
+    assert "GOTRACE_TMPDIR" not in prepare(["go", "build", "."], env={"GOTRACE_TMPDIR": "/old"}).env
