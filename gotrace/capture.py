@@ -6,7 +6,7 @@ tested without running go; `gotrace.commands.run` runs the result.
 from __future__ import annotations
 
 import os
-import shlex
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -16,17 +16,193 @@ from pathlib import Path
 BUILD_SUBCOMMANDS = ("build", "install", "test", "vet", "run", "list")
 WRAP_SEPARATOR = "\x1f"  # joins the words of a chained -toolexec in GOTRACE_WRAP
 
+# go's flags that take a value as the next word (`-o out`); every other flag is boolean or spelled
+# `-flag=value`. Without this table the word after `-o` would read as the first package.
+BUILD_VALUE_FLAGS = frozenset({
+    "C", "o", "p", "asmflags", "buildmode", "compiler", "gccgoflags", "gcflags", "installsuffix", "ldflags",
+    "mod", "modfile", "overlay", "pgo", "pkgdir", "tags", "toolexec", "covermode", "coverpkg", "exec",
+    "debug-actiongraph", "debug-deprecated-importcfg", "debug-runtime-trace", "debug-trace",
+    "vettool", "f", "reuse", "vet"})
+TEST_VALUE_FLAGS = frozenset({
+    "bench", "benchtime", "blockprofile", "blockprofilerate", "count", "coverprofile", "cpu", "cpuprofile",
+    "fuzz", "fuzzminimizetime", "fuzztime", "list", "memprofile", "memprofilerate", "mutexprofile",
+    "mutexprofilefraction", "outputdir", "parallel", "run", "skip", "shuffle", "timeout", "trace"})
+
 
 class CaptureError(Exception):
     """The command cannot be traced as given; the message says what to do instead."""
+
+
+def split_quoted(text: str) -> list[str]:
+    """Words of a -toolexec value as the go command splits them (cmd/internal/quoted.Split): spaces
+    separate words; a word that starts with ' or " runs to the next such quote, with no escapes."""
+    words: list[str] = []
+    rest = text
+    while True:
+        rest = rest.lstrip(" \t\n\r")
+        if not rest:
+            return words
+        if rest[0] in "'\"":
+            end = rest.find(rest[0], 1)
+            if end < 0:
+                raise CaptureError(f"unterminated {rest[0]} string in -toolexec {text!r}")
+            words.append(rest[1:end])
+            rest = rest[end + 1:]
+            continue
+        match = re.search(r"[ \t\n\r]", rest)
+        end = match.start() if match else len(rest)
+        words.append(rest[:end])
+        rest = rest[end:]
+
+
+def join_quoted(words: list[str]) -> str | None:
+    """The inverse of split_quoted (cmd/internal/quoted.Join); None for a word go cannot be given
+    (one with a space and both kinds of quote)."""
+    out = []
+    for word in words:
+        if not word or any(c in word for c in " \t\n\r'\""):
+            if "'" not in word:
+                word = "'" + word + "'"
+            elif '"' not in word:
+                word = '"' + word + '"'
+            else:
+                return None
+        out.append(word)
+    return " ".join(out)
+
+
+@dataclass
+class GoCommandLine:
+    """A go command line read the way the go command reads it.
+
+    `head` is everything up to where go's own flags may be added (the go binary, a leading `-C dir`,
+    the subcommand and a `-C dir` right after it, which go requires to be first); `args` the rest,
+    untouched except that go's own -toolexec is taken out of it (the program's arguments of `go run`
+    and the test binary's of `go test` are never read as go's)."""
+    head: list[str]
+    subcommand: str
+    args: list[str]
+    chdir: str | None = None
+    toolexec: str | None = None  # the user's own -toolexec as go would see it ("" turns it off)
+    parallelism: int | None = None
+    actiongraph: str | None = None  # the user's own -debug-actiongraph=FILE
+    packages: list[str] = field(default_factory=list)
+
+
+def _is_flag(word: str) -> bool:
+    return word.startswith("-") and word not in ("-", "--")
+
+
+def _flag_name(word: str) -> tuple[str, str | None]:
+    name, eq, value = word[2:].partition("=") if word.startswith("--") else word[1:].partition("=")
+    return name, (value if eq else None)
+
+
+def parse_go_command(command: list[str]) -> GoCommandLine:
+    if not command:
+        raise CaptureError("no command given; example: gotrace run -- go build ./...")
+    go = command[0]
+    base = os.path.basename(go)
+    if base not in ("go", "go.exe") and not base.startswith("go1"):
+        raise CaptureError(f"expected a go command after --, got {go!r}; example: gotrace run -- go build ./...")
+    i, chdir = 1, None
+    for _ in range(2):  # `go -C dir build` and `go build -C dir` (go allows -C only as the first flag)
+        if i < len(command) and _is_flag(command[i]) and _flag_name(command[i])[0] == "C":
+            value = _flag_name(command[i])[1]
+            if value is None:
+                if i + 1 >= len(command):
+                    raise CaptureError("-C needs a directory")
+                value, i = command[i + 1], i + 1
+            chdir, i = value, i + 1
+        if _ == 0:
+            if i >= len(command) or command[i] not in BUILD_SUBCOMMANDS:
+                sub = command[i] if i < len(command) else "(none)"
+                raise CaptureError(f"`go {sub}` runs no build tools; trace one of: "
+                                   + ", ".join(f"go {s}" for s in BUILD_SUBCOMMANDS))
+            subcommand, i = command[i], i + 1
+    line = GoCommandLine(head=command[:i], subcommand=subcommand, args=[], chdir=chdir)
+    _read_flags(line, command[i:])
+    return line
+
+
+def _read_flags(line: GoCommandLine, args: list[str]) -> None:
+    """Find go's own flags in args as cmd/go does: up to the first non-flag or `--` (after which come
+    packages, or for `go run` the program and its arguments); for `go test` (testflag.go), flags and
+    packages mix until a non-flag after the package list, `-args` or `--`."""
+    testing = line.subcommand == "test"
+    kept: list[str] = []
+    seen_packages = in_packages = after_unknown = False
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--" or (not _is_flag(word) and not testing):
+            if not testing:
+                _read_packages(line, args[i + 1:] if word == "--" else args[i:])
+            break
+        if not _is_flag(word):
+            if seen_packages and not in_packages:
+                if not after_unknown:
+                    break  # the test binary's arguments from here on
+                kept.append(word)  # perhaps the value of the unknown flag before it; go reads on
+            else:
+                seen_packages = in_packages = True
+                line.packages.append(word)
+                kept.append(word)
+            i += 1
+            continue
+        in_packages = False
+        name, value = _flag_name(word)
+        plain = name[5:] if testing and name.startswith("test.") else name
+        if testing and plain == "args":
+            break
+        takes_value = plain in BUILD_VALUE_FLAGS or (testing and plain in TEST_VALUE_FLAGS)
+        if testing and not takes_value and plain not in _TEST_BOOL_FLAGS:
+            seen_packages = True  # go: after a flag it does not know, the package list is complete
+            after_unknown = after_unknown or value is None
+            kept.append(word)
+            i += 1
+            continue
+        words = [word]
+        if takes_value and value is None and i + 1 < len(args):
+            value = args[i + 1]
+            words.append(value)
+        i += len(words)
+        after_unknown = False
+        if name == "toolexec":
+            line.toolexec = value or ""
+            continue  # taken out: the shim runs it
+        if name == "p" and value and value.isdigit():
+            line.parallelism = int(value)
+        elif name == "debug-actiongraph":
+            line.actiongraph = value
+        kept.extend(words)
+    line.args = kept + args[i:]
+
+
+def _read_packages(line: GoCommandLine, words: list[str]) -> None:
+    if line.subcommand != "run":
+        line.packages = list(words)
+        return
+    files = [w for w in words[: next((k for k, w in enumerate(words) if not w.endswith(".go")), len(words))]]
+    line.packages = files or words[:1]  # `go run a.go b.go args` or `go run pkg args`
+
+
+# boolean flags go test knows itself (others are the test binary's, which may take a value)
+_TEST_BOOL_FLAGS = frozenset({"a", "n", "x", "v", "work", "race", "msan", "asan", "cover", "linkshared",
+                              "modcacherw", "trimpath", "buildvcs", "json", "c", "i", "benchmem", "failfast",
+                              "short", "fullpath", "artifacts"})
 
 
 @dataclass
 class PreparedBuild:
     argv: list[str]
     env: dict[str, str]
+    line: GoCommandLine
     chained: list[str] = field(default_factory=list)  # the user's own -toolexec, now run by the shim
-    parallelism: int | None = None
+
+    @property
+    def parallelism(self) -> int | None:
+        return self.line.parallelism
 
 
 def find_shim() -> str:
@@ -43,76 +219,29 @@ def find_shim() -> str:
     raise CaptureError("gotrace-shim is not installed next to gotrace; reinstall with `pip install gotrace`")
 
 
-def _toolexec_in_args(args: list[str]) -> tuple[list[str], str | None]:
-    """Remove -toolexec (any spelling) from go's flags; returns the rest and its value."""
-    rest: list[str] = []
+def _goflags_toolexec(goflags: str) -> str | None:
+    # go splits GOFLAGS on spaces (no quoting); the last -toolexec in it counts
     value = None
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            rest.extend(args[i:])
-            break
-        name, eq, v = a.lstrip("-").partition("=")
-        if a.startswith("-") and name == "toolexec":
-            if eq:
-                value = v
-            elif i + 1 < len(args):
-                value = args[i + 1]
-                i += 1
-            else:
-                raise CaptureError("-toolexec needs a value")
-        else:
-            rest.append(a)
-        i += 1
-    return rest, value
-
-
-def _toolexec_in_goflags(goflags: str) -> tuple[str, str | None]:
-    words = goflags.split()
-    rest, value = _toolexec_in_args(words)
-    return " ".join(rest), value
-
-
-def _parallelism(args: list[str]) -> int | None:
-    for i, a in enumerate(args):
-        if a == "-p" and i + 1 < len(args) and args[i + 1].isdigit():
-            return int(args[i + 1])
-        if a.startswith("-p=") and a[3:].isdigit():
-            return int(a[3:])
-    return None
+    for word in goflags.split():
+        if _is_flag(word) and _flag_name(word)[0] == "toolexec":
+            value = _flag_name(word)[1] or ""
+    return value
 
 
 def prepare_build(command: list[str], env: dict[str, str], *, shim: str, trace: str, build_id: str,
                   gocache: str | None = None, phases: bool = False, tool_timeout: float | None = None,
-                  tool_memory: int | None = None, extra_flags: list[str] = ()) -> PreparedBuild:
+                  tool_memory: int | None = None, extra_flags: list[str] = (),
+                  private_dir: str | None = None) -> PreparedBuild:
     """The go command line and environment that trace `command` into `trace`.
 
-    A -toolexec the user already has (in the command or in GOFLAGS) is chained, never dropped: the
-    shim runs it with the tool's command line, so their wrapper still sees every tool.
+    A -toolexec the user already has is chained, never dropped: the shim runs it with the tool's
+    command line, so their wrapper still sees every tool. As for go, one on the command line wins
+    over one in GOFLAGS (which is left as it is: our -toolexec on the command line wins over it).
     """
-    if not command:
-        raise CaptureError("no command given; example: gotrace run -- go build ./...")
-    go = command[0]
-    if os.path.basename(go) not in ("go", "go.exe") and not os.path.basename(go).startswith("go1"):
-        raise CaptureError(f"expected a go command after --, got {go!r}; example: gotrace run -- go build ./...")
-    if len(command) < 2 or command[1] not in BUILD_SUBCOMMANDS:
-        sub = command[1] if len(command) > 1 else "(none)"
-        raise CaptureError(f"`go {sub}` runs no build tools; trace one of: "
-                           + ", ".join(f"go {s}" for s in BUILD_SUBCOMMANDS))
-    subcommand = command[1]
-    flags, user_toolexec = _toolexec_in_args(command[2:])
+    line = parse_go_command(command)
     env = dict(env)
-    goflags, goflags_toolexec = _toolexec_in_goflags(env.get("GOFLAGS", ""))
-    if user_toolexec and goflags_toolexec:
-        raise CaptureError("-toolexec is set both on the command line and in GOFLAGS; keep one")
-    chained_text = user_toolexec or goflags_toolexec
-    if goflags_toolexec:
-        if goflags:
-            env["GOFLAGS"] = goflags
-        else:
-            env.pop("GOFLAGS", None)
-    chained = shlex.split(chained_text) if chained_text else []
+    chained_text = line.toolexec if line.toolexec is not None else _goflags_toolexec(env.get("GOFLAGS", ""))
+    chained = split_quoted(chained_text) if chained_text else []
     if chained:
         tool = shutil.which(chained[0], path=env.get("PATH"))
         if tool is None:
@@ -122,22 +251,35 @@ def prepare_build(command: list[str], env: dict[str, str], *, shim: str, trace: 
     else:
         env.pop("GOTRACE_WRAP", None)
 
-    # go splits -toolexec on spaces but honours quotes, so a path with spaces still works
-    toolexec = shim if " " not in shim else "'" + shim + "'"
-    argv = [go, subcommand, "-toolexec=" + toolexec, *extra_flags, *flags]
+    toolexec = join_quoted([shim])
+    if toolexec is None:
+        raise CaptureError(f"the shim's path {shim!r} has a space and both kinds of quote, which go's "
+                           "-toolexec cannot take; install gotrace elsewhere or set GOTRACE_SHIM")
+    argv = [*line.head, "-toolexec=" + toolexec, *extra_flags, *line.args]
     env["GOTRACE_FILE"] = os.path.abspath(trace)
     env["GOTRACE_BUILD_ID"] = build_id
-    for name in ("GOTRACE_PHASES", "GOTRACE_TOOL_TIMEOUT", "GOTRACE_TOOL_MEMORY"):
+    for name in ("GOTRACE_PHASES", "GOTRACE_TOOL_TIMEOUT", "GOTRACE_TOOL_MEMORY", "GOTRACE_TMPDIR"):
         env.pop(name, None)
     if phases:
         env["GOTRACE_PHASES"] = "1"
+    if private_dir:
+        env["GOTRACE_TMPDIR"] = private_dir
     if tool_timeout:
         env["GOTRACE_TOOL_TIMEOUT"] = repr(float(tool_timeout))
     if tool_memory:
         env["GOTRACE_TOOL_MEMORY"] = str(int(tool_memory))
     if gocache:
         env["GOCACHE"] = gocache
-    return PreparedBuild(argv=argv, env=env, chained=chained, parallelism=_parallelism(flags))
+    return PreparedBuild(argv=argv, env=env, line=line, chained=chained)
+
+
+def list_packages_command(line: GoCommandLine) -> list[str]:
+    """`go list` of what the build compiles, one import path a line (test variants with -test)."""
+    cmd = [line.head[0]] + (["-C", line.chdir] if line.chdir else [])
+    cmd += ["list", "-e", "-deps", "-f", "{{.ImportPath}}"]
+    if line.subcommand == "test":
+        cmd.append("-test")
+    return cmd + (line.packages or ["."])
 
 
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20,

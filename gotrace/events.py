@@ -41,7 +41,8 @@ optional (absent means unknown, never zero)
 build records: `gotrace run` adds one line per build, {"v":1,"kind":"build","build":ID,...}, with
 what no single invocation knows: the go command line (argv), cwd, start_ns/wall_ns and exit of the go
 command, the machine's cores, GOMAXPROCS/-p (parallelism), whether the cache was cold, goversion,
-goos, goarch. Readers collect them in `TraceReader.builds` (BuildInfo); they are not events.
+goos, goarch, and `interrupted` (the signal, e.g. 2 for Ctrl-C) when the build was stopped before
+it finished. Readers collect them in `TraceReader.builds` (BuildInfo); they are not events.
 
 Every command counts the same records because every one reads through `TraceReader.records`: a line
 that is not JSON, not an object, of an older version, or with a field of the wrong type or out of
@@ -116,7 +117,7 @@ EVENT_RULES: dict[str, Rule] = {
 BUILD_RULES: dict[str, Rule] = {
     "build": TEXT, "argv": TEXTS, "cwd": TEXT, "start_ns": TIME, "wall_ns": DURATION,
     "exit": Rule(int, 0, MAX_EXIT), "cores": Rule(int, 1, MAX_COUNT), "parallelism": Rule(int, 1, MAX_COUNT),
-    "cold": FLAG, "goversion": TEXT, "goos": TEXT, "goarch": TEXT,
+    "cold": FLAG, "goversion": TEXT, "goos": TEXT, "goarch": TEXT, "interrupted": Rule(int, 1, MAX_SIGNAL),
 }
 
 
@@ -312,6 +313,7 @@ class BuildInfo:
     goversion: str | None = None
     goos: str | None = None
     goarch: str | None = None
+    interrupted: int | None = None  # the signal that stopped the go command before it finished
 
     def to_dict(self) -> dict:
         out: dict = {"v": FORMAT_VERSION, "kind": "build"}
@@ -609,10 +611,19 @@ def write_build(info: BuildInfo, out: IO[bytes]) -> None:
 
 
 def append_build(path: str, info: BuildInfo) -> None:
-    """Add a build record at the end of a trace file (in one write, as the shim adds its records)."""
+    """Add a build record at the end of a trace file in one write, as the shim adds its records, and
+    whole or not at all: on a full disk the part that fitted is cut off again. Raises OSError."""
+    import os
+
     line = record_line(info.to_dict())
-    with open(path, "ab") as f:
-        f.write(line)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        written = os.write(fd, line)
+        if written != len(line):
+            os.ftruncate(fd, os.lseek(fd, 0, os.SEEK_CUR) - written)
+            raise OSError(28, "No space left on device")
+    finally:
+        os.close(fd)
 
 
 def events_from_text(text: str, **options) -> list[Event]:

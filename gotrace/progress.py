@@ -128,6 +128,17 @@ def _package(tool_args: list[str], pid: str) -> str:
     return ""
 
 
+# in `go list -deps` output but never compiled: unsafe is built into the compiler, C is cgo's pseudo-package
+NOT_COMPILED = frozenset({"unsafe", "C"})
+
+
+def packages_to_compile(listing: bytes) -> int:
+    """How many compiles a build runs, from `go list -e -deps [-test] -f {{.ImportPath}}`: one import
+    path a line, test variants ("p [p.test]") included, as TOOLEXEC_IMPORTPATH names them."""
+    names = {line.strip() for line in listing.decode(errors="replace").splitlines()}
+    return len(names - NOT_COMPILED - {""})
+
+
 def progress_line(elapsed: float, done: int, total: int | None, running: list[RunningTool], width: int) -> str:
     todo = f"/{total}" if total else ""
     line = f"gotrace: {elapsed:5.1f}s  {done}{todo} packages compiled"

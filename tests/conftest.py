@@ -140,3 +140,39 @@ def multi_test_build(go, tmp_path_factory) -> Traced:
 def broken_build(go, tmp_path_factory) -> Traced:
     """A cold `go build ./...` of samples/broken, which fails to compile, traced."""
     return traced_build(tmp_path_factory.mktemp("broken"), "broken", ["build", "./..."])
+
+
+@pytest.fixture(scope="session")
+def hello_cache(go, tmp_path_factory) -> Path:
+    """A GOCACHE that holds samples/hello's standard-library dependencies: a build of a changed hello
+    (see `changed_hello`) then really compiles and links just its main package, in about a second."""
+    tmp = tmp_path_factory.mktemp("hello_cache")
+    cache = tmp / "gocache"
+    module = copy_sample("hello", tmp)
+    result = subprocess.run([go, "build", "-o", os.devnull, "."], cwd=module, capture_output=True,
+                            env=test_env(GOCACHE=str(cache)))
+    assert result.returncode == 0, result.stderr.decode()
+    return cache
+
+
+def changed_hello(dest: Path) -> Path:
+    """A copy of samples/hello whose source differs from every other copy's, so go compiles it."""
+    module = copy_sample("hello", dest)
+    with open(module / "hello.go", "a") as f:
+        f.write(f"\n// built for {dest}\n")
+    return module
+
+
+@pytest.fixture
+def tiny_disk(tmp_path) -> Path:
+    """A 16 KiB tmpfs: a disk that fills up (needs root and permission to mount)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount_point)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from gotrace.capture import WRAP_SEPARATOR, CaptureError, parse_size, prepare_build
+from gotrace.capture import WRAP_SEPARATOR, CaptureError, parse_size, prepare_build, split_quoted
 
 SHIM = "/venv/bin/gotrace-shim"
 
@@ -26,14 +26,18 @@ def test_a_toolexec_of_the_users_is_chained_through_the_shim(flag):
     assert p.env["GOTRACE_WRAP"] == WRAP_SEPARATOR.join(["/bin/echo", "x"]) and p.chained == ["/bin/echo", "x"]
 
 
-def test_a_toolexec_in_goflags_is_chained_and_the_other_goflags_kept():
+def test_a_toolexec_in_goflags_is_chained_and_goflags_left_as_they_are():
+    # our -toolexec on the command line overrides GOFLAGS' for this go command, as go applies flags;
+    # nested go commands (a test running go) see GOFLAGS untouched
     p = prepare(["go", "build", "./..."], env={"GOFLAGS": "-mod=vendor -toolexec=/bin/echo -trimpath"})
-    assert p.env["GOFLAGS"] == "-mod=vendor -trimpath" and p.env["GOTRACE_WRAP"] == "/bin/echo"
+    assert p.env["GOFLAGS"] == "-mod=vendor -toolexec=/bin/echo -trimpath" and p.env["GOTRACE_WRAP"] == "/bin/echo"
 
 
-def test_toolexec_in_both_places_is_refused():
-    with pytest.raises(CaptureError, match="both"):
-        prepare(["go", "build", "-toolexec=/bin/echo", "."], env={"GOFLAGS": "-toolexec=/bin/true"})
+def test_a_toolexec_on_the_command_line_wins_over_goflags_even_when_empty():
+    p = prepare(["go", "build", "-toolexec=", "."], env={"GOFLAGS": "-toolexec=/bin/true"})
+    assert p.chained == [] and "GOTRACE_WRAP" not in p.env
+    p = prepare(["go", "build", "-toolexec=/bin/echo", "."], env={"GOFLAGS": "-toolexec=/bin/true"})
+    assert p.chained == ["/bin/echo"]
 
 
 def test_a_chained_toolexec_that_does_not_exist_is_refused():
@@ -59,9 +63,45 @@ def test_options_become_shim_settings_and_stale_ones_are_cleared():
     assert prepare(["go", "build", "."], phases=True).env["GOTRACE_PHASES"] == "1"
 
 
-def test_a_shim_path_with_spaces_is_quoted_for_the_go_command():
-    p = prepare_build(["go", "build", "."], {}, shim="/my tools/gotrace-shim", trace="t", build_id="b")
-    assert p.argv[2] == "-toolexec='/my tools/gotrace-shim'"
+@pytest.mark.parametrize("path, flag", [
+    ("/my tools/gotrace-shim", "'/my tools/gotrace-shim'"),
+    ("/it's here/gotrace-shim", '"/it\'s here/gotrace-shim"'),
+    ("/plain/gotrace-shim", "/plain/gotrace-shim"),
+])
+def test_a_shim_path_is_quoted_as_the_go_command_splits_toolexec(path, flag):
+    p = prepare_build(["go", "build", "."], {}, shim=path, trace="t", build_id="b")
+    assert p.argv[2] == "-toolexec=" + flag and split_quoted(flag) == [path]
+
+
+def test_a_shim_path_go_cannot_be_given_is_refused_with_a_way_out():
+    with pytest.raises(CaptureError, match="GOTRACE_SHIM"):
+        prepare_build(["go", "build", "."], {}, shim="/a b/it's \"x\"", trace="t", build_id="b")
+
+
+@pytest.mark.parametrize("command, argv, toolexec, packages", [
+    # -C must stay go's first flag, before or after the subcommand
+    (["go", "build", "-C", "d", "."], ["go", "build", "-C", "d", f"-toolexec={SHIM}", "."], None, ["."]),
+    (["go", "-C", "d", "build", "-o", "x", "."], ["go", "-C", "d", "build", f"-toolexec={SHIM}", "-o", "x", "."],
+     None, ["."]),
+    # go run: everything after the package is the program's, -toolexec included
+    (["go", "run", "./args", "-p", "3", "-toolexec=env", "x"],
+     ["go", "run", f"-toolexec={SHIM}", "./args", "-p", "3", "-toolexec=env", "x"], None, ["./args"]),
+    # go test: go's flags may follow the packages; after -args they are the test binary's
+    (["go", "test", "./a", "-run", "X", "-toolexec", "/bin/echo", "-args", "-toolexec=z"],
+     ["go", "test", f"-toolexec={SHIM}", "./a", "-run", "X", "-args", "-toolexec=z"], "/bin/echo", ["./a"]),
+    (["go", "build", "-o", "out", "--", "./p"], ["go", "build", f"-toolexec={SHIM}", "-o", "out", "--", "./p"],
+     None, ["./p"]),
+])
+def test_go_command_lines_are_read_as_the_go_command_reads_them(command, argv, toolexec, packages):
+    p = prepare(command)
+    assert p.argv == argv and p.line.toolexec == toolexec and p.line.packages == packages
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a b", ["a", "b"]), ("'a b' c", ["a b", "c"]), ('"it\'s" x', ["it's", "x"]), ("  x  ", ["x"]),
+])
+def test_toolexec_values_are_split_as_go_splits_them(text, words):
+    assert split_quoted(text) == words
 
 
 @pytest.mark.parametrize("text, value", [("512M", 512 << 20), ("2G", 2 << 30), ("1.5GiB", 3 << 29), ("4096", 4096)])
@@ -73,3 +113,8 @@ def test_sizes_are_read_with_binary_units(text, value):
 def test_bad_sizes_are_refused(text):
     with pytest.raises(ValueError, match="not a size"):
         parse_size(text)
+
+
+def test_the_private_directory_reaches_the_shim_and_a_stale_one_is_cleared():
+    assert prepare(["go", "build", "."], private_dir="/tmp/gotrace-run-x").env["GOTRACE_TMPDIR"] == "/tmp/gotrace-run-x"
+    assert "GOTRACE_TMPDIR" not in prepare(["go", "build", "."], env={"GOTRACE_TMPDIR": "/old"}).env

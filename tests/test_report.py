@@ -137,7 +137,7 @@ def test_report_escapes_names_from_the_trace(tmp_path):
          "exit": 2, "deps": [nasty]}]))
     page = write_report(trace, tmp_path / "r.html")
     assert "<img src=x" not in page and "<b>" not in page and "\x07" not in page
-    assert page.count("</script>") == 2  # the data's and the script's own
+    assert page.count("</script>") == 3  # the data's, the page's script and the inlined flame graph's
     assert "evil.com/&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&lt;b&gt;&lt;/script&gt;\\x07" in page
     assert "b&lt;1&gt;" in page
     assert embedded_data(page)["timeline"]["pkgs"] == [nasty]

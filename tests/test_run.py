@@ -5,13 +5,18 @@ import collections
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
+from gotrace.capture import list_packages_command, parse_go_command
 from gotrace.events import open_trace
-from gotrace.progress import running_tools
-from tests.conftest import copy_sample, run_gotrace, test_env
+from gotrace.progress import packages_to_compile, running_tools
+from tests.conftest import BIN, changed_hello, copy_sample, run_gotrace, test_env
 
 
 def events_of(trace: Path, **options):
@@ -166,15 +171,6 @@ def test_unwritable_trace_still_builds_and_says_so(go, tmp_path):
     assert re.search(rb"cannot write trace .*No such file or directory; the build runs untraced", result.stderr)
 
 
-def test_a_full_disk_makes_the_trace_incomplete_and_run_says_how_much(go, tmp_path):
-    module = copy_sample("broken", tmp_path)
-    result = run_gotrace(["run", "--trace", "/dev/full", "--", "go", "build", "./ok"], cwd=module,
-                         env=test_env(GOCACHE=str(tmp_path / "c")))
-    assert result.returncode == 0
-    # one compile and its -V=full probe could not be recorded
-    assert re.search(rb"trace is incomplete: 2 tool invocation\(s\) could not be recorded \(.*space", result.stderr)
-
-
 def test_run_refuses_commands_that_build_nothing(tmp_path):
     result = run_gotrace(["run", "--", "go", "env"], cwd=tmp_path)
     assert result.returncode == 2 and b"runs no build tools" in result.stderr
@@ -204,3 +200,221 @@ def test_progress_finds_the_tools_running_under_the_go_command(shim, tmp_path):
     finally:
         subprocess.run(["pkill", "-P", str(parent.pid)])
         parent.wait()
+
+
+# --- faults: a traced build ends exactly like an untraced one ---------------------------------------
+
+def hello_run(module: Path, cache: Path, run_args: list[str], go_args: list[str], **env):
+    return run_gotrace(["run", *run_args, "--", "go", *go_args], cwd=module,
+                       env=test_env(GOCACHE=str(cache), **env))
+
+
+def whole_lines(trace: Path) -> list:
+    data = trace.read_bytes()
+    assert not data or data.endswith(b"\n"), "the trace ends in a torn record"
+    events, _ = events_of(trace, include_probes=True)
+    return events
+
+
+def test_a_full_disk_keeps_go_s_exit_status_and_leaves_no_torn_record(hello_cache, tiny_disk, tmp_path):
+    module = changed_hello(tmp_path)
+    stats = os.statvfs(tiny_disk)
+    (tiny_disk / "filler").write_bytes(b"f" * ((stats.f_bavail - 1) * stats.f_frsize))  # one page left
+    trace = tiny_disk / "t.jsonl"
+    result = hello_run(module, hello_cache, ["--trace", str(trace)], ["build", "-o", "x", "."])
+    assert result.returncode == 0, result.stderr
+    assert (module / "x").exists()
+    assert re.search(rb"gotrace: warning: the trace is incomplete: .* could not be recorded \(.*space", result.stderr)
+    whole_lines(trace)
+
+
+@pytest.mark.parametrize("kind", ["a FIFO", "a device", "a directory"])
+def test_a_trace_that_is_not_a_regular_file_is_refused_before_the_build(tmp_path, kind):
+    target = {"a FIFO": tmp_path / "t.fifo", "a device": Path("/dev/full"), "a directory": tmp_path}[kind]
+    if kind == "a FIFO":
+        os.mkfifo(target)
+    # a FIFO nobody reads would block the first writer for ever: the timeout catches that
+    result = subprocess.run([str(BIN / "gotrace"), "run", "--trace", str(target), "--", "go", "build", "."],
+                            cwd=tmp_path, env=test_env(), capture_output=True, timeout=60)
+    assert result.returncode == 2
+    assert f"is {kind}; the trace must be a regular file".encode() in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_closed_stderr_builds_and_exits_like_go(hello_cache, tmp_path):
+    module = changed_hello(tmp_path)
+    trace = tmp_path / "t.jsonl"
+    gotrace = BIN / "gotrace"
+    traced = subprocess.run(["sh", "-c", f"'{gotrace}' run --trace '{trace}' -- go build -o x . 2>&-"], cwd=module,
+                            env=test_env(GOCACHE=str(hello_cache)))
+    plain = subprocess.run(["sh", "-c", "go build -o plain . 2>&-"], cwd=module, env=test_env(GOCACHE=str(hello_cache)))
+    assert plain.returncode == traced.returncode == 0
+    assert (module / "x").exists()
+    assert {e.tool for e in whole_lines(trace) if not e.probe} == {"compile", "link"}
+
+
+GATE = """#!/bin/sh
+# a user's -toolexec: holds the compile of the main package until the test lets it go
+if [ "$TOOLEXEC_IMPORTPATH" = "example.com/hello" ] && [ "${1##*/}" = compile ]; then
+  %(trap)s
+  touch "%(dir)s/ready"
+  while [ ! -e "%(dir)s/go-on" ]; do sleep 0.05; done
+fi
+exec "$@"
+"""
+
+
+def gate(tmp_path: Path, trap: str = "") -> Path:
+    path = tmp_path / "gate.sh"
+    path.write_text(GATE % {"trap": trap, "dir": tmp_path})
+    path.chmod(0o755)
+    return path
+
+
+def wait_for(path: Path, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 300
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the build never reached the gate"
+        time.sleep(0.05)
+
+
+def ignoring_sighup():
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def test_a_sighup_ignored_by_the_caller_does_not_stop_a_traced_build(hello_cache, tmp_path):
+    wrapper = gate(tmp_path)
+    results = []
+    for name, prefix in (("plain", []), ("traced", [str(BIN / "gotrace"), "run", "-q", "--trace",
+                                                    str(tmp_path / "t.jsonl"), "--"])):
+        for marker in ("ready", "go-on"):
+            (tmp_path / marker).unlink(missing_ok=True)
+        module = changed_hello(tmp_path / name)  # its own source: each build compiles it
+        # as under nohup: SIGHUP ignored, then the whole group gets one
+        proc = subprocess.Popen([*prefix, "go", "build", "-toolexec", str(wrapper), "-o", name, "."], cwd=module,
+                                env=test_env(GOCACHE=str(hello_cache)), start_new_session=True,
+                                preexec_fn=ignoring_sighup, stderr=subprocess.PIPE)
+        wait_for(tmp_path / "ready", proc)
+        os.killpg(proc.pid, signal.SIGHUP)
+        (tmp_path / "go-on").touch()
+        results.append((proc.wait(timeout=300), proc.stderr.read()))
+    assert results[0][0] == 0, results[0][1]
+    assert results[1][0] == 0, results[1][1]
+    assert (tmp_path / "traced" / "hello" / "traced").exists()
+
+
+def test_ctrl_c_waits_for_the_tools_still_running_and_marks_the_build_interrupted(hello_cache, tmp_path):
+    module = changed_hello(tmp_path)
+    # the held compile takes a moment to die after Ctrl-C, as a busy compiler does; go does not wait
+    wrapper = gate(tmp_path, trap="trap 'sleep 1; trap - INT; kill -INT $$' INT")
+    trace = tmp_path / "t.jsonl"
+    proc = subprocess.Popen([str(BIN / "gotrace"), "run", "--trace", str(trace), "--", "go", "build", "-toolexec",
+                             str(wrapper), "-o", "x", "."], cwd=module, env=test_env(GOCACHE=str(hello_cache)),
+                            start_new_session=True, stderr=subprocess.PIPE)
+    wait_for(tmp_path / "ready", proc)
+    os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    err = proc.communicate(timeout=300)[1].decode()
+    assert proc.returncode != 0
+    lines = trace.read_bytes().splitlines()
+    assert b'"kind":"build"' in lines[-1], "a record arrived after the build record"
+    events, reader = events_of(trace)
+    (stopped,) = [e for e in events if e.pkg == "example.com/hello"]
+    assert stopped.signal == signal.SIGINT
+    (info,) = reader.builds.values()
+    assert info.interrupted == signal.SIGINT
+    assert "gotrace: 1 tool invocations (1 compile); 1 failed" in err
+    assert "gotrace: the build was interrupted by SIGINT (Ctrl-C); 1 tool invocation(s) were stopped" in err
+
+    summary = run_gotrace(["summary", str(trace)], check=True).stdout.decode()
+    assert "interrupted by SIGINT (Ctrl-C)" in summary
+    doctor = run_gotrace(["doctor", str(trace)]).stdout.decode()
+    assert "interrupted by SIGINT (Ctrl-C)" in doctor
+    assert "out-of-memory" not in doctor and "dmesg" not in doctor
+    report = run_gotrace(["report", str(trace), "-o", str(tmp_path / "r.html")], check=True)
+    assert "interrupted by SIGINT (Ctrl-C)" in (tmp_path / "r.html").read_text()
+    assert report.returncode == 0
+
+
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_go_s_chdir_flag_works_in_both_places(hello_cache, tmp_path, where):
+    module = changed_hello(tmp_path)
+    go_args = ["build", "-C", module.name, "-o", "x", "."] if where == "after" else \
+        ["-C", module.name, "build", "-o", "x", "."]
+    result = hello_run(tmp_path, hello_cache, ["-q", "--trace", str(tmp_path / "t.jsonl")], go_args)
+    assert result.returncode == 0, result.stderr
+    assert (module / "x").exists()
+    assert {e.tool for e in whole_lines(tmp_path / "t.jsonl") if not e.probe} == {"compile", "link"}
+
+
+ARGS_PROGRAM = """package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() { fmt.Printf("%q\\n", os.Args[1:]) }
+"""
+
+
+def test_go_run_program_arguments_stay_the_program_s(hello_cache, tmp_path):
+    module = changed_hello(tmp_path)
+    (module / "args").mkdir()
+    (module / "args" / "main.go").write_text(ARGS_PROGRAM)
+    go_args = ["run", "./args", "-p", "3", "-toolexec=env", "x"]
+    plain = subprocess.run(["go", *go_args], cwd=module, capture_output=True, env=test_env(GOCACHE=str(hello_cache)))
+    traced = hello_run(module, hello_cache, ["-q", "--trace", str(tmp_path / "t.jsonl")], go_args)
+    assert plain.stdout == b'["-p" "3" "-toolexec=env" "x"]\n'
+    assert (traced.returncode, traced.stdout) == (0, plain.stdout)
+    assert not traced.stderr.startswith(b"gotrace: chaining")
+
+
+def test_an_empty_toolexec_on_the_command_line_turns_off_the_one_in_goflags(hello_cache, tmp_path):
+    module = changed_hello(tmp_path)
+    log = tmp_path / "wrapper.log"
+    wrapper = tmp_path / "w.sh"
+    wrapper.write_text(f'#!/bin/sh\necho ran >> {log}\nexec "$@"\n')
+    wrapper.chmod(0o755)
+    result = hello_run(module, hello_cache, ["-q", "--trace", str(tmp_path / "t.jsonl")],
+                       ["build", "-toolexec=", "-o", "x", "."], GOFLAGS=f"-toolexec={wrapper}")
+    assert result.returncode == 0, result.stderr
+    assert not log.exists()
+
+
+def test_a_shim_path_with_a_space_and_an_apostrophe_works(hello_cache, shim, tmp_path):
+    odd = tmp_path / "it's a dir"
+    odd.mkdir()
+    shutil.copy(shim, odd / "gotrace-shim")
+    module = changed_hello(tmp_path)
+    result = hello_run(module, hello_cache, ["-q", "--trace", str(tmp_path / "t.jsonl")], ["build", "-o", "x", "."],
+                       GOTRACE_SHIM=str(odd / "gotrace-shim"))
+    assert result.returncode == 0, result.stderr
+    assert {e.tool for e in whole_lines(tmp_path / "t.jsonl") if not e.probe} == {"compile", "link"}
+
+
+def test_actiongraph_is_read_where_the_user_asked_go_to_write_it(hello_cache, tmp_path):
+    module = changed_hello(tmp_path)
+    result = hello_run(module, hello_cache, ["-q", "--actiongraph", "--trace", str(tmp_path / "t.jsonl")],
+                       ["build", "-debug-actiongraph=mine.json", "-o", "x", "."])
+    assert result.returncode == 0, result.stderr
+    assert (module / "mine.json").exists()
+    assert b"merged go's action graph" in result.stderr and b"wrote no action graph" not in result.stderr
+
+
+def go_list_count(traced, go_args: list[str]) -> int:
+    line = parse_go_command(["go", *go_args])
+    listing = subprocess.run(list_packages_command(line), cwd=traced.module, capture_output=True,
+                             env=test_env(), check=True).stdout
+    return packages_to_compile(listing)
+
+
+def test_progress_counts_the_packages_a_build_really_compiles(multi_build):
+    compiled = {e.pkg for e in events_of(multi_build.trace)[0] if e.tool == "compile"}
+    assert go_list_count(multi_build, ["build", "-x", "-o", "bin/", "./..."]) == len(compiled)
+
+
+def test_progress_counts_test_variants_as_go_test_compiles_them(multi_test_build):
+    compiled = {e.pkg for e in events_of(multi_test_build.trace)[0] if e.tool == "compile"}
+    assert any("[" in p for p in compiled)
+    assert go_list_count(multi_test_build, ["test", "./..."]) == len(compiled)

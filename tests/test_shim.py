@@ -99,10 +99,98 @@ def test_unwritable_trace_never_changes_what_the_tool_does(shim, tool, trace):
     assert (traced.returncode, traced.stdout, traced.stderr) == (5, direct.stdout, direct.stderr)
 
 
-def test_failed_writes_are_counted_for_gotrace_run(shim, tmp_path):
+def fill(disk: Path, leave: int) -> None:
+    """Fill a tmpfs so that `leave` bytes of its last page stay free for a file that starts there."""
+    stats = os.statvfs(disk)
+    (disk / "filler").write_bytes(b"f" * ((stats.f_bavail - 1) * stats.f_frsize))
+    (disk / "t.jsonl").write_bytes(b"")
+    assert leave < stats.f_frsize
+
+
+def test_failed_writes_are_counted_for_gotrace_run(shim, tiny_disk, tmp_path):
+    fill(tiny_disk, 0)
+    (tiny_disk / "t.jsonl").write_bytes(b"x" * os.statvfs(tiny_disk).f_frsize)  # the last page
     failures = tmp_path / "failures"
-    run_shim(shim, ["true"], "/dev/full", GOTRACE_FAILURES=str(failures))
+    run_shim(shim, ["true"], tiny_disk / "t.jsonl", GOTRACE_FAILURES=str(failures))
     assert failures.read_text().count("\n") == 1 and "space" in failures.read_text()
+
+
+def test_a_record_that_does_not_fit_on_the_disk_is_not_left_torn(shim, tool, tiny_disk, tmp_path):
+    fill(tiny_disk, 0)
+    trace = tiny_disk / "t.jsonl"
+    first = subprocess.run([shim, "true", "small"], env=test_env(GOTRACE_FILE=str(trace)))
+    assert first.returncode == 0 and trace.read_bytes().endswith(b"\n")
+    kept = trace.read_bytes()
+    # this record is larger than what is left of the page the first one started
+    big = "x" * os.statvfs(tiny_disk).f_frsize
+    failures = tmp_path / "failures"
+    direct = subprocess.run([str(tool), big], capture_output=True, env=test_env())
+    traced = run_shim(shim, [str(tool), big], trace, GOTRACE_FAILURES=str(failures))
+    assert (traced.returncode, traced.stdout, traced.stderr) == (0, direct.stdout, direct.stderr)
+    assert trace.read_bytes() == kept and "space" in failures.read_text()
+
+
+def test_a_fifo_as_the_trace_never_blocks_the_tool(shim, tool, tmp_path):
+    fifo = tmp_path / "t.fifo"
+    os.mkfifo(fifo)
+    failures = tmp_path / "failures"
+    direct = subprocess.run([str(tool), "x"], capture_output=True, env=test_env())
+    # nobody reads the FIFO: a shim that opened it for writing would wait forever
+    traced = subprocess.run([shim, str(tool), "x"], capture_output=True, timeout=60,
+                            env=test_env(GOTRACE_FILE=str(fifo), GOTRACE_FAILURES=str(failures)))
+    assert (traced.returncode, traced.stdout, traced.stderr) == (0, direct.stdout, direct.stderr)
+    assert failures.read_text().count("\n") == 1  # no reader: ENXIO; with one: "not a regular file"
+
+
+def ignoring(sig: int):
+    return lambda: signal.signal(sig, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGINT])
+def test_a_signal_the_shim_inherited_as_ignored_stays_ignored_for_the_tool(shim, tmp_path, sig):
+    # nohup ignores SIGHUP, a script's background job SIGINT: the tool must ignore it too, and the
+    # shim (the tool's parent) must not pass it on
+    direct = subprocess.run(["/bin/sh", "-c", f"kill -{sig} $$; echo survived"], capture_output=True,
+                            env=test_env(), preexec_fn=ignoring(sig))
+    traced = subprocess.run([shim, "/bin/sh", "-c", f"kill -{sig} $PPID; kill -{sig} $$; echo survived"],
+                            capture_output=True, preexec_fn=ignoring(sig),
+                            env=test_env(GOTRACE_FILE=str(tmp_path / "t.jsonl")))
+    assert direct.stdout == b"survived\n"
+    assert (traced.returncode, traced.stdout) == (direct.returncode, direct.stdout)
+    (rec,) = records(tmp_path / "t.jsonl")
+    assert rec["exit"] == 0 and "signal" not in rec
+
+
+FAKE_COMPILE = """#!/bin/sh
+# a stand-in compiler: appends one -bench line to the file its -bench flag names
+case "$1" in -bench=*) echo "BenchmarkCompile:x:fe:parse 1 1234 ns/op" >> "${1#-bench=}";; esac
+"""
+
+
+def test_phase_files_are_private_so_planted_files_change_nothing(shim, tmp_path):
+    compile_tool = tmp_path / "bin" / "compile"
+    compile_tool.parent.mkdir()
+    compile_tool.write_text(FAKE_COMPILE)
+    compile_tool.chmod(0o755)
+    planted = tmp_path / "tmp"
+    planted.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    # the names an attacker can guess: gotrace-bench-<pid>.txt for the next pids
+    with open("/proc/sys/kernel/ns_last_pid") as f:
+        last = int(f.read())
+    for pid in range(last, last + 3000):
+        if pid % 2:
+            os.symlink(victim, planted / f"gotrace-bench-{pid}.txt")
+        else:
+            os.mkdir(planted / f"gotrace-bench-{pid}.txt")
+    trace = tmp_path / "t.jsonl"
+    for _ in range(3):
+        result = run_shim(shim, [str(compile_tool), "x.go"], trace, GOTRACE_PHASES="1", TMPDIR=str(planted))
+        assert result.returncode == 0
+    assert victim.read_text() == "keep\n"
+    assert [r["phases"] for r in records(trace)] == [{"fe:parse": 1234}] * 3
+    assert not list(planted.glob("gotrace-bench-*-*"))  # and the shim's own files are gone
 
 
 def test_version_probe_output_is_byte_identical_and_recorded(shim, go, tmp_path):

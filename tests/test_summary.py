@@ -20,7 +20,7 @@ from tests.conftest import run_gotrace
 STABLE_KEYS = {
     "schema": None,
     "build": {"id", "command", "cwd", "goversion", "goos", "goarch", "cores", "parallelism", "cold",
-              "go_wall_ns", "exit", "builds_in_trace"},
+              "go_wall_ns", "exit", "interrupted", "builds_in_trace"},
     "totals": {"wall_ns", "cpu_ns", "invocations", "invocations_by_tool", "failed", "failures", "cached",
                "cache_hit_packages", "cache_packages", "peak_rss_kib", "peak_rss_tool", "peak_rss_pkg"},
     "grouping": {"depth", "std"},

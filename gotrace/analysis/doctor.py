@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from gotrace.collapse import is_std
+from gotrace.endings import interruption, signal_name, stopped_by_user
 from gotrace.events import BuildInfo, Event
 
 SEVERITIES = ("info", "warning", "error")
@@ -65,7 +66,7 @@ def diagnose(events: Sequence[Event], builds: dict[str, BuildInfo], context: Con
     before_info = None  # the user said --previous: the same build, wherever it ran
     for build, evs in per_build.items():
         info = builds.get(build)
-        findings += check_failures(evs, build)
+        findings += check_failures(evs, build, info)
         findings += check_cgo_host_flags(evs, build)
         findings += check_toolchains(evs, build)
         findings += check_serial(evs, build, context)
@@ -110,9 +111,12 @@ def _cap(lines: list[str]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def check_failures(events: Sequence[Event], build: str) -> list[Finding]:
-    """Failed, killed and timed-out invocations, one finding per kind of end."""
+def check_failures(events: Sequence[Event], build: str, info: BuildInfo | None = None) -> list[Finding]:
+    """Failed, killed and timed-out invocations, one finding per kind of end. A signal from the user
+    (Ctrl-C, SIGTERM) is told apart from SIGKILL, which is what the out-of-memory killer sends."""
     kinds: dict[str, list[str]] = defaultdict(list)
+    if info is not None and info.interrupted:
+        kinds["interrupted"].append(f"the go command: {interruption(info.interrupted)}")
     for e in sorted((e for e in events if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)):
         rss = f", peak {_mib(e.max_rss_kib)}" if e.max_rss_kib is not None else ""
         if e.limit == "timeout":
@@ -123,8 +127,10 @@ def check_failures(events: Sequence[Event], build: str) -> list[Finding]:
             kinds["failed"].append(f"{_who(e)}: could not start: {e.error}")
         elif e.signal == 9:
             kinds["killed"].append(f"{_who(e)}: killed by SIGKILL after {_s(e.wall_ns)}{rss}")
+        elif stopped_by_user(e.signal):
+            kinds["interrupted"].append(f"{_who(e)}: stopped by {signal_name(e.signal)} after {_s(e.wall_ns)}")
         elif e.signal is not None:
-            kinds["killed"].append(f"{_who(e)}: ended by signal {e.signal} after {_s(e.wall_ns)}")
+            kinds["crashed"].append(f"{_who(e)}: ended by {signal_name(e.signal)} after {_s(e.wall_ns)}")
         else:
             kinds["failed"].append(f"{_who(e)}: exit status {e.exit} after {_s(e.wall_ns)}")
     probe_failed = any(e.probe and e.failed for e in events)
@@ -140,6 +146,16 @@ def check_failures(events: Sequence[Event], build: str) -> list[Finding]:
                     "kernel's out-of-memory killer: the build's memory use is above what the machine has."),
                    ("Check `dmesg` for oom-kill lines; lower the build's parallelism (`go build -p 1`), "
                     "set GOMEMLIMIT for the toolchain, or build on a machine with more memory.")),
+        "interrupted": ("the build was stopped before it finished",
+                        ("SIGINT, SIGTERM and SIGHUP come from a person or a supervisor (Ctrl-C, `kill`, a "
+                         "cancelled CI job), not from the build: the tools they stopped did not fail on their "
+                         "own, and the trace holds only what ran until then."),
+                        "Nothing to fix in the build; let it run to the end for a complete trace."),
+        "crashed": ("{n} tool invocation(s) crashed",
+                    ("A tool that dies of a signal such as SIGSEGV, SIGBUS or SIGABRT crashed: a toolchain "
+                     "bug, or memory or disk trouble on this machine."),
+                    ("Run the build again; if the same tool crashes on the same package, report it with the "
+                     "tool's command line (`go build -x`) to the Go issue tracker.")),
         "timeout": ("{n} tool invocation(s) hit the time limit",
                     ("The tool ran longer than --tool-timeout and was killed with its process group, so "
                      "the build failed fast instead of hanging."),
@@ -154,7 +170,8 @@ def check_failures(events: Sequence[Event], build: str) -> list[Finding]:
     findings = []
     for kind, lines in kinds.items():
         title, why, fix = text[kind]
-        findings.append(Finding(kind, "error", title.format(n=len(lines)), _cap(lines), why, fix, build))
+        severity = "info" if kind == "interrupted" else "error"
+        findings.append(Finding(kind, severity, title.format(n=len(lines)), _cap(lines), why, fix, build))
     return findings
 
 

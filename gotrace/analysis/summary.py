@@ -16,6 +16,7 @@ from gotrace.analysis.critical_path import CriticalPath, critical_path, listed_s
 from gotrace.analysis.parallelism import Parallelism, parallelism
 from gotrace.analysis.phases import PhaseTable, phase_table
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
+from gotrace.endings import interruption, signal_name
 from gotrace.events import BuildInfo, Event
 from gotrace.text import mebibytes, percent, seconds, write_table
 
@@ -24,7 +25,7 @@ SCHEMA = 1
 JSON_KEYS = {
     "schema": None,
     "build": ("id", "command", "cwd", "goversion", "goos", "goarch", "cores", "parallelism", "cold",
-              "go_wall_ns", "exit", "builds_in_trace"),
+              "go_wall_ns", "exit", "interrupted", "builds_in_trace"),
     "totals": ("wall_ns", "cpu_ns", "invocations", "invocations_by_tool", "failed", "failures",
                "cached", "cache_hit_packages", "cache_packages", "peak_rss_kib", "peak_rss_tool", "peak_rss_pkg"),
     "grouping": ("depth", "std"),
@@ -174,7 +175,7 @@ def summary_to_json(s: Summary) -> dict:
         "build": {
             "id": info.build, "command": list(info.argv), "cwd": info.cwd, "goversion": info.goversion,
             "goos": info.goos, "goarch": info.goarch, "cores": info.cores, "parallelism": info.parallelism,
-            "cold": info.cold, "go_wall_ns": info.wall_ns, "exit": info.exit,
+            "cold": info.cold, "go_wall_ns": info.wall_ns, "exit": info.exit, "interrupted": info.interrupted,
             "builds_in_trace": s.builds_in_trace,
         },
         "totals": {
@@ -211,6 +212,8 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
                          f"{s.par.cores} cores", f"-p {info.parallelism}" if info.parallelism else None,
                          "cold cache" if info.cold else None) if f]
     out.write("  " + ", ".join(facts) + "\n")
+    if info.interrupted:
+        out.write(f"  {interruption(info.interrupted)}: the go command stopped before the build finished\n")
     if len(s.builds_in_trace) > 1:
         out.write(f"  (the trace holds {len(s.builds_in_trace)} builds: {', '.join(s.builds_in_trace)}; "
                   "pick another with --build ID)\n")
@@ -229,7 +232,7 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
         out.write(f"  peak RSS {mebibytes(s.peak.max_rss_kib)}: {s.peak.tool} {s.peak.pkg or '-'}\n")
     out.write(f"  failed: {len(s.failures)}\n")
     for e in s.failures[:10]:
-        why = e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}")
+        why = e.error or e.limit or (signal_name(e.signal) if e.signal else f"exit {e.exit}")
         out.write(f"    {e.tool} {e.pkg or '-'}: {why}\n")
 
     titles = {"wall": "Top packages by wall time", "cpu": "Top packages by CPU time",

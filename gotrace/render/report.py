@@ -21,6 +21,7 @@ from gotrace import __version__
 from gotrace.analysis.critical_path import Step
 from gotrace.analysis.summary import Summary
 from gotrace.collapse import fold_events
+from gotrace.endings import interruption
 from gotrace.events import Event
 from gotrace.render.report_data import critical_steps, in_time_order, page_data, script_json
 from gotrace.render.text_table import mebibytes, percent, seconds
@@ -87,6 +88,7 @@ def _facts(out: TextIO, s: Summary, trace_name: str) -> None:
         ("cores", f"{s.par.cores} ({s.par.cores_source})"), ("-p", info.parallelism),
         ("cache", "cold" if info.cold else None),
         ("go command", seconds(info.wall_ns) if info.wall_ns else None),
+        ("stopped", interruption(info.interrupted) if info.interrupted else None),
         ("tools' wall", f"{seconds(s.wall_ns)} (first tool start to last tool end)"),
         ("tools' CPU", seconds(s.cpu_ns)),
         ("invocations", f"{s.invocations}: " + ", ".join(f"{n} {t}" for t, n in s.by_tool.items())),
