@@ -286,6 +286,10 @@ _SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 
                "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}
 
 
+MIN_TOOL_MEMORY = 1 << 20
+MAX_TOOL_MEMORY = 1 << 53
+
+
 def parse_size(text: str) -> int:
     """'512M', '2GiB', '1048576' -> bytes."""
     s = text.strip().lower()
@@ -295,6 +299,10 @@ def parse_size(text: str) -> int:
         value = float(number)
     except ValueError:
         raise ValueError(f"not a size: {text!r} (examples: 512M, 2G)") from None
-    if unit not in _SIZE_UNITS or value <= 0:
+    if unit not in _SIZE_UNITS or not 0 < value < float("inf"):
         raise ValueError(f"not a size: {text!r} (examples: 512M, 2G)")
-    return int(value * _SIZE_UNITS[unit])
+    size = value * _SIZE_UNITS[unit]
+    # below a mebibyte no tool can start; above 2^53 bytes (8 PiB) no limit anyone means, and floats lose bytes
+    if not MIN_TOOL_MEMORY <= size <= MAX_TOOL_MEMORY:
+        raise ValueError(f"{text!r} is out of range: give 1M to 8388608G (examples: 512M, 2G)")
+    return int(size)

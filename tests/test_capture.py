@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from gotrace.capture import WRAP_SEPARATOR, CaptureError, parse_size, prepare_build, split_quoted
+from tests.conftest import run_gotrace
 
 SHIM = "/venv/bin/gotrace-shim"
 
@@ -104,15 +105,31 @@ def test_toolexec_values_are_split_as_go_splits_them(text, words):
     assert split_quoted(text) == words
 
 
-@pytest.mark.parametrize("text, value", [("512M", 512 << 20), ("2G", 2 << 30), ("1.5GiB", 3 << 29), ("4096", 4096)])
+@pytest.mark.parametrize("text, value", [("512M", 512 << 20), ("2G", 2 << 30), ("1.5GiB", 3 << 29), ("4194304", 4 << 20)])
 def test_sizes_are_read_with_binary_units(text, value):
     assert parse_size(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "lots", "-1G", "5X"])
+@pytest.mark.parametrize("text", ["", "lots", "-1G", "5X", "nan", "inf", "1e400"])
 def test_bad_sizes_are_refused(text):
     with pytest.raises(ValueError, match="not a size"):
         parse_size(text)
+
+
+@pytest.mark.parametrize("text", ["0.5", "4096", "1K", "9000000000G"])
+def test_sizes_no_tool_could_run_under_or_that_limit_nothing_are_refused(text):
+    # 0.5 bytes once became 0, which the shim reads as "no limit"
+    with pytest.raises(ValueError, match="out of range"):
+        parse_size(text)
+
+
+@pytest.mark.parametrize("args", [["--tool-timeout", "nan"], ["--tool-timeout", "inf"], ["--tool-timeout", "0"],
+                                  ["--tool-timeout", "-5"], ["--tool-memory", "0.5"], ["--tool-memory", "1e400"]])
+def test_guard_rail_values_that_would_mean_no_limit_are_one_line_errors(args, tmp_path):
+    result = run_gotrace(["run", *args, "--trace", str(tmp_path / "t.jsonl"), "--", "go", "version"])
+    err = result.stderr.decode()
+    assert result.returncode == 2 and "Invalid value" in err and "Traceback" not in err
+    assert not (tmp_path / "t.jsonl").exists()
 
 
 def test_the_private_directory_reaches_the_shim_and_a_stale_one_is_cleared():

@@ -11,6 +11,9 @@ from gotrace.capture import CaptureError, parse_size
 from gotrace.runner import RunOptions, ensure_standard_fds, run_traced
 
 
+MAX_TOOL_TIMEOUT = 7 * 24 * 3600.0
+
+
 @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("--trace", "trace", default="gotrace.jsonl", show_default=True, metavar="FILE",
               help="Trace file to write (JSON lines, one per tool invocation).")
@@ -49,8 +52,10 @@ def command(trace, append, cold, phases, actiongraph, tool_timeout, tool_memory,
         memory = parse_size(tool_memory) if tool_memory else None
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--tool-memory") from None
-    if tool_timeout is not None and tool_timeout <= 0:
-        raise click.BadParameter("must be positive", param_hint="--tool-timeout")
+    if tool_timeout is not None and not 0 < tool_timeout <= MAX_TOOL_TIMEOUT:
+        # `not 0 < x` also refuses nan, which compares false with everything and would mean no limit
+        raise click.BadParameter(f"give seconds from above 0 to {MAX_TOOL_TIMEOUT:g} (a week)",
+                                 param_hint="--tool-timeout")
     options = RunOptions(command=command, trace=trace, append=append, cold=cold, phases=phases,
                          actiongraph=actiongraph, tool_timeout=tool_timeout, tool_memory=memory,
                          build_id=build_id, progress=progress, quiet=quiet)
