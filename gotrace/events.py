@@ -6,9 +6,10 @@ shim/gotrace-shim writes it (the shim imports nothing from here, to start fast).
 required
   v             format version (1)
   build         build id: one file may hold several builds; `gotrace run` sets it
-  tool          the tool's short name: compile, asm, link, cgo, vet, cover, pack, gcc, ...
-  pkg           import path the go command gave (TOOLEXEC_IMPORTPATH), "" for version probes;
-                test variants look like "p [p.test]"
+  tool          the tool's short name: compile, asm, link, cgo, vet, cover, pack; for the C/C++
+                compilers the go command runs for cgo, the name it ran: gcc, cc, clang, g++, c++
+  pkg           import path the go command gave (TOOLEXEC_IMPORTPATH; it sets it for its C compiles
+                too), "" for version probes; test variants look like "p [p.test]"
   start_ns      wall-clock start, nanoseconds since the Unix epoch
   wall_ns       duration from the monotonic clock, nanoseconds
 
@@ -25,7 +26,9 @@ optional (absent means unknown, never zero)
   deps          compile/link: import paths named by -importcfg (compile: direct imports;
                 link: every package linked)
   go_files      compile: number of .go files compiled
-  cflags        cgo: the C compiler flags it was given (CGO_CFLAGS, #cgo CFLAGS)
+  cflags        cgo: the C compiler flags it was given (CGO_CFLAGS, #cgo CFLAGS); a C compiler:
+                its arguments without the source file, inputs and output
+  file, output  a C compiler: the source file it compiled (none for the _cgo_.o link) and its -o
   phases        compile with `gotrace run --phases`: {"fe:parse": ns, ..., "total": ns}
   limit         "timeout" or "memory" when the shim's guard rails killed the tool
   error         the tool could not be started (not found, not executable)
@@ -91,6 +94,8 @@ class Event:
     queue_ns: int | None = None
     action: str | None = None
     action_deps: tuple[str, ...] | None = None
+    file: str | None = None
+    output: str | None = None
 
     @property
     def end_ns(self) -> int:
@@ -121,7 +126,7 @@ _FIELD_NAMES = tuple(Event.__dataclass_fields__)
 _INT_FIELDS = frozenset({"start_ns", "wall_ns", "user_ns", "sys_ns", "max_rss_kib", "exit", "signal",
                          "pid", "ppid", "go_files", "queue_ns"})
 _STR_FIELDS = frozenset({"build", "tool", "pkg", "path", "cwd", "version", "goos", "goarch",
-                         "goversion", "goroot", "limit", "error", "source", "action"})
+                         "goversion", "goroot", "limit", "error", "source", "action", "file", "output"})
 _LIST_FIELDS = frozenset({"argv", "deps", "cflags", "action_deps"})
 _BOOL_FIELDS = frozenset({"probe", "cached"})
 

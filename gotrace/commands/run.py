@@ -11,7 +11,7 @@ import time
 
 import click
 
-from gotrace.capture import CaptureError, find_shim, parse_size, prepare_build
+from gotrace.capture import CaptureError, find_shim, parse_size, prepare_build, wrap_c_compilers
 from gotrace.commands._common import say
 from gotrace.events import BuildInfo, open_trace
 from gotrace.progress import TraceTail, progress_line, running_tools
@@ -142,12 +142,15 @@ def _append_build_record(trace: str, info: BuildInfo) -> None:
 @click.option("--tool-timeout", type=float, metavar="SECONDS",
               help="Kill a tool that runs longer than this (its process group), and record why.")
 @click.option("--tool-memory", metavar="SIZE", help="Kill a tool whose resident memory passes SIZE (e.g. 2G).")
+@click.option("--wrap-cc/--no-wrap-cc", default=True, show_default=True,
+              help="Record the C/C++ compiles of cgo (a gcc/cc/clang of ours first on PATH; the build "
+                   "cache stays shared with untraced builds).")
 @click.option("--build-id", metavar="ID", help="Name this build in the trace (default: time and pid).")
 @click.option("--progress", type=click.Choice(["auto", "always", "lines", "never"]), default="auto",
               show_default=True, help="Live progress on stderr: auto shows it on a terminal.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary at the end.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
-def command(trace, append, cold, phases, actiongraph, tool_timeout, tool_memory, build_id, progress,
+def command(trace, append, cold, phases, actiongraph, tool_timeout, tool_memory, wrap_cc, build_id, progress,
             quiet, command):
     """Run a go command with every build tool traced; exit with the go command's status.
 
@@ -189,6 +192,10 @@ def command(trace, append, cold, phases, actiongraph, tool_timeout, tool_memory,
         raise click.ClickException(f"{prepared.argv[0]} not found on PATH: install Go or put it on PATH")
     failures = os.path.join(status_dir, "failures")
     prepared.env["GOTRACE_FAILURES"] = failures
+    if wrap_cc:
+        note = wrap_c_compilers(prepared, shim, status_dir)
+        if note:
+            say(note)
     try:
         if prepared.chained:
             say(f"gotrace: chaining your -toolexec: the shim runs {' '.join(prepared.chained)} for every tool")
