@@ -20,7 +20,7 @@ WEIGHTS = {
     "cpu": ("us", lambda e: None if e.cpu_ns is None else e.cpu_ns // 1000),
     "rss": ("KiB", lambda e: e.max_rss_kib),
 }
-GROUPINGS = ("path", "module", "flat", "tool")
+GROUPINGS = ("path", "module", "flat", "tool", "file")
 STD_ROOT = "std"
 
 
@@ -74,6 +74,13 @@ def module_of(pkg: str) -> str:
 def stack_of(event: Event, grouping: str = "path", root: str | None = "build") -> tuple[str, ...]:
     if grouping == "tool":
         frames = [event.tool] + [event.pkg or "(no package)"]
+    elif grouping == "file":
+        # as "path", and each C compiler run under its tool by the file it compiled
+        from gotrace.analysis.coverage import c_compile_label, is_c_compile
+
+        frames = package_frames(event.pkg, "path") + [event.tool]
+        if is_c_compile(event):
+            frames.append(c_compile_label(event))
     else:
         frames = package_frames(event.pkg, grouping) + [event.tool]
     if root:

@@ -56,12 +56,17 @@ class Coverage:
 
 
 def coverage(events: Iterable[Event]) -> Coverage:
-    """Coverage of one build's tool runs (version probes included: they are tools the go command
-    waited for; cache hits, which ran nothing, left out)."""
-    spans = sorted((e.start_ns, e.end_ns) for e in events if not e.cached)
-    if not spans:
+    """Coverage of one build over the span its tools ran in (first start to last end, as the
+    summary's wall time). Version probes and flag checks count as covering time, since the go
+    command waits for them, but do not stretch the span; cache hits ran nothing."""
+    events = [e for e in events if not e.cached]
+    work = [e for e in events if not e.probe]
+    if not work:
         return Coverage(0, 0, ())
-    first = spans[0][0]
+    first = min(e.start_ns for e in work)
+    last = max(e.end_ns for e in work)
+    spans = sorted((max(e.start_ns, first), min(e.end_ns, last)) for e in events
+                   if e.end_ns >= first and e.start_ns <= last)
     covered = 0
     gaps = []
     run_start, run_end = spans[0]
@@ -73,7 +78,7 @@ def coverage(events: Iterable[Event]) -> Coverage:
         run_end = max(run_end, end)
     covered += run_end - run_start
     gaps.sort(key=lambda g: (-g.wall_ns, g.start_ns))
-    return Coverage(run_end - first, covered, tuple(gaps))
+    return Coverage(last - first, covered, tuple(gaps))
 
 
 @dataclass(frozen=True)

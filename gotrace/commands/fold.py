@@ -26,7 +26,8 @@ def fold_options(func):
                         help="Only this tool (compile, asm, link, cgo, vet, ...); repeat for several.")(func)
     func = click.option("--grouping", type=click.Choice(GROUPINGS), default="path", show_default=True,
                         help="path: build;import;path;segments;tool.  module: build;module;package;tool.  "
-                             "flat: build;package;tool.  tool: build;tool;package.")(func)
+                             "flat: build;package;tool.  tool: build;tool;package.  "
+                             "file: as path, C compiles split by source file (build;...;gcc;FILE).")(func)
     func = click.option("--weight", type=click.Choice(tuple(WEIGHTS)), default="wall", show_default=True,
                         help="wall: elapsed us.  cpu: user+sys us.  rss: peak KiB (largest, not summed).")(func)
     return func
