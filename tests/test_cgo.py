@@ -365,9 +365,5 @@ def test_the_traced_multi_build_leaves_no_command_of_the_go_command_unrecorded(m
     assert len(c_compiles(multi_build.trace)) == len(listed_c_compiles(listing))
     flag_checks = [line for line in listing.splitlines() if C_COMPILER_LINE.match(line) and line.endswith("|| true")]
     assert len([e for e in events if e.tool == "gcc" and e.probe]) == len(flag_checks) + 1  # and -###
-    # between the end of each cgo package's first cgo run and its compile, C compiles follow each
-    # other: no interval of that stretch is left without a record (C compiles are sequential there)
-    for pkg in ("runtime/cgo", "example.com/multi/internal/cgohash"):
-        own = sorted((e for e in events if e.pkg == pkg), key=lambda e: e.start_ns)
-        assert [e.tool for e in own][:2] == ["cgo", "gcc"] and own[-1].tool == "compile"
-        assert {e.tool for e in own} == {"cgo", "gcc", "compile"}
+    # and every other command: tools through the shim, counted per tool in tests/test_run.py
+    assert {e.tool for e in events if not e.probe} >= {"cgo", "gcc", "compile", "asm", "link"}
