@@ -173,13 +173,12 @@ def compiler_names(cc_values: list[str]) -> tuple[list[str], list[str]]:
     return bare, paths
 
 
-def c_compiler_env(env: dict[str, str], cc_dir: str, objdirs: str) -> dict[str, str]:
+def c_compiler_env(env: dict[str, str], cc_dir: str) -> dict[str, str]:
     """The environment that brings the go command's C compiler runs to the shim: our compiler
-    directory first on PATH (CC's value and `gcc -###` stay the same, so the build cache is shared
-    with untraced builds) and the directory where cgo runs note their packages."""
+    directory first on PATH. CC's value and `gcc -###` stay the same, so the build cache is shared
+    with untraced builds; the shim takes the directory out of the real compiler's PATH again."""
     env = dict(env)
     env["PATH"] = cc_dir + os.pathsep + env.get("PATH", "")
-    env["GOTRACE_OBJDIRS"] = objdirs
     return env
 
 
@@ -196,15 +195,14 @@ def wrap_c_compilers(prepared: PreparedBuild, shim: str, workdir: str) -> str | 
     except (OSError, subprocess.SubprocessError):
         values = []
     bare, paths = compiler_names(values)
-    cc_dir, objdirs = os.path.join(workdir, "cc"), os.path.join(workdir, "objdirs")
+    cc_dir = os.path.join(workdir, "cc")
     try:
-        os.makedirs(objdirs, exist_ok=True)
         made = subprocess.run([shim, "--cc-dir=" + cc_dir, *bare], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as e:
         return f"gotrace: warning: C compiles are not recorded: {e}"
     if made.returncode != 0:
         return f"gotrace: warning: C compiles are not recorded: {made.stderr.strip()}"
-    prepared.env = c_compiler_env(prepared.env, cc_dir, objdirs)
+    prepared.env = c_compiler_env(prepared.env, cc_dir)
     if paths:
         return (f"gotrace: note: C compiles by {', '.join(paths)} are not recorded: go runs a CC/CXX "
                 "given as a path without looking on PATH. Set CC to the bare name and put its directory "

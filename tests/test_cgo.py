@@ -15,7 +15,7 @@ import pytest
 
 from gotrace.analysis.coverage import coverage
 from gotrace.events import Event, read_events
-from tests.conftest import BIN, Traced, copy_sample, run_gotrace, test_env
+from tests.conftest import Traced, copy_sample, run_gotrace, test_env
 
 C_COMPILER_LINE = re.compile(r"^(?:\w+='[^']*' )*(gcc|g\+\+|cc|c\+\+|clang|clang\+\+) (.*)$")
 OBJDIR = re.compile(r"\$WORK/(b\d+)/")
@@ -367,3 +367,13 @@ def test_the_traced_multi_build_leaves_no_command_of_the_go_command_unrecorded(m
     assert len([e for e in events if e.tool == "gcc" and e.probe]) == len(flag_checks) + 1  # and -###
     # and every other command: tools through the shim, counted per tool in tests/test_run.py
     assert {e.tool for e in events if not e.probe} >= {"cgo", "gcc", "compile", "asm", "link"}
+
+
+def test_bare_compiler_names_are_wrapped_and_paths_are_named_for_the_note():
+    from gotrace.capture import c_compiler_env, compiler_names
+
+    assert compiler_names(["gcc", "g++"]) == (["gcc", "g++"], [])
+    assert compiler_names(["zig cc -target x86_64-linux-musl", "/opt/cross/bin/g++"]) == (["zig"], ["/opt/cross/bin/g++"])
+    assert compiler_names(["", "'unterminated"]) == ([], [])
+    env = c_compiler_env({"PATH": "/usr/bin", "HOME": "/h"}, "/run/cc")
+    assert env == {"PATH": "/run/cc" + os.pathsep + "/usr/bin", "HOME": "/h"}

@@ -119,6 +119,8 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
         ("go command", seconds(info.wall_ns) if info.wall_ns else None),
         ("tools' wall", f"{seconds(s.wall_ns)} (first tool start to last tool end)"),
         ("tools' CPU", seconds(s.cpu_ns)),
+        ("coverage", f"{percent(100 * s.coverage.share)} of the tools' wall time had a recorded tool running"
+                     + "".join(f"; {g.describe()}" for g in s.coverage.listed())),
         ("invocations", f"{s.invocations}: " + ", ".join(f"{n} {t}" for t, n in s.by_tool.items())),
         ("failed", len(s.failures)),
         ("peak RSS", f"{mebibytes(s.peak.max_rss_kib)}: {s.peak.tool} {s.peak.pkg or '-'}" if s.peak else None),
@@ -167,6 +169,12 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
                    (1, 2, 3), f"top-{weight}")
         w("</div>\n")
     w(f'</div>\n<p class="note">{esc("; ".join(grouping))}.</p>\n')
+
+    if s.c_compiles:
+        w('<h2 id="c-compiles">C compiles (cgo)</h2>\n')
+        _table(out, ("package", "runs", "wall", "CPU", "slowest file"),
+               [(r.pkg, r.compiles, seconds(r.wall_ns), seconds(r.cpu_ns), r.slowest_file) for r in s.c_compiles],
+               (1, 2, 3), "c-compiles-table")
 
     w('<h2 id="critical-path">Critical path</h2>\n')
     if s.path is not None:
