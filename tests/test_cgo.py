@@ -377,3 +377,17 @@ def test_bare_compiler_names_are_wrapped_and_paths_are_named_for_the_note():
     assert compiler_names(["", "'unterminated"]) == ([], [])
     env = c_compiler_env({"PATH": "/usr/bin", "HOME": "/h"}, "/run/cc")
     assert env == {"PATH": "/run/cc" + os.pathsep + "/usr/bin", "HOME": "/h"}
+
+
+def test_an_imported_action_graph_names_a_test_variants_c_compiles_like_its_cgo_run(go, tmp_path):
+    module = copy_sample("cgo-heavy", tmp_path)
+    stamp(module, "internal/vec")
+    graph = tmp_path / "graph.json"
+    tested = subprocess.run(["go", "test", f"-debug-actiongraph={graph}", "./..."], cwd=module,
+                            capture_output=True, env=go_env())
+    assert tested.returncode == 0, tested.stderr
+    run_gotrace(["import", str(graph), "-o", str(tmp_path / "t.jsonl")], check=True)
+    events, _ = read_events(str(tmp_path / "t.jsonl"))
+    variant = "example.com/cgoheavy/internal/vec [example.com/cgoheavy/internal/vec.test]"
+    ran = [e for e in events if not e.cached]
+    assert {e.pkg for e in ran if e.tool == "gcc"} == {e.pkg for e in ran if e.tool == "cgo"} >= {variant}
