@@ -72,6 +72,7 @@ def command(trace: str, build_id: str | None, weight: str, grouping: str, tools:
       gotrace fold gotrace.jsonl > build.folded
       gotrace fold gotrace.jsonl --weight rss --grouping flat | sort -k2 -n | tail
       gotrace fold gotrace.jsonl --tool compile --package github.com/you/app | flamegraph.pl > c.svg
+      gotrace fold gotrace.jsonl --grouping file --tool gcc --tool g++   # cgo's C files, one by one
     """
     stacks, _ = trace_stacks(trace, build_id, weight=weight, grouping=grouping, tools=tools, package=package)
     with open_output(output) as out:
