@@ -156,7 +156,9 @@ def command(trace, append, cold, phases, actiongraph, tool_timeout, tool_memory,
 
     Adds -toolexec with gotrace-shim (a -toolexec of yours, on the command line or in GOFLAGS, is
     chained: the shim runs it), writes one JSON line per tool invocation to the trace, shows live
-    progress, and ends with a short summary. Works with go build, install, test, vet and run.
+    progress, and ends with a short summary. Works with go build, install, test, vet and run. The C
+    and C++ compiles the go command runs itself for cgo are recorded too (a gcc/cc/clang/g++ of ours
+    first on PATH; --no-wrap-cc leaves them out).
 
     \b
     Example:
