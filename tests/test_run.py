@@ -46,7 +46,7 @@ def test_every_tool_the_go_command_ran_has_exactly_one_record(multi_build, shim)
 
 def test_run_ends_with_a_summary_of_tools_time_memory_and_the_trace(multi_build):
     err = multi_build.result.stderr.decode()
-    assert re.search(r"gotrace: \d+ tool invocations \(\d+ compile, \d+ asm, \d+ cgo, 1 link\)", err)
+    assert re.search(r"gotrace: \d+ tool invocations \(\d+ compile, \d+ asm, \d+ gcc, \d+ cgo, 1 link\)", err)
     assert re.search(r"gotrace: wall [\d.]+s, tools' CPU [\d.]+s, peak RSS [\d.]+ MiB \(compile \S+\)", err)
     slowest = err.split("gotrace: slowest packages:\n", 1)[1].split("gotrace: trace written")[0].splitlines()
     assert len(slowest) == 5 and "runtime" in err
