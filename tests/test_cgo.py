@@ -319,6 +319,17 @@ def test_chrome_and_speedscope_lanes_hold_the_c_compiles(multi_build, tmp_path):
     assert any(f["name"] == "gcc" for f in frames)
 
 
+def test_the_timeline_and_the_report_draw_and_list_the_c_compiles(multi_build, tmp_path):
+    n = len(c_compiles(multi_build.trace))
+    run_gotrace(["timeline", str(multi_build.trace), "-o", str(tmp_path / "t.svg")], check=True)
+    assert f"gcc ({n})" in (tmp_path / "t.svg").read_text()  # the legend counts the bars of each tool
+    run_gotrace(["report", str(multi_build.trace), "-o", str(tmp_path / "r.html")], check=True)
+    html = (tmp_path / "r.html").read_text()
+    table = html.split('id="c-compiles-table"', 1)[1].split("</table>", 1)[0]
+    assert "runtime/cgo" in table and "example.com/multi/internal/cgohash" in table
+    assert re.search(r"<dt>coverage</dt><dd>\d+\.\d%", html)
+
+
 def test_doctor_reads_host_and_debug_flags_from_the_c_compiler_itself(go, tmp_path):
     module = copy_sample("cgo-heavy", tmp_path)
     stamp(module, "internal/vec", "internal/words")
