@@ -212,6 +212,23 @@ def test_no_wrap_cc_and_an_absolute_cc_leave_the_c_compiles_out_and_say_why(go, 
     assert b"C compiles by /usr/bin/gcc are not recorded" in result.stderr
 
 
+def test_the_readmes_hand_typed_line_records_the_c_compiles_too(go, tmp_path):
+    module = copy_sample("cgo-heavy", tmp_path)
+    stamp(module, "internal/vec")
+    line = "PATH=$(gotrace-shim --cc-dir):$PATH go build -toolexec gotrace-shim ./..."
+    assert line in (Path(__file__).parent.parent / "README.md").read_text()
+    gocache = subprocess.run(["go", "env", "GOCACHE"], capture_output=True, text=True, env=go_env()).stdout.strip()
+    # the compiler directory goes to $XDG_CACHE_HOME/gotrace; go's own cache stays where it was
+    result = subprocess.run(["/bin/sh", "-c", line], cwd=module, capture_output=True,
+                            env=go_env(XDG_CACHE_HOME=str(tmp_path / "xdg"), GOCACHE=gocache))
+    assert result.returncode == 0, result.stderr
+    events, _ = read_events(str(module / "gotrace.jsonl"))
+    recorded = c_compiles(module / "gotrace.jsonl")
+    assert "example.com/cgoheavy/internal/vec" in {e.pkg for e in recorded}
+    assert {e.pkg for e in recorded} <= {e.pkg for e in events if e.tool == "cgo"}
+    assert [p.name for p in (tmp_path / "xdg" / "gotrace").iterdir()][0].startswith("cc-")
+
+
 # -- the shim in compiler mode, on its own ---------------------------------------------------------
 
 FAKE_COMPILER = """#!/bin/sh
