@@ -118,6 +118,7 @@ def test_flag_checks_and_the_version_probe_are_probes_not_work(multi_build):
     listed = [line for line in multi_build.result.stderr.decode().splitlines()
               if C_COMPILER_LINE.match(line) and line.endswith("|| true")]
     assert len(flag_checks) == len(listed) > 0
+    assert all(e.output == "/dev/null" for e in flag_checks)  # so doctor knows a "no" is an answer
     assert all(e.pkg == "" for e in probes)
     assert not any(e.probe for e in c_compiles(multi_build.trace, include_probes=True))
 

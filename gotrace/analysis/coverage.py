@@ -24,6 +24,12 @@ def is_c_compile(event: Event) -> bool:
     return event.tool in C_COMPILERS
 
 
+def is_flag_check(event: Event) -> bool:
+    """The go command asking the C compiler whether it takes a flag (`gcc -fflag ... -o /dev/null
+    || true`): failing is an answer ("no"), not a failure."""
+    return event.probe and event.output == "/dev/null" and is_c_compile(event)
+
+
 @dataclass(frozen=True)
 class Gap:
     start_ns: int  # from the first tool's start

@@ -112,8 +112,11 @@ def _cap(lines: list[str]) -> tuple[str, ...]:
 
 def check_failures(events: Sequence[Event], build: str) -> list[Finding]:
     """Failed, killed and timed-out invocations, one finding per kind of end."""
+    from gotrace.analysis.coverage import is_flag_check
+
     kinds: dict[str, list[str]] = defaultdict(list)
-    for e in sorted((e for e in events if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)):
+    failed = [e for e in events if e.failed and not is_flag_check(e)]
+    for e in sorted(failed, key=lambda e: (e.start_ns, e.tool, e.pkg)):
         rss = f", peak {_mib(e.max_rss_kib)}" if e.max_rss_kib is not None else ""
         if e.limit == "timeout":
             kinds["timeout"].append(f"{_who(e)}: killed by the time limit after {_s(e.wall_ns)}")
@@ -127,7 +130,7 @@ def check_failures(events: Sequence[Event], build: str) -> list[Finding]:
             kinds["killed"].append(f"{_who(e)}: ended by signal {e.signal} after {_s(e.wall_ns)}")
         else:
             kinds["failed"].append(f"{_who(e)}: exit status {e.exit} after {_s(e.wall_ns)}")
-    probe_failed = any(e.probe and e.failed for e in events)
+    probe_failed = any(e.probe for e in failed)
     text = {
         "failed": ("{n} tool invocation(s) failed",
                    ("A failed tool fails the build." + (
