@@ -29,6 +29,7 @@ optional (absent means unknown, never zero)
   cflags        cgo: the C compiler flags it was given (CGO_CFLAGS, #cgo CFLAGS); a C compiler:
                 its arguments without the source file, inputs and output
   file, output  a C compiler: the source file it compiled (none for the _cgo_.o link) and its -o
+                (/dev/null for the go command's flag checks, which are probes)
   phases        compile with `gotrace run --phases`: {"fe:parse": ns, ..., "total": ns}
   limit         "timeout" or "memory" when the shim's guard rails killed the tool
   error         the tool could not be started (not found, not executable)
