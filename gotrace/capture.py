@@ -306,3 +306,55 @@ def parse_size(text: str) -> int:
     if not MIN_TOOL_MEMORY <= size <= MAX_TOOL_MEMORY:
         raise ValueError(f"{text!r} is out of range: give 1M to 8388608G (examples: 512M, 2G)")
     return int(size)
+
+
+def compiler_names(cc_values: list[str]) -> tuple[list[str], list[str]]:
+    """From the values of CC and CXX (as `go env` prints them): the bare compiler names to wrap,
+    and the ones given as paths, which the go command runs without a PATH lookup."""
+    bare, paths = [], []
+    for value in cc_values:
+        try:
+            words = split_quoted(value)  # CC is split as go splits it, like -toolexec
+        except CaptureError:
+            continue
+        if not words:
+            continue
+        (paths if "/" in words[0] else bare).append(words[0])
+    return bare, paths
+
+
+def c_compiler_env(env: dict[str, str], cc_dir: str) -> dict[str, str]:
+    """The environment that brings the go command's C compiler runs to the shim: our compiler
+    directory first on PATH. CC's value and `gcc -###` stay the same, so the build cache is shared
+    with untraced builds; the shim takes the directory out of the real compiler's PATH again."""
+    env = dict(env)
+    env["PATH"] = cc_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def wrap_c_compilers(prepared: PreparedBuild, shim: str, workdir: str) -> str | None:
+    """Set `prepared` up so that cgo's C compiles are recorded; returns a note for the user when
+    some cannot be (CC or CXX is a path) or nothing could be set up."""
+    import subprocess
+
+    go = prepared.argv[0]
+    try:
+        out = subprocess.run([go, "env", "CC", "CXX"], env=prepared.env, capture_output=True,
+                             text=True, timeout=60)
+        values = out.stdout.splitlines() if out.returncode == 0 else []
+    except (OSError, subprocess.SubprocessError):
+        values = []
+    bare, paths = compiler_names(values)
+    cc_dir = os.path.join(workdir, "cc")
+    try:
+        made = subprocess.run([shim, "--cc-dir=" + cc_dir, *bare], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"gotrace: warning: C compiles are not recorded: {e}"
+    if made.returncode != 0:
+        return f"gotrace: warning: C compiles are not recorded: {made.stderr.strip()}"
+    prepared.env = c_compiler_env(prepared.env, cc_dir)
+    if paths:
+        return (f"gotrace: note: C compiles by {', '.join(paths)} are not recorded: go runs a CC/CXX "
+                "given as a path without looking on PATH. Set CC to the bare name and put its directory "
+                "on PATH to record them (go's cache key changes once with CC's value).")
+    return None

@@ -46,7 +46,7 @@ WEIGHT_MEANING = {
     "cpu": "user+sys CPU time in microseconds",
     "rss": "memory-time in KiB*s, peak RSS x wall time, since peaks do not add up",
 }
-GROUPINGS = ("path", "module", "flat", "tool")
+GROUPINGS = ("path", "module", "flat", "tool", "file")
 STD_ROOT = "std"
 NO_PACKAGE = "(no-package)"
 
@@ -119,6 +119,13 @@ def module_of(pkg: str) -> str:
 def stack_of(event: Event, grouping: str = "path", root: str | None = "build") -> tuple[str, ...]:
     if grouping == "tool":
         frames = [event.tool] + package_frames(event.pkg, "flat")
+    elif grouping == "file":
+        # as "path", and each C compiler run under its tool by the file it compiled
+        from gotrace.analysis.coverage import c_compile_label, is_c_compile
+
+        frames = package_frames(event.pkg, "path") + [event.tool]
+        if is_c_compile(event):
+            frames.append(c_compile_label(event))
     else:
         frames = package_frames(event.pkg, grouping) + [event.tool]
     if root:

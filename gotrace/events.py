@@ -9,9 +9,10 @@ shim/gotrace-shim writes it (the shim imports nothing from here, to start fast).
 required
   v             format version (1)
   build         build id: one file may hold several builds; `gotrace run` sets it
-  tool          the tool's short name: compile, asm, link, cgo, vet, cover, pack, gcc, ...
-  pkg           import path the go command gave (TOOLEXEC_IMPORTPATH), "" for version probes;
-                test variants look like "p [p.test]"
+  tool          the tool's short name: compile, asm, link, cgo, vet, cover, pack; for the C/C++
+                compilers the go command runs for cgo, the name it ran: gcc, cc, clang, g++, c++
+  pkg           import path the go command gave (TOOLEXEC_IMPORTPATH; it sets it for its C compiles
+                too), "" for version probes; test variants look like "p [p.test]"
   start_ns      wall-clock start, nanoseconds since the Unix epoch
   wall_ns       duration from the monotonic clock, nanoseconds
 
@@ -28,7 +29,10 @@ optional (absent means unknown, never zero)
   deps          compile/link: import paths named by -importcfg (compile: direct imports;
                 link: every package linked)
   go_files      compile: number of .go files compiled
-  cflags        cgo: the C compiler flags it was given (CGO_CFLAGS, #cgo CFLAGS)
+  cflags        cgo: the C compiler flags it was given (CGO_CFLAGS, #cgo CFLAGS); a C compiler:
+                its arguments without the source file, inputs and output
+  file, output  a C compiler: the source file it compiled (none for the _cgo_.o link) and its -o
+                (/dev/null for the go command's flag checks, which are probes)
   phases        compile with `gotrace run --phases`: {"fe:parse": ns, ..., "total": ns}
   limit         "timeout" or "memory" when the shim's guard rails killed the tool
   error         the tool could not be started (not found, not executable)
@@ -112,7 +116,7 @@ EVENT_RULES: dict[str, Rule] = {
     "goos": TEXT, "goarch": TEXT, "goversion": TEXT, "goroot": TEXT,
     "deps": TEXTS, "go_files": COUNT, "cflags": TEXTS, "phases": Rule(dict, 0, MAX_DURATION_NS),
     "limit": TEXT, "error": TEXT, "source": TEXT, "cached": FLAG, "queue_ns": DURATION,
-    "action": TEXT, "action_deps": TEXTS,
+    "action": TEXT, "action_deps": TEXTS, "file": TEXT, "output": TEXT,
 }
 BUILD_RULES: dict[str, Rule] = {
     "build": TEXT, "argv": TEXTS, "cwd": TEXT, "start_ns": TIME, "wall_ns": DURATION,
@@ -245,6 +249,8 @@ class Event:
     queue_ns: int | None = None
     action: str | None = None
     action_deps: tuple[str, ...] | None = None
+    file: str | None = None
+    output: str | None = None
 
     @property
     def end_ns(self) -> int:

@@ -106,9 +106,13 @@ def running_tools(go_pid: int, shim: str) -> list[RunningTool]:
 
 
 def _tool_args(argv: list[str], shim: str) -> list[str]:
+    # The shim's interpreter runs with the shim's file and then the name it was run as: the shim
+    # again under -toolexec, a compiler link (.../gcc) in compiler mode, whose argv is the tool's.
     for i, a in enumerate(argv):
         if a == shim or os.path.basename(a) == "gotrace-shim":
             rest = [x for x in argv[i + 1:] if not x.startswith("--")]
+            while rest and (rest[0] == shim or os.path.basename(rest[0]) == "gotrace-shim"):
+                rest = rest[1:]
             return rest
     return []
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from gotrace.capture import CaptureError, find_shim, list_packages_command, prepare_build
+from gotrace.capture import CaptureError, find_shim, list_packages_command, prepare_build, wrap_c_compilers
 from gotrace.endings import interruption
 from gotrace.events import BuildInfo, append_build, open_trace
 from gotrace.progress import TraceTail, packages_to_compile, progress_line, running_tools
@@ -45,6 +45,7 @@ class RunOptions:
     build_id: str | None = None
     progress: str = "auto"
     quiet: bool = False
+    wrap_cc: bool = True  # record cgo's C compiles: a compiler of ours first on PATH
 
 
 @dataclass
@@ -232,6 +233,10 @@ def _run_in(options: RunOptions, err: TextIO, build_id: str, shim: str, private:
         raise CaptureError(f"{prepared.argv[0]} not found on PATH: install Go or put it on PATH")
     failures = os.path.join(private, "failures")
     prepared.env["GOTRACE_FAILURES"] = failures
+    if options.wrap_cc:
+        note = wrap_c_compilers(prepared, shim, private)
+        if note:
+            err.write(note + "\n")
     trace = options.trace
     result = RunResult(exit=0)
 

@@ -34,20 +34,25 @@ def go_build(module: Path, args: list[str], gocache: Path, **env) -> subprocess.
 def test_every_tool_the_go_command_ran_has_exactly_one_record(multi_build, shim):
     # `go build -x` lists each command it runs; with -toolexec the tool follows the shim's path
     # (after any VAR=value the go command sets for it).
+    # The C compiles cgo needs are run by the go command itself (listed bare: `gcc ...`); the shim,
+    # first on PATH as gcc, records them as well.
+    from tests.test_cgo import listed_c_compiles
+
     listed = collections.Counter()
     for line in multi_build.result.stderr.decode().splitlines():
         words = line.split()
         if shim in words[:-1]:
             listed[os.path.basename(words[words.index(shim) + 1])] += 1
+    listed.update(c.tool for c in listed_c_compiles(multi_build.result.stderr.decode()))
     events, _ = events_of(multi_build.trace)
     recorded = collections.Counter(e.tool for e in events)
     assert listed and recorded == listed
-    assert {"compile", "asm", "cgo", "link"} <= set(recorded)
+    assert {"compile", "asm", "cgo", "link", "gcc"} <= set(recorded)
 
 
 def test_run_ends_with_a_summary_of_tools_time_memory_and_the_trace(multi_build):
     err = multi_build.result.stderr.decode()
-    assert re.search(r"gotrace: \d+ tool invocations \(\d+ compile, \d+ asm, \d+ cgo, 1 link\)", err)
+    assert re.search(r"gotrace: \d+ tool invocations \(\d+ compile, \d+ asm, \d+ gcc, \d+ cgo, 1 link\)", err)
     assert re.search(r"gotrace: wall [\d.]+s, tools' CPU [\d.]+s, peak RSS [\d.]+ MiB \(compile \S+\)", err)
     head, rest = err.split("gotrace: slowest packages", 1)[1].split(":\n", 1)
     slowest = rest.split("gotrace: trace written")[0].splitlines()
@@ -85,6 +90,8 @@ def test_records_describe_packages_dependencies_and_cgo_flags(multi_build):
 
 
 def test_traced_binary_is_identical_and_a_traced_build_reuses_an_untraced_cache(multi_build, tmp_path):
+    # multi_build is traced with its C compiles wrapped (runtime/cgo, internal/cgohash): an untraced
+    # build in a fresh cache compiles the C code itself and must give the same bytes
     module = multi_build.module
     cache = tmp_path / "cache"
     untraced = go_build(module, ["-o", str(tmp_path / "plain") + "/", "./..."], cache)

@@ -29,6 +29,8 @@ STABLE_KEYS = {
     "parallelism": {"cores", "cores_source", "limit", "average_concurrency", "peak_concurrency",
                     "cpu_utilisation", "cpu_cores_busy", "serial_stretches"},
     "phases": {"compiles", "compiles_without_phases", "phases"},
+    "coverage": {"span_ns", "covered_ns", "share", "longest_gap_ns", "gaps"},
+    "c_compiles": None,
 }
 
 

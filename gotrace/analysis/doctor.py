@@ -113,11 +113,15 @@ def _cap(lines: list[str]) -> tuple[str, ...]:
 
 def check_failures(events: Sequence[Event], build: str, info: BuildInfo | None = None) -> list[Finding]:
     """Failed, killed and timed-out invocations, one finding per kind of end. A signal from the user
-    (Ctrl-C, SIGTERM) is told apart from SIGKILL, which is what the out-of-memory killer sends."""
+    (Ctrl-C, SIGTERM) is told apart from SIGKILL, which is what the out-of-memory killer sends. A C
+    compiler flag check that says no is go asking, not a failure."""
+    from gotrace.analysis.coverage import is_flag_check
+
     kinds: dict[str, list[str]] = defaultdict(list)
     if info is not None and info.interrupted:
         kinds["interrupted"].append(f"the go command: {interruption(info.interrupted)}")
-    for e in sorted((e for e in events if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)):
+    failed = [e for e in events if e.failed and not is_flag_check(e)]
+    for e in sorted(failed, key=lambda e: (e.start_ns, e.tool, e.pkg)):
         rss = f", peak {_mib(e.max_rss_kib)}" if e.max_rss_kib is not None else ""
         if e.limit == "timeout":
             kinds["timeout"].append(f"{_who(e)}: killed by the time limit after {_s(e.wall_ns)}")
@@ -133,7 +137,7 @@ def check_failures(events: Sequence[Event], build: str, info: BuildInfo | None =
             kinds["crashed"].append(f"{_who(e)}: ended by {signal_name(e.signal)} after {_s(e.wall_ns)}")
         else:
             kinds["failed"].append(f"{_who(e)}: exit status {e.exit} after {_s(e.wall_ns)}")
-    probe_failed = any(e.probe and e.failed for e in events)
+    probe_failed = any(e.probe for e in failed)
     text = {
         "failed": ("{n} tool invocation(s) failed",
                    ("A failed tool fails the build." + (
@@ -175,23 +179,54 @@ def check_failures(events: Sequence[Event], build: str, info: BuildInfo | None =
     return findings
 
 
+def _c_flags_by_package(events: Sequence[Event]) -> dict[str, tuple[str, set[str]]]:
+    """Per cgo package, where its C flags come from and the flags: the C compiler's own arguments
+    when the trace has its runs (what really compiled, CC's and the go command's flags included),
+    else the flags the cgo tool was given."""
+    from gotrace.analysis.coverage import is_c_compile
+
+    compiler: dict[str, set[str]] = defaultdict(set)
+    cgo: dict[str, set[str]] = defaultdict(set)
+    for e in events:
+        if e.cflags and not e.probe:
+            if is_c_compile(e):
+                compiler[e.pkg].update(e.cflags)
+            elif e.tool == "cgo":
+                cgo[e.pkg].update(e.cflags)
+    out = {pkg: ("cgo C flags", flags) for pkg, flags in cgo.items()}
+    out.update({pkg: ("C compiler flags", flags) for pkg, flags in compiler.items()})
+    return out
+
+
 def check_cgo_host_flags(events: Sequence[Event], build: str) -> list[Finding]:
-    lines = []
-    for e in sorted((e for e in events if e.tool == "cgo" and e.cflags), key=lambda e: e.pkg):
-        flags = sorted({f for f in e.cflags if HOST_FLAG.match(f)})
-        if flags:
-            lines.append(f"{e.pkg}: cgo C flags include {' '.join(flags)}")
-    if not lines:
-        return []
-    return [Finding(
-        "cgo-host-flags", "warning", f"{len(lines)} cgo package(s) compiled for this machine's CPU only",
-        tuple(lines),
-        "-march=native and -mavx* make the C compiler use the instructions of the CPU that builds; the "
-        "binary then dies with SIGILL (illegal instruction) on an older CPU, and the cache key differs "
-        "from machine to machine.",
-        "Drop the flag from the package's `#cgo CFLAGS:` line (or from CGO_CFLAGS) and name a portable "
-        "target instead, e.g. CGO_CFLAGS='-O2 -g -march=x86-64-v2'; select AVX code at run time "
-        "(golang.org/x/sys/cpu) rather than at build time.", build)]
+    lines, debug = [], []
+    for pkg, (source, flags) in sorted(_c_flags_by_package(events).items()):
+        host = sorted(f for f in flags if HOST_FLAG.match(f))
+        if host:
+            lines.append(f"{pkg}: {source} include {' '.join(host)}")
+        slow = sorted(f for f in flags if f in ("-O0", "-g3", "-ggdb3"))
+        if slow:
+            debug.append(f"{pkg}: {source} include {' '.join(slow)}")
+    findings = []
+    if lines:
+        findings.append(Finding(
+            "cgo-host-flags", "warning", f"{len(lines)} cgo package(s) compiled for this machine's CPU only",
+            tuple(lines),
+            "-march=native and -mavx* make the C compiler use the instructions of the CPU that builds; the "
+            "binary then dies with SIGILL (illegal instruction) on an older CPU, and the cache key differs "
+            "from machine to machine.",
+            "Drop the flag from the package's `#cgo CFLAGS:` line (or from CGO_CFLAGS or CC) and name a "
+            "portable target instead, e.g. CGO_CFLAGS='-O2 -g -march=x86-64-v2'; select AVX code at run "
+            "time (golang.org/x/sys/cpu) rather than at build time.", build))
+    if debug:
+        findings.append(Finding(
+            "cgo-debug-flags", "info", f"{len(debug)} cgo package(s) with C compiled for debugging",
+            tuple(debug),
+            "-O0 leaves the C code unoptimised (slow at run time) and -g3 adds macro definitions to the "
+            "debug info (larger objects, slower links); fine for a debug build, not for a release.",
+            "Build releases with the default CGO_CFLAGS ('-O2 -g') or set it explicitly in the release "
+            "job; keep -O0/-g3 to local debugging.", build))
+    return findings
 
 
 def _version_of(e: Event) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
+from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_by_package, coverage
 from gotrace.analysis.critical_path import CriticalPath, critical_path, listed_steps
 from gotrace.analysis.parallelism import Parallelism, parallelism
 from gotrace.analysis.phases import PhaseTable, phase_table
@@ -34,6 +35,8 @@ JSON_KEYS = {
     "parallelism": ("cores", "cores_source", "limit", "average_concurrency", "peak_concurrency",
                     "cpu_utilisation", "cpu_cores_busy", "serial_stretches"),
     "phases": ("compiles", "compiles_without_phases", "phases"),
+    "coverage": ("span_ns", "covered_ns", "share", "longest_gap_ns", "gaps"),
+    "c_compiles": None,
 }
 STD_GROUP = "std"
 # how every text output of a summary (summary, report, run's closing lines) says to expand the std row
@@ -73,6 +76,8 @@ class Summary:
     path: CriticalPath | None
     par: Parallelism
     phases: PhaseTable | None
+    coverage: Coverage
+    c_compiles: list[CCompileRow]
     std_packages: int = 0  # standard-library packages of the build (in the std row unless `std`)
 
     @property
@@ -165,6 +170,8 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         par=parallelism(ran, info),
         phases=phase_table(ran),
         std_packages=std_packages(ran),
+        coverage=coverage(events),
+        c_compiles=c_compiles_by_package(ran),
     )
 
 
@@ -195,6 +202,8 @@ def summary_to_json(s: Summary) -> dict:
         "critical_path": s.path.to_dict() if s.path else None,
         "parallelism": s.par.to_dict(),
         "phases": s.phases.to_dict() if s.phases else None,
+        "coverage": s.coverage.to_dict(),
+        "c_compiles": [r.to_dict() for r in s.c_compiles],
     }
 
 
@@ -230,6 +239,13 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
                   + "\n")
     if s.peak is not None:
         out.write(f"  peak RSS {mebibytes(s.peak.max_rss_kib)}: {s.peak.tool} {s.peak.pkg or '-'}\n")
+    cov = s.coverage
+    out.write(f"  coverage {percent(100 * cov.share)}: a recorded tool ran during {seconds(cov.covered_ns)} "
+              f"of the {seconds(cov.span_ns)}")
+    longest = cov.gaps[0].wall_ns if cov.gaps else 0
+    out.write(f"; longest gap {seconds(longest)}\n" if longest else "\n")
+    for gap in cov.listed():
+        out.write(f"    {gap.describe()}\n")
     out.write(f"  failed: {len(s.failures)}\n")
     for e in s.failures[:10]:
         why = e.error or e.limit or (signal_name(e.signal) if e.signal else f"exit {e.exit}")
@@ -251,6 +267,12 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
                           percent(r.cum_pct or 0)) for r in rows], right=(1, 2, 3))
     if not s.std and any(r.name == STD_GROUP for rows in s.top.values() for r in rows):
         out.write(f"  ({STD_EXPAND})\n")
+
+    if s.c_compiles:
+        out.write("\nC compiles (cgo)\n")
+        write_table(out, ("package", "runs", "wall", "CPU", "slowest file"),
+                    [(r.pkg, str(r.compiles), seconds(r.wall_ns), seconds(r.cpu_ns), r.slowest_file)
+                     for r in s.c_compiles], right=(1, 2, 3))
 
     if s.path is not None:
         p = s.path

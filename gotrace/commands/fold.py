@@ -16,7 +16,8 @@ def fold_options(func):
                         help="Only this tool (compile, asm, link, cgo, vet, ...); repeat for several.")(func)
     func = click.option("--grouping", type=click.Choice(GROUPINGS), default="path", show_default=True,
                         help="path: build;import;path;segments;tool.  module: build;module;package;tool.  "
-                             "flat: build;package;tool.  tool: build;tool;package.")(func)
+                             "flat: build;package;tool.  tool: build;tool;package.  "
+                             "file: as path, C compiles split by source file (build;...;gcc;FILE).")(func)
     func = click.option("--weight", type=click.Choice(tuple(WEIGHTS)), default="wall", show_default=True,
                         help="wall: elapsed us.  cpu: user+sys us.  rss: memory-time, peak RSS x wall "
                              "time in KiB*s (peaks do not add up in a flame graph; memory-time does).")(func)
@@ -64,6 +65,7 @@ def command(trace: str, build_id: str | None, weight: str, grouping: str, tools:
       gotrace fold gotrace.jsonl > build.folded
       gotrace fold gotrace.jsonl --weight rss --grouping flat | sort -k2 -n | tail
       gotrace fold gotrace.jsonl --tool compile --package github.com/you/app | flamegraph.pl > c.svg
+      gotrace fold gotrace.jsonl --grouping file --tool gcc --tool g++   # cgo's C files, one by one
     """
     output.check()
     stacks, _ = trace_stacks(trace, build_id, weight=weight, grouping=grouping, tools=tools, package=package)

@@ -34,9 +34,10 @@ def command(trace: str, build_id: str | None, output: Output, top: int, depth: i
     from gotrace.render.report import render_report
 
     output.check()
-    events, reader = load_events(trace, build_id)
+    # version probes count for coverage (as in `gotrace summary`); the pictures show the work
+    events, reader = load_events(trace, build_id, include_probes=True)
     events, info, builds = one_build(events, reader, build_id)
     summary = summarize(events, info, top=top, depth=depth, std=std, builds_in_trace=builds)
     with output.open() as out:
-        render_report(events, summary, out, trace_name=trace)
+        render_report([e for e in events if not e.probe], summary, out, trace_name=trace)
     output.done()

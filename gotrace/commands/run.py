@@ -10,7 +10,6 @@ import click
 from gotrace.capture import CaptureError, parse_size
 from gotrace.runner import RunOptions, ensure_standard_fds, run_traced
 
-
 MAX_TOOL_TIMEOUT = 7 * 24 * 3600.0
 
 
@@ -25,18 +24,23 @@ MAX_TOOL_TIMEOUT = 7 * 24 * 3600.0
 @click.option("--tool-timeout", type=float, metavar="SECONDS",
               help="Kill a tool that runs longer than this (its process group), and record why.")
 @click.option("--tool-memory", metavar="SIZE", help="Kill a tool whose resident memory passes SIZE (e.g. 2G).")
+@click.option("--wrap-cc/--no-wrap-cc", default=True, show_default=True,
+              help="Record the C/C++ compiles of cgo (a gcc/cc/clang of ours first on PATH; the build "
+                   "cache stays shared with untraced builds).")
 @click.option("--build-id", metavar="ID", help="Name this build in the trace (default: time and pid).")
 @click.option("--progress", type=click.Choice(["auto", "always", "lines", "never"]), default="auto",
               show_default=True, help="Live progress on stderr: auto shows it on a terminal.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary at the end.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
-def command(trace, append, cold, phases, actiongraph, tool_timeout, tool_memory, build_id, progress,
+def command(trace, append, cold, phases, actiongraph, tool_timeout, tool_memory, wrap_cc, build_id, progress,
             quiet, command):
     """Run a go command with every build tool traced; exit with the go command's status.
 
     Adds -toolexec with gotrace-shim (a -toolexec of yours, on the command line or in GOFLAGS, is
     chained: the shim runs it), writes one JSON line per tool invocation to the trace, shows live
-    progress, and ends with a short summary. Works with go build, install, test, vet and run.
+    progress, and ends with a short summary. Works with go build, install, test, vet and run. The C
+    and C++ compiles the go command runs itself for cgo are recorded too (a gcc/cc/clang/g++ of ours
+    first on PATH; --no-wrap-cc leaves them out).
 
     \b
     Example:
@@ -58,7 +62,7 @@ def command(trace, append, cold, phases, actiongraph, tool_timeout, tool_memory,
                                  param_hint="--tool-timeout")
     options = RunOptions(command=command, trace=trace, append=append, cold=cold, phases=phases,
                          actiongraph=actiongraph, tool_timeout=tool_timeout, tool_memory=memory,
-                         build_id=build_id, progress=progress, quiet=quiet)
+                         build_id=build_id, progress=progress, quiet=quiet, wrap_cc=wrap_cc)
     try:
         result = run_traced(options, sys.stderr)
     except CaptureError as e:

@@ -50,7 +50,8 @@ def command(trace: str, build_id: str | None, output: Output, as_json: bool, top
       gotrace summary gotrace.jsonl --depth 2 --top 5
       gotrace summary gotrace.jsonl --json | jq .critical_path.packages
     """
-    events, reader = load_events(trace, build_id)
+    # version probes are tools the build waited for: they count for coverage, nowhere else
+    events, reader = load_events(trace, build_id, include_probes=True)
     events, info, builds = one_build(events, reader, build_id)
     summary = summarize(events, info, top=top, depth=depth, std=std, builds_in_trace=builds)
     if as_json:

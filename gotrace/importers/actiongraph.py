@@ -134,8 +134,10 @@ def name_test_variants(actions: dict[str, Action]) -> dict[str, Action]:
 
     The graph names such a build only by its import path; it is the build of p (or of its external
     test package p_test) that the link of p.test depends on when p is also built plainly. A vet
-    action of a variant is named after the variant build it depends on. Other packages recompiled
-    for a test ("q [p.test]") cannot be told from their plain build and keep the plain name.
+    action of a variant is named after the variant build it depends on; the cgo run and the C compiles
+    the variant build depends on (through actions of its own package) after the variant build. Other
+    packages recompiled for a test ("q [p.test]") cannot be told from their plain build and keep the
+    plain name.
     """
     builds: dict[str, int] = {}
     for a in actions.values():
@@ -152,6 +154,18 @@ def name_test_variants(actions: dict[str, Action]) -> dict[str, Action]:
                 variant[d] = link.pkg
     if not variant:
         return actions
+    for build_id, test in list(variant.items()):
+        # its cgo run and C compiles, reached through its own bookkeeping ("collect cgo" has no package)
+        pkg, todo, seen = actions[build_id].pkg, list(actions[build_id].deps), set()
+        while todo:
+            aid = todo.pop()
+            a = actions[aid]
+            if aid in seen or aid in variant or a.mode == "build" or a.pkg not in (pkg, ""):
+                continue
+            seen.add(aid)
+            if a.pkg == pkg:
+                variant[aid] = test
+            todo.extend(a.deps)
     renamed = dict(actions)
     for aid, a in actions.items():
         test = variant.get(aid)

@@ -91,6 +91,8 @@ def _facts(out: TextIO, s: Summary, trace_name: str) -> None:
         ("stopped", interruption(info.interrupted) if info.interrupted else None),
         ("tools' wall", f"{seconds(s.wall_ns)} (first tool start to last tool end)"),
         ("tools' CPU", seconds(s.cpu_ns)),
+        ("coverage", f"{percent(100 * s.coverage.share)} of the tools' wall time had a recorded tool running"
+                     + "".join(f"; {g.describe()}" for g in s.coverage.listed())),
         ("invocations", f"{s.invocations}: " + ", ".join(f"{n} {t}" for t, n in s.by_tool.items())),
         ("from the cache", f"{s.cache_hits} of {s.cache_packages} packages" if s.cache_hits is not None else None),
         ("failed", len(s.failures)),
@@ -167,6 +169,17 @@ def _flame(out: TextIO, events: Sequence[Event], command: str) -> None:
         out.write(f'<p class="note" id="flamegraph-missing">No flame graph: {esc(why)}.</p>\n')
 
 
+def _c_compiles(out: TextIO, s: Summary) -> None:
+    """The C compiles cgo ran, per package: the same table as `gotrace summary`."""
+    if not s.c_compiles:
+        return
+    out.write('<section><h2 id="c-compiles">C compiles (cgo)</h2>\n')
+    _table(out, ("package", "runs", "wall (s)", "CPU (s)", "slowest file"),
+           [(r.pkg, r.compiles, f"{r.wall_ns / 1e9:.3f}", f"{r.cpu_ns / 1e9:.3f}", r.slowest_file)
+            for r in s.c_compiles], (1, 2, 3), "c-compiles-table")
+    out.write("</section>\n")
+
+
 def _parallelism(out: TextIO, s: Summary) -> None:
     par = s.par
     out.write(f"<p>Average {par.average:.2f} tools at once, peak {par.peak}"
@@ -232,6 +245,7 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
     _flame(out, events, command)
     w("</section>\n")
 
+    _c_compiles(out, s)
     w('<section><h2 id="parallelism">Parallelism</h2>\n')
     _parallelism(out, s)
     w("</section>\n")

@@ -1,0 +1,120 @@
+"""How much of a build the trace sees: coverage, the gaps in it, and the C compiles per package.
+
+Coverage is the share of the span from the first tool's start to the last tool's end during which at
+least one recorded tool ran (the union of their intervals). What is left are gaps: the go command's
+own work between tools (loading packages, hashing, writing the cache) and anything that ran without
+being recorded. A gap over a second is listed so that the next blind spot is visible.
+
+C compiles are the records of the C/C++ compilers the go command runs for cgo packages (`gotrace
+run` wraps them; see shim/gotrace-shim, compiler mode).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from gotrace.events import Event
+
+C_COMPILERS = frozenset({"gcc", "cc", "clang", "g++", "c++", "clang++"})
+GAP_LISTED_NS = 1_000_000_000  # gaps at least this long are listed
+
+
+def is_c_compile(event: Event) -> bool:
+    return event.tool in C_COMPILERS
+
+
+def is_flag_check(event: Event) -> bool:
+    """The go command asking the C compiler whether it takes a flag (`gcc -fflag ... -o /dev/null
+    || true`): failing is an answer ("no"), not a failure."""
+    return event.probe and event.output == "/dev/null" and is_c_compile(event)
+
+
+@dataclass(frozen=True)
+class Gap:
+    start_ns: int  # from the first tool's start
+    wall_ns: int
+
+    def describe(self) -> str:
+        return f"{self.wall_ns / 1e9:.1f} s at {self.start_ns / 1e9:.1f} s: nothing traced ran"
+
+    def to_dict(self) -> dict:
+        return {"start_ns": self.start_ns, "wall_ns": self.wall_ns}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    span_ns: int     # first tool start to last tool end
+    covered_ns: int  # time in the span with at least one recorded tool running
+    gaps: tuple[Gap, ...]  # every gap, longest first (ties: earliest first)
+
+    @property
+    def share(self) -> float:
+        return self.covered_ns / self.span_ns if self.span_ns else 1.0
+
+    def listed(self, at_least_ns: int = GAP_LISTED_NS) -> list[Gap]:
+        return [g for g in self.gaps if g.wall_ns >= at_least_ns]
+
+    def to_dict(self) -> dict:
+        return {"span_ns": self.span_ns, "covered_ns": self.covered_ns, "share": round(self.share, 4),
+                "longest_gap_ns": self.gaps[0].wall_ns if self.gaps else 0,
+                "gaps": [g.to_dict() for g in self.listed()]}
+
+
+def coverage(events: Iterable[Event]) -> Coverage:
+    """Coverage of one build over the span its tools ran in (first start to last end, as the
+    summary's wall time). Version probes and flag checks count as covering time, since the go
+    command waits for them, but do not stretch the span; cache hits ran nothing."""
+    events = [e for e in events if not e.cached]
+    work = [e for e in events if not e.probe]
+    if not work:
+        return Coverage(0, 0, ())
+    first = min(e.start_ns for e in work)
+    last = max(e.end_ns for e in work)
+    spans = sorted((max(e.start_ns, first), min(e.end_ns, last)) for e in events
+                   if e.end_ns >= first and e.start_ns <= last)
+    covered = 0
+    gaps = []
+    run_start, run_end = spans[0]
+    for start, end in spans[1:]:
+        if start > run_end:
+            covered += run_end - run_start
+            gaps.append(Gap(run_end - first, start - run_end))
+            run_start = start
+        run_end = max(run_end, end)
+    covered += run_end - run_start
+    gaps.sort(key=lambda g: (-g.wall_ns, g.start_ns))
+    return Coverage(last - first, covered, tuple(gaps))
+
+
+@dataclass(frozen=True)
+class CCompileRow:
+    pkg: str
+    compiles: int   # C compiler runs (the C files and the _cgo_.o link of the package)
+    wall_ns: int
+    cpu_ns: int
+    slowest_file: str  # the file (or output) of the longest run
+
+    def to_dict(self) -> dict:
+        return {"pkg": self.pkg, "compiles": self.compiles, "wall_ns": self.wall_ns, "cpu_ns": self.cpu_ns,
+                "slowest_file": self.slowest_file}
+
+
+def c_compile_label(event: Event) -> str:
+    """What one C compiler run worked on: its source file, else its output (the _cgo_.o link)."""
+    name = event.file or event.output or ""
+    return name.rsplit("/", 1)[-1] or "-"
+
+
+def c_compiles_by_package(events: Sequence[Event]) -> list[CCompileRow]:
+    """Time in the C compiler per package, longest first."""
+    groups: dict[str, list[Event]] = defaultdict(list)
+    for e in events:
+        if is_c_compile(e) and not e.probe and not e.cached:
+            groups[e.pkg].append(e)
+    rows = []
+    for pkg, runs in groups.items():
+        slowest = max(runs, key=lambda e: (e.wall_ns, c_compile_label(e)))
+        rows.append(CCompileRow(pkg, len(runs), sum(e.wall_ns for e in runs),
+                                sum(e.cpu_ns or 0 for e in runs), c_compile_label(slowest)))
+    return sorted(rows, key=lambda r: (-r.wall_ns, r.pkg))

@@ -1,0 +1,3 @@
+module example.com/cgoheavy
+
+go 1.27
