@@ -140,3 +140,13 @@ def multi_test_build(go, tmp_path_factory) -> Traced:
 def broken_build(go, tmp_path_factory) -> Traced:
     """A cold `go build ./...` of samples/broken, which fails to compile, traced."""
     return traced_build(tmp_path_factory.mktemp("broken"), "broken", ["build", "./..."])
+
+
+@pytest.fixture(scope="session")
+def sequential_build(go, tmp_path_factory) -> Traced:
+    """A cold `go build -p 1 ./...` of samples/multi, one tool at a time, with go's own action graph
+    at <trace dir>/graph.json (-debug-actiongraph, not merged: the trace is the shim's alone)."""
+    tmp = tmp_path_factory.mktemp("sequential")
+    traced = traced_build(tmp, "multi", ["build", "-p", "1", f"-debug-actiongraph={tmp / 'graph.json'}", "./..."])
+    assert traced.result.returncode == 0, traced.result.stderr.decode()
+    return traced
