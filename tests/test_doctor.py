@@ -239,8 +239,9 @@ def _records(*records: dict, cores: int = 2, parallelism: int | None = None):
     build = {"v": 1, "kind": "build", "build": "b", "cores": cores, "parallelism": parallelism or cores,
              "cold": True}
     text = "".join(json.dumps(r) + "\n" for r in [build, *({"v": 1, "build": "b", **r} for r in records)])
-    from gotrace.events import TraceReader
     import io
+
+    from gotrace.events import TraceReader
 
     reader = TraceReader(io.BytesIO(text.encode()))
     return list(reader), reader.builds

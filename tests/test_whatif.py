@@ -13,15 +13,8 @@ import pytest
 
 from gotrace.analysis.critical_path import dependency_graph
 from gotrace.analysis.whatif import SLOTS, replay, what_if
-from gotrace.events import events_from_text, open_trace
 from tests.conftest import run_gotrace
-
-
-def load(traced):
-    reader = open_trace(str(traced.trace))
-    events = list(reader)
-    (info,) = reader.builds.values()
-    return events, info
+from tests.test_critical_path import _trace, load
 
 
 @pytest.mark.parametrize("fixture", ["multi_build", "multi_test_build", "sequential_build"])
@@ -52,10 +45,6 @@ def test_summary_shows_the_curve_in_text_and_json(multi_build):
     header = next(line for line in text.splitlines() if line.strip().startswith("-p "))
     assert header.split() == ["-p", "1", "2", "4", "8", "16", "32", "64", "unlimited"]
     assert "at its own -p 2 the model gives" in text
-
-
-def _trace(*records: dict):
-    return events_from_text("".join(json.dumps({"v": 1, "build": "b", **r}) + "\n" for r in records))
 
 
 def test_replay_waits_for_dependencies_and_for_slots():

@@ -366,8 +366,8 @@ def check_cores(events: Sequence[Event], build: str, info: BuildInfo | None,
                 "idle-cores", "info", f"cores left idle by -p {par.limit} on {par.cores} cores",
                 (f"{use} ({par.cores_source}), {at_once}, over {_s(span)}",),
                 "The go command runs at most -p actions at once; below the number of cores, the rest idle.",
-                f"Drop -p (it defaults to the number of cores) unless memory is why it is there; "
-                f"`gotrace summary` predicts the wall time for each -p.", build)]
+                "Drop -p (it defaults to the number of cores) unless memory is why it is there; "
+                "`gotrace summary` predicts the wall time for each -p.", build)]
         path = critical_path(ran, par.limit)
         floor = path.length_ns if path else 0
         return [Finding(
