@@ -12,6 +12,7 @@ it traces a cold build at -p N (default: the cores) and one at -p 1, then prints
 
     python benchmarks/bench_whatif.py            # samples/multi, about a minute on 2 cores
     python benchmarks/bench_whatif.py --cmd      # go build -a cmd/go: many minutes; run it rarely
+    python benchmarks/bench_whatif.py --cmd --keep DIR --reuse   # analyse kept traces again
 """
 from __future__ import annotations
 
@@ -91,6 +92,7 @@ def main() -> None:
     parser.add_argument("--cmd", action="store_true", help="build Go's own cmd/go (-a) instead of samples/multi")
     parser.add_argument("-p", type=int, default=os.cpu_count(), help="the -p of the parallel build")
     parser.add_argument("--keep", metavar="DIR", help="keep the traces in DIR")
+    parser.add_argument("--reuse", action="store_true", help="analyse the traces kept in --keep DIR, no builds")
     args = parser.parse_args()
     tmp = Path(args.keep or tempfile.mkdtemp(prefix="bench-whatif-"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -99,16 +101,18 @@ def main() -> None:
         name = "go build -a cmd/go"
     else:
         module = tmp / "multi"
-        shutil.rmtree(module, ignore_errors=True)
-        shutil.copytree(ROOT / "samples" / "multi", module)
+        if not args.reuse:
+            shutil.rmtree(module, ignore_errors=True)
+            shutil.copytree(ROOT / "samples" / "multi", module)
         target, name = ["./..."], "samples/multi"
     print(f"{name}, {os.cpu_count()} cores; load averages before: {os.getloadavg()}")
     figures = {}
     for p in (args.p, 1):
         trace = tmp / f"p{p}.jsonl"
-        traced(module, trace, ["build", "-p", str(p), "-o", os.devnull if args.cmd else str(tmp / f"bin{p}") + "/",
-                               *target])
-        print(f"load averages after the -p {p} build: {os.getloadavg()}")
+        if not args.reuse:
+            traced(module, trace, ["build", "-p", str(p), "-o", os.devnull if args.cmd else str(tmp / f"bin{p}") + "/",
+                                   *target])
+            print(f"load averages after the -p {p} build: {os.getloadavg()}")
         figures[p] = report(f"{name} -p {p}", trace)
     predicted = figures[args.p]["whatif"].predicted(1)
     measured = figures[1]["wall"]
