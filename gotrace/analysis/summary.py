@@ -300,7 +300,7 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
 
 def _write_path(s: Summary, out: TextIO) -> None:
     p, b = s.path, bounds(s)
-    out.write("\nCritical path (real dependencies)\n")
+    out.write("\nCritical path\n")
     out.write(f"  floor {seconds(p.length_ns)}: the longest chain of real dependencies, {len(p.packages)} "
               "packages at their own tool time; no number of cores builds faster\n")
     out.write(f"  resource bound {seconds(b['resource_ns'])}: {seconds(s.cpu_ns)} of tool CPU on {b['cores']} cores\n")
