@@ -1,7 +1,8 @@
 """How long `gotrace doctor` and `gotrace diff` take on large traces (synthetic, shaped like real ones).
 
-Prints, for each size, the time to read the trace, to diagnose it, to compare two builds of that size
-and to build the differential stacks; the command-line figures include Python's start-up.
+Prints, for each size, the time to read the trace, to diagnose it, to compare two builds of that size,
+to judge the noise-robust gate on their CPU time and to build the differential stacks; the
+command-line figures include Python's start-up.
 
     python benchmarks/bench_doctor_diff.py [--sizes 10000,100000,300000]
 """
@@ -19,7 +20,7 @@ sys.path.insert(0, str(HERE))
 
 from synth_trace import write_synthetic_trace  # noqa: E402 - found through sys.path above
 
-from gotrace.analysis.diff import compare, differential_stacks  # noqa: E402
+from gotrace.analysis.diff import Threshold, compare, differential_stacks, gate  # noqa: E402
 from gotrace.analysis.doctor import Context, diagnose  # noqa: E402
 from gotrace.events import open_trace  # noqa: E402
 
@@ -35,7 +36,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,300000")
     args = parser.parse_args()
     gotrace = Path(sys.executable).parent / "gotrace"
-    print(f"{'records':>8} {'read':>7} {'doctor':>7} {'compare':>8} {'stacks':>7} {'cli doctor':>11} {'cli diff':>9}")
+    print(f"{'records':>8} {'read':>7} {'doctor':>7} {'compare':>8} {'gate':>6} {'stacks':>7} {'cli doctor':>11} "
+          f"{'cli diff':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
             before, after = Path(tmp, f"b{n}.jsonl"), Path(tmp, f"a{n}.jsonl")
@@ -48,10 +50,12 @@ def main() -> None:
             old = list(open_trace(str(before)))
             t_doctor = timed(diagnose, events, reader.builds, Context(machine_memory_kib=24 << 20))
             t_compare = timed(compare, old, events, "wall")
+            cpu = compare(old, events, "cpu")
+            t_gate = timed(gate, cpu, 0.1, Threshold())
             t_stacks = timed(differential_stacks, old, events)
             t_cli_doctor = timed(subprocess.run, [gotrace, "doctor", after], capture_output=True, check=False)
             t_cli_diff = timed(subprocess.run, [gotrace, "diff", before, after], capture_output=True, check=False)
-            print(f"{n:>8} {t_read:>6.2f}s {t_doctor:>6.2f}s {t_compare:>7.2f}s {t_stacks:>6.2f}s "
+            print(f"{n:>8} {t_read:>6.2f}s {t_doctor:>6.2f}s {t_compare:>7.2f}s {t_gate:>5.2f}s {t_stacks:>6.2f}s "
                   f"{t_cli_doctor:>10.2f}s {t_cli_diff:>8.2f}s")
 
 

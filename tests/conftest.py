@@ -176,3 +176,13 @@ def tiny_disk(tmp_path) -> Path:
         yield mount_point
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def sequential_build(go, tmp_path_factory) -> Traced:
+    """A cold `go build -p 1 ./...` of samples/multi, one tool at a time, with go's own action graph
+    at <trace dir>/graph.json (-debug-actiongraph, not merged: the trace is the shim's alone)."""
+    tmp = tmp_path_factory.mktemp("sequential")
+    traced = traced_build(tmp, "multi", ["build", "-p", "1", f"-debug-actiongraph={tmp / 'graph.json'}", "./..."])
+    assert traced.result.returncode == 0, traced.result.stderr.decode()
+    return traced

@@ -6,6 +6,8 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from gotrace.collapse import fold_events, read_folded
 from gotrace.events import read_events
 
@@ -153,3 +155,85 @@ def test_bad_input_is_a_one_line_error(multi_build, tmp_path):
     for option, value in (("--threshold", "soon"), ("--fail-if-slower", "much")):
         bad = run_gotrace(["diff", str(multi_build.trace), str(multi_build.trace), option, value])
         assert bad.returncode == 2 and f"Invalid value for {option}" in bad.stderr.decode()
+
+
+# -- the gate: like with like, robust to run-to-run noise ----------------------------------------------
+
+HEAVY_STATEMENTS = 2500  # one generated function: a compile of a second or more instead of ~0.1 s
+TEXTUTIL = "example.com/multi/internal/textutil"
+
+
+def _cold_multi(tmp: Path, heavier: bool = False):
+    from .conftest import copy_sample
+
+    module = copy_sample("multi", tmp)
+    if heavier:
+        lines = ["package textutil", "", "func heavy(a []int) int {"]
+        lines += [f"\tx{i} := a[{i % 7}] * {i + 3}" for i in range(HEAVY_STATEMENTS)]
+        lines += ["\treturn " + " + ".join(f"x{i}" for i in range(HEAVY_STATEMENTS)), "}", ""]
+        (module / "internal" / "textutil" / "heavy_gen.go").write_text("\n".join(lines))
+    trace = tmp / "multi.jsonl"
+    # the same go command as the multi_build fixture: a consecutive build of the same commit
+    result = run_gotrace(["run", "--trace", str(trace), "--cold", "--", "go", "build", "-x", "-o", str(tmp / "bin") + "/",
+                      "./..."], cwd=module)
+    assert result.returncode == 0, result.stderr.decode()
+    return trace
+
+
+@pytest.fixture(scope="session")
+def multi_again(go, tmp_path_factory) -> Path:
+    return _cold_multi(tmp_path_factory.mktemp("multi_again"))
+
+
+@pytest.fixture(scope="session")
+def multi_heavier(go, tmp_path_factory) -> Path:
+    """samples/multi with a generated file that makes internal/textutil's compile far heavier."""
+    return _cold_multi(tmp_path_factory.mktemp("multi_heavier"), heavier=True)
+
+
+def test_consecutive_cold_builds_of_the_same_commit_pass_a_10_percent_gate(multi_build, multi_again):
+    for before, after in ((multi_build.trace, multi_again), (multi_again, multi_build.trace)):
+        report = diff_json(before, after, "--fail-if-slower", "10%")
+        assert report["gate_failures"] == [] and report["recording_differences"] == []
+        assert report["gate"]["noise"] < report["gate"]["package_limit"]
+
+
+def test_a_package_made_twice_as_slow_fails_the_gate_by_name(multi_again, multi_heavier):
+    before, _ = read_events(str(multi_again))
+    after, _ = read_events(str(multi_heavier))
+
+    def cpu(events):
+        return sum(e.cpu_ns for e in events if e.pkg == TEXTUTIL)
+
+    assert cpu(after) >= 2 * cpu(before)  # the injected regression is real
+    report = diff_json(multi_again, multi_heavier, "--fail-if-slower", "10%", expect=3)
+    assert any(r.startswith(f"{TEXTUTIL} grew ") for r in report["gate_failures"]), report["gate_failures"]
+    assert not any(r.startswith("example.com/multi/internal/geom") for r in report["gate_failures"])
+
+
+def test_the_table_states_the_machine_wide_change_and_the_likely_noise(multi_build, multi_again):
+    out = run_gotrace(["diff", str(multi_build.trace), str(multi_again), "--metric", "cpu"], check=True).stdout.decode()
+    assert "  machine-wide: the after-build's packages ran " in out and "likely noise between these builds: " in out
+
+
+def test_traces_recorded_with_a_different_p_are_compared_with_a_warning_and_never_gated(multi_build, sequential_build):
+    result = run_gotrace(["diff", str(multi_build.trace), str(sequential_build.trace), "--fail-if-slower", "10%",
+                          "--json"])
+    assert result.returncode == 4
+    err = result.stderr.decode()
+    assert "recorded differently (-p: 2 vs 1)" in err and "not gating" in err
+    assert json.loads(result.stdout)["recording_differences"] == ["-p: 2 vs 1"]
+
+
+def test_a_trace_with_the_action_graph_against_one_without_compares_only_what_both_have(sequential_build, tmp_path):
+    from gotrace.importers.actiongraph import merge_into_trace
+
+    merged = tmp_path / "merged.jsonl"
+    merged.write_bytes(sequential_build.trace.read_bytes())
+    events, _ = read_events(str(merged))
+    stats = merge_into_trace(str(merged), str(sequential_build.trace.parent / "graph.json"), events[0].build)
+    assert stats.added > 0  # C compiles only the action graph knows of
+    result = run_gotrace(["diff", str(sequential_build.trace), str(merged), "--json", "--threshold", "0ms"])
+    assert result.returncode == 0
+    assert "recording: shim only vs with go's action graph" in result.stderr.decode()
+    assert json.loads(result.stdout)["changes"] == []  # no "vanished gcc", no false CPU drop

@@ -1,39 +1,187 @@
-"""Critical path: the chain of invocations that bounded a build's wall time.
+"""The dependency critical path: the longest chain of real dependencies through a build, and where
+the rest of the build's wall time went.
 
-An invocation could start only when its inputs were done and, in a build already running as many
-tools as it may (`go build -p N`), when another invocation freed a slot. Edges:
-- "import"/"link": compile and link name their inputs (`Event.deps`, from -importcfg); they wait for
-  every build step of those packages (cgo, asm, compile run in one go action, which must finish);
-  the other tools of a package's action (cgo, asm) wait for the same inputs as its compile;
-- "package": tools of one package's action run one after another (cgo, asm -gensymabis, compile,
-  asm, ...); vet of a package follows its build;
-- "action": records imported from the go command's action graph carry `action`/`action_deps`;
-- "slot": with the build's -p known, an invocation that started when another ended while all -p
-  slots were busy waited for that one, whatever their packages.
+A node is one go action as the trace shows it, keyed by (package as the trace names it, kind):
+- "build": the tools of a package's build action (cgo, the C compiler, asm, compile, pack);
+- "vet": its vet; "link": its link (a separate action each).
+Edges are real dependencies only, and count only where the trace shows the wait (the input ended
+before the dependent started):
+- "import": a build waits for the builds of the packages its compile imports (`Event.deps`, from
+  -importcfg); a vet waits for the vets of those packages;
+- "link": a link waits for the build of every package it links (its -importcfg);
+- "package": a link or vet waits for the build of its own package;
+- "action": records imported or merged from the go command's action graph name the actions they
+  waited for (`action_deps`).
+Test variants: a compile of "p [p.test]" or a link of "p.test" importing "q" waited for
+"q [p.test]" when the build has it (q recompiled for p's test), else for plain "q".
 
-Test variants: compile of "p [p.test]" or link of "p.test" import "q"; when the build has a "q [p.test]"
-(q recompiled for p's test) that is the one used, else plain "q".
+Each node weighs its own tool time: the time at least one of its tools ran (the union of their
+intervals, so C compiles that go runs side by side count once). The chain with the largest total
+weight is the build's floor: the least it could take with unlimited cores, its tools running as
+long as they did here. No -p slot is an edge: waiting for a slot is a cost, not a dependency.
 
-Walking back from the invocation that ended last, each step goes to the candidate that finished
-last: the one it was waiting for. `span_ns` (first start to last end) is what the chain took in
-this build, waits included: in a sequential build (-p 1) it is the whole build. `work_ns` is the
-time its tools ran.
+`CriticalPath` then accounts for the build's wall time (first tool start to last tool end): the
+path's own tool time, plus every other instant put in one of four buckets, by what the path did:
+- `off_path_ns`: the next step waited for an input off the path that finished later (an input
+  delayed elsewhere), or the path had ended while other tools still ran;
+- `slot_wait_ns`: the next step was ready but all -p slots were busy;
+- `go_work_ns`: it was ready and a slot was free: the go command's own work between tools
+  (cache checks, writing archives, starting the tool);
+- `untraced_ns`: no traced tool ran at all (the go command loading packages, an untraced tool).
+One pass over the nodes in start order and bisection over the concurrency steps: O(E + n log n)
+for n invocations and E dependency names in the trace.
 """
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from gotrace.analysis.parallelism import concurrency_steps
 from gotrace.collapse import split_variant
 from gotrace.events import Event
 
 # A dependent starts after its inputs ended; start (wall clock) and duration (monotonic clock) come
 # from different clocks, so allow this much disagreement.
 CLOCK_SLACK_NS = 2_000_000
-# Separate go actions: a compile never waits for a vet or a link of the packages it imports.
-SEPARATE_ACTIONS = frozenset({"vet", "link"})
+KINDS = {"link": "link", "vet": "vet"}  # tool -> node kind; every other tool is part of a build
+# Prefer naming an edge by what it means over "action" when two sources give the same edge.
+EDGE_RANK = {"import": 0, "link": 0, "package": 1, "action": 2}
+
+
+def node_kind(tool: str) -> str:
+    return KINDS.get(tool, "build")
+
+
+def variant_of(pkg: str) -> str | None:
+    """The test binary a package belongs to: 'p [p.test]' and 'p.test' both belong to 'p.test'."""
+    base, variant = split_variant(pkg)
+    if variant:
+        return variant
+    return base if base.endswith(".test") else None
+
+
+def resolve(consumer: str, dep: str, known) -> str | None:
+    """The trace's package name for import path `dep` as seen from package `consumer`; None when
+    the trace has no such package (it came from the cache)."""
+    variant = variant_of(consumer)
+    if variant:
+        name = f"{dep} [{variant}]"
+        if name in known:
+            return name
+    return dep if dep in known else None
+
+
+@dataclass
+class Node:
+    pkg: str
+    kind: str
+    events: list[Event]  # by start
+    start_ns: int
+    end_ns: int
+    own_ns: int  # time at least one of its tools ran
+    deps: list[tuple[int, str]] = field(default_factory=list)  # (earlier node, edge)
+    ready_ns: int | None = None  # when its last input ended; None without inputs
+
+    @property
+    def span_ns(self) -> int:
+        return self.end_ns - self.start_ns
+
+
+def _union_ns(events: list[Event]) -> int:
+    total, reach = 0, None
+    for e in events:  # by start
+        if reach is None or e.start_ns >= reach:
+            total += e.wall_ns
+            reach = e.end_ns
+        elif e.end_ns > reach:
+            total += e.end_ns - reach
+            reach = e.end_ns
+    return total
+
+
+def dependency_graph(events: Sequence[Event]) -> list[Node]:
+    """The build's nodes in start order; each node's deps point to earlier nodes only."""
+    groups: dict[tuple[str, str], list[Event]] = {}
+    for e in events:
+        if not e.probe and not e.cached:
+            groups.setdefault((e.pkg, node_kind(e.tool)), []).append(e)
+    nodes = []
+    for (pkg, kind), evs in groups.items():
+        evs.sort(key=lambda e: (e.start_ns, e.end_ns, e.tool))
+        nodes.append(Node(pkg, kind, evs, evs[0].start_ns, max(e.end_ns for e in evs), _union_ns(evs)))
+    nodes.sort(key=lambda n: (n.start_ns, n.end_ns, n.pkg, n.kind))
+    index = {(n.pkg, n.kind): i for i, n in enumerate(nodes)}
+    built = {n.pkg for n in nodes if n.kind == "build"}
+    vetted = {n.pkg for n in nodes if n.kind == "vet"}
+    imports: dict[str, set[str]] = {}
+    node_of_action: dict[str, int] = {}
+    for i, n in enumerate(nodes):
+        for e in n.events:
+            if e.action is not None:
+                node_of_action[e.action] = i
+            if e.tool == "compile" and e.deps:
+                imports.setdefault(e.pkg, set()).update(e.deps)
+
+    for i, n in enumerate(nodes):
+        wanted: list[tuple[tuple[str, str], str]] = []
+        if n.kind == "build":
+            wanted += [((name, "build"), "import") for d in sorted(imports.get(n.pkg, ()))
+                       if (name := resolve(n.pkg, d, built)) is not None]
+        else:
+            wanted.append(((n.pkg, "build"), "package"))
+        if n.kind == "link":
+            linked = sorted({d for e in n.events for d in e.deps or ()})
+            wanted += [((name, "build"), "link") for d in linked if (name := resolve(n.pkg, d, built)) is not None]
+        if n.kind == "vet":
+            wanted += [((name, "vet"), "import") for d in sorted(imports.get(n.pkg, ()))
+                       if (name := resolve(n.pkg, d, vetted)) is not None]
+        found: dict[int, str] = {}
+        for key, edge in wanted:
+            j = index.get(key)
+            if j is not None and j not in found:
+                found[j] = edge
+        for e in n.events:
+            for a in e.action_deps or ():
+                j = node_of_action.get(a)
+                if j is not None and j not in found:
+                    found[j] = "action"
+        limit = n.start_ns + CLOCK_SLACK_NS
+        n.deps = [(j, edge) for j, edge in found.items() if j < i and nodes[j].end_ns <= limit]
+        if n.deps:
+            n.ready_ns = min(n.start_ns, max(nodes[j].end_ns for j, _ in n.deps))
+    return nodes
+
+
+def longest_chain(nodes: list[Node]) -> tuple[list[int], list[str], int]:
+    """(node indices of the heaviest chain in order, the edge into each, its weight)."""
+    if not nodes:
+        return [], [], 0
+    best = [0] * len(nodes)
+    prev: list[tuple[int, str] | None] = [None] * len(nodes)
+    for i, n in enumerate(nodes):
+        choice = None
+        for j, edge in n.deps:
+            key = (best[j], nodes[j].end_ns, -EDGE_RANK[edge], -j)
+            if choice is None or key > choice[0]:
+                choice = (key, j, edge)
+        if choice is not None:
+            prev[i] = (choice[1], choice[2])
+            best[i] = choice[0][0] + n.own_ns
+        else:
+            best[i] = n.own_ns
+    last = max(range(len(nodes)), key=lambda i: (best[i], nodes[i].end_ns, -i))
+    chain, edges = [], []
+    at: int | None = last
+    edge = ""
+    while at is not None:
+        chain.append(at)
+        link = prev[at]
+        edges.append(link[1] if link else "")
+        at = link[0] if link else None
+    chain.reverse()
+    edges.reverse()
+    return chain, edges, best[last]
 
 
 @dataclass(frozen=True)
@@ -46,18 +194,23 @@ class Step:
 @dataclass(frozen=True)
 class CriticalPath:
     steps: list[Step]
+    length_ns: int = 0  # the floor: the path's own tool time
+    wall_ns: int = 0  # the build's, first tool start to last tool end
+    off_path_ns: int = 0
+    slot_wait_ns: int = 0
+    go_work_ns: int = 0
+    untraced_ns: int = 0
+    slots: int | None = None  # the -p the slot waits were measured against
 
     @property
     def span_ns(self) -> int:
+        """First start to last end of the path as it ran in this build, waits included."""
         return self.steps[-1].event.end_ns - self.steps[0].event.start_ns if self.steps else 0
 
     @property
     def work_ns(self) -> int:
-        return sum(s.event.wall_ns for s in self.steps)
-
-    @property
-    def slot_wait_ns(self) -> int:
-        return sum(s.wait_ns for s in self.steps if s.edge == "slot")
+        """The path's own tool time (= length_ns)."""
+        return self.length_ns
 
     @property
     def packages(self) -> list[str]:
@@ -71,7 +224,13 @@ class CriticalPath:
         return {
             "span_ns": self.span_ns,
             "work_ns": self.work_ns,
+            "length_ns": self.length_ns,
+            "wall_ns": self.wall_ns,
             "slot_wait_ns": self.slot_wait_ns,
+            "off_path_ns": self.off_path_ns,
+            "go_work_ns": self.go_work_ns,
+            "untraced_ns": self.untraced_ns,
+            "slots": self.slots,
             "packages": self.packages,
             "steps": [{"tool": s.event.tool, "pkg": s.event.pkg, "start_ns": s.event.start_ns,
                        "wall_ns": s.event.wall_ns, "wait_ns": s.wait_ns, "edge": s.edge}
@@ -86,149 +245,81 @@ def listed_steps(path: CriticalPath) -> list[Step]:
     return [s for s in path.steps if s.event.wall_ns * 100 >= work_ns or s is path.steps[-1]]
 
 
-def variant_of(pkg: str) -> str | None:
-    """The test binary a package belongs to: 'p [p.test]' and 'p.test' both belong to 'p.test'."""
-    base, variant = split_variant(pkg)
-    if variant:
-        return variant
-    return base if base.endswith(".test") else None
+class Concurrency:
+    """Time spent at each level of concurrency between two instants, by bisection over the steps."""
+
+    def __init__(self, events: Sequence[Event], slots: int | None):
+        steps = concurrency_steps(events)
+        self.times = [t for t, _ in steps]
+        self.idle: list[int] = [0]  # time with nothing running before each step
+        self.full: list[int] = [0]  # time with all slots busy before each step
+        for (t, r), (t2, _) in zip(steps, steps[1:]):
+            self.idle.append(self.idle[-1] + (t2 - t if r == 0 else 0))
+            self.full.append(self.full[-1] + (t2 - t if slots and r >= slots else 0))
+        self.levels = [r for _, r in steps]
+        self.slots = slots
+
+    def _at(self, cum: list[int], x: int, pred) -> int:
+        i = bisect.bisect_right(self.times, x) - 1
+        if i < 0:
+            return 0
+        return cum[i] + ((x - self.times[i]) if pred(self.levels[i]) else 0)
+
+    def idle_ns(self, a: int, b: int) -> int:
+        return self._at(self.idle, b, lambda r: r == 0) - self._at(self.idle, a, lambda r: r == 0)
+
+    def full_ns(self, a: int, b: int) -> int:
+        if not self.slots:
+            return 0
+        slots = self.slots
+        return self._at(self.full, b, lambda r: r >= slots) - self._at(self.full, a, lambda r: r >= slots)
 
 
-class DependencyIndex:
-    """For each invocation, the invocations it could have waited for."""
-
-    def __init__(self, events: Sequence[Event], parallelism: int | None = None):
-        self.parallelism = parallelism
-        self.by_pkg: dict[str, list[Event]] = defaultdict(list)
-        self.by_action: dict[str, Event] = {}
-        self.pkg_deps: dict[str, set[str]] = defaultdict(set)
-        for e in events:
-            self.by_pkg[e.pkg].append(e)
-            if e.action is not None:
-                self.by_action[e.action] = e
-            if e.tool == "compile" and e.deps:
-                self.pkg_deps[e.pkg].update(e.deps)
-        self.by_end = sorted(events, key=lambda e: e.end_ns)
-        self.ends = [e.end_ns for e in self.by_end]
-        self.starts = sorted(e.start_ns for e in events)
-        # each package's invocations by end, to find the last one before a time by bisection
-        for pkg_events in self.by_pkg.values():
-            pkg_events.sort(key=lambda e: e.end_ns)
-        self.pkg_ends = {pkg: [e.end_ns for e in pkg_events] for pkg, pkg_events in self.by_pkg.items()}
-
-    def resolve(self, consumer: Event, dep: str) -> str | None:
-        """The trace's package name for import path `dep` as seen from `consumer`."""
-        variant = variant_of(consumer.pkg)
-        if variant:
-            name = f"{dep} [{variant}]"
-            if name != consumer.pkg and name in self.by_pkg:
-                return name
-        return dep if dep != consumer.pkg and dep in self.by_pkg else None
-
-    def deps_of(self, e: Event) -> list[str]:
-        """Import paths an invocation waited for: its own -importcfg, else its package's compile's."""
-        return list(e.deps) if e.deps is not None else sorted(self.pkg_deps.get(e.pkg, ()))
-
-    def latest(self, pkg: str, limit: int, accept) -> list[Event]:
-        """The invocations of `pkg` that `accept` allows and that ended last, at or before `limit`."""
-        events, ends = self.by_pkg.get(pkg, ()), self.pkg_ends.get(pkg, ())
-        i = bisect.bisect_right(ends, limit)
-        found: list[Event] = []
-        while i > 0:
-            i -= 1
-            d = events[i]
-            if found and d.end_ns < found[0].end_ns:
-                break
-            if accept(d):
-                found.append(d)
-        return found
-
-    def dependencies(self, e: Event) -> list[tuple[Event, str]]:
-        """(predecessor, edge) for the inputs of `e` that ended last before it started: only those
-        can be what it waited for."""
-        limit = e.start_ns + CLOCK_SLACK_NS
-        out: list[tuple[Event, str]] = []
-        for a in e.action_deps or ():
-            d = self.by_action.get(a)
-            if d is not None and d is not e and d.end_ns <= limit:
-                out.append((d, "action"))
-        same = self.latest(e.pkg, limit, lambda d: d is not e and d.start_ns <= e.start_ns
-                           and (d.tool not in SEPARATE_ACTIONS or d.tool == e.tool))
-        out.extend((d, "package") for d in same)
-        edge = "link" if e.tool == "link" else "import"
-        for dep in self.deps_of(e):
-            name = self.resolve(e, dep)
-            if name is not None:
-                found = self.latest(name, limit, lambda d: d.tool not in SEPARATE_ACTIONS
-                                    or d.tool == e.tool == "vet")
-                out.extend((d, edge) for d in found)
-        return out
-
-    def running_at_end(self, d: Event) -> int:
-        """Invocations running just before `d` ended, `d` included."""
-        return bisect.bisect_left(self.starts, d.end_ns) - bisect.bisect_left(self.ends, d.end_ns)
-
-    def slot_freed_for(self, e: Event, after_ns: int) -> Event | None:
-        """The invocation whose end, in a build running all -p slots, let `e` start; only one that
-        ended after `after_ns` (when `e`'s inputs were ready) matters."""
-        if not self.parallelism:
-            return None
-        # The go command's and the shim's start-up (tens of ms, more on a busy machine) sit between
-        # a slot freeing and the next tool's recorded start, so look a few ends back, not one.
-        i = bisect.bisect_right(self.ends, e.start_ns + CLOCK_SLACK_NS)
-        for _ in range(4 * self.parallelism + 4):
-            if i == 0:
-                break
-            i -= 1
-            d = self.by_end[i]
-            if d.end_ns <= after_ns:
-                return None
-            if d is not e and d.start_ns < e.start_ns and self.running_at_end(d) >= self.parallelism:
-                return d
-        return None
-
-
-def critical_path(events: Sequence[Event], parallelism: int | None = None) -> CriticalPath | None:
-    """The chain ending at the last invocation to finish; None for a trace without invocations.
-
-    Pass the events of one build (edges between builds mean nothing) and its -p, when known, so
-    that waits for a free slot count; without it the path follows dependencies only."""
+def critical_path(events: Sequence[Event], parallelism: int | None = None,
+                  nodes: list[Node] | None = None) -> CriticalPath | None:
+    """The dependency critical path of one build's events, with its wall-time account; None for a
+    trace without invocations. `parallelism` (the build's -p) lets waits for a slot be told apart
+    from the go command's own work; without it they count as the latter. Pass `nodes` when the
+    dependency graph of these events is already built."""
     ran = [e for e in events if not e.probe and not e.cached]
     if not ran:
         return None
-    index = DependencyIndex(ran, parallelism)
-    # Ties prefer a real dependency over "same package", then a stable order.
-    rank = {"action": 0, "import": 0, "link": 0, "package": 1, "slot": 2}
+    nodes = dependency_graph(ran) if nodes is None else nodes
+    chain, edges, length = longest_chain(nodes)
+    steps: list[Step] = []
+    for i, edge in zip(chain, edges):
+        for k, e in enumerate(nodes[i].events):
+            wait = max(0, e.start_ns - steps[-1].event.end_ns) if steps else 0
+            steps.append(Step(e, edge if k == 0 else "package", wait))
 
-    def order(option: tuple[Event, str]) -> tuple:
-        d, edge = option
-        return d.end_ns, -rank[edge], d.tool, d.pkg, d.start_ns
+    start, end = min(e.start_ns for e in ran), max(e.end_ns for e in ran)
+    level = Concurrency(ran, parallelism)
+    off_path = slot = go = untraced = 0
 
-    # Each step goes strictly back in (start, end, trace order): two zero-length records of one
-    # package at the same instant would otherwise name each other and end the walk early.
-    position = {id(e): (e.start_ns, e.end_ns, i) for i, e in enumerate(ran)}
-    current = max(ran, key=lambda e: (e.end_ns, e.start_ns, e.tool, e.pkg))
-    walked: list[tuple[Event, str]] = []  # (event, edge to the next event towards the end)
-    edge = ""
-    seen = set()
-    while id(current) not in seen:
-        seen.add(id(current))
-        walked.append((current, edge))
-        here = position[id(current)]
-        options = [(d, e) for d, e in index.dependencies(current) if position[id(d)] < here]
-        ready = max((d.end_ns for d, _ in options), default=0)
-        freed = index.slot_freed_for(current, ready)
-        if freed is not None and position[id(freed)] < here:
-            options.append((freed, "slot"))
-        if not options:
-            break
-        current, edge = max(options, key=order)
-    walked.reverse()
-    steps = []
-    for i, (event, _) in enumerate(walked):
-        if i == 0:
-            steps.append(Step(event, "", 0))
+    def waited(a: int, b: int, for_input: bool) -> None:
+        nonlocal off_path, slot, go, untraced
+        if b <= a:
+            return
+        idle = level.idle_ns(a, b)
+        untraced += idle
+        if for_input:
+            off_path += b - a - idle
         else:
-            before, edge = walked[i - 1]
-            steps.append(Step(event, edge, max(0, event.start_ns - before.end_ns)))
-    return CriticalPath(steps)
+            full = level.full_ns(a, b)
+            slot += full
+            go += b - a - idle - full
+
+    at = start
+    for i in chain:
+        n = nodes[i]
+        ready = max(at, min(n.ready_ns if n.ready_ns is not None else at, n.start_ns))
+        waited(at, ready, True)
+        waited(ready, max(ready, n.start_ns), False)
+        at = max(at, n.start_ns)
+        for e in n.events:  # gaps inside the node: it had started, so it was ready
+            if e.start_ns > at:
+                waited(at, e.start_ns, False)
+            at = max(at, e.end_ns)
+    waited(at, end, True)
+    return CriticalPath(steps, length_ns=length, wall_ns=end - start, off_path_ns=off_path,
+                        slot_wait_ns=slot, go_work_ns=go, untraced_ns=untraced, slots=parallelism)

@@ -2,6 +2,17 @@
 
 Everything here is pure: `compare` turns two lists of events into a Comparison, `differential_stacks`
 into the {stack: (before, after)} pairs that differential flame graphs and folded text are made of.
+
+Like with like: `recording_differences` names what differs in how the two traces were recorded (the
+action graph merged or not, Go version, -p, cores, cache state); such traces differ for reasons
+that are not the code, and `comparable` keeps only the records both kinds of trace have.
+
+Noise: two cold builds of the same commit differ, and on a shared machine by a lot: a busier
+machine makes every tool slower, CPU time included (tens of percent between two runs here). A
+change of code moves some packages; a change of load moves them all. So the gate measures the
+machine-wide factor (`speed_factor`: the median, weighted by time, of the packages' after/before
+ratios), takes it out, and calls a package slower only past both the limit (and three times the
+spread of the other packages around the factor, `noise`) and an absolute floor.
 """
 from __future__ import annotations
 
@@ -119,18 +130,127 @@ def compare(before: Sequence[Event], after: Sequence[Event], metric: str = "wall
                       tuple(changes))
 
 
-def slower(comparison: Comparison, limit: float, threshold: Threshold) -> list[str]:
-    """Why a CI gate at `limit` (0.1 = 10 % slower) fails: the total, or a package present in both
-    builds that grew by more than the limit and past the noise floor. Empty when it passes."""
+# A package's change counts for the gate only past this much (time metrics), whatever --threshold.
+GATE_FLOOR_NS = 250_000_000
+NOISE_FACTOR = 3.0
+# Packages this small (before) say nothing about the machine: start-up dominates them.
+FACTOR_MIN_NS = 20_000_000
+
+
+def _weighted_median(pairs: list[tuple[float, int]]) -> float | None:
+    """The value at half the total weight of (value, weight) pairs."""
+    pairs = sorted(p for p in pairs if p[1] > 0)
+    total = sum(w for _, w in pairs)
+    if not total:
+        return None
+    acc = 0
+    for value, weight in pairs:
+        acc += weight
+        if 2 * acc >= total:
+            return value
+    return pairs[-1][0]
+
+
+def speed_factor(comparison: Comparison) -> float:
+    """How much slower (>1) or faster the after-build ran as a whole: the time-weighted median of
+    the after/before ratios of packages in both. 1.0 for memory, which load does not inflate."""
+    if comparison.unit != "ns":
+        return 1.0
+    pairs = [(c.after / c.before, c.before) for c in comparison.changes
+             if c.kind == "package" and c.before and c.after and c.before >= FACTOR_MIN_NS]
+    return _weighted_median(pairs) or 1.0
+
+
+def noise(comparison: Comparison, factor: float) -> float:
+    """The spread of packages around the machine-wide factor: the time-weighted median of
+    |ratio / factor - 1| over packages in both (0.05: packages typically moved 5% either way)."""
+    pairs = [(abs(c.after / (c.before * factor) - 1), c.before) for c in comparison.changes
+             if c.kind == "package" and c.before and c.after and c.before >= FACTOR_MIN_NS]
+    return _weighted_median(pairs) or 0.0
+
+
+@dataclass(frozen=True)
+class Gate:
+    limit: float
+    factor: float  # speed_factor
+    noise: float
+    package_limit: float  # max(limit, NOISE_FACTOR x noise)
+    floor: int  # absolute, in the metric's unit
+    reasons: tuple[str, ...]  # empty: passed
+
+    def to_dict(self) -> dict:
+        return {"limit": self.limit, "speed_factor": round(self.factor, 4), "noise": round(self.noise, 4),
+                "package_limit": round(self.package_limit, 4), "floor": self.floor,
+                "failures": list(self.reasons)}
+
+
+def gate(comparison: Comparison, limit: float, threshold: Threshold) -> Gate:
+    """A CI gate at `limit` (0.1 = 10% slower), robust to run-to-run noise: the total and each
+    package in both builds are judged after taking out the machine-wide speed factor; a package
+    counts only past max(limit, NOISE_FACTOR x noise) and past an absolute floor (the larger of
+    --threshold and GATE_FLOOR_NS for time)."""
+    factor = speed_factor(comparison)
+    spread = noise(comparison, factor)
+    package_limit = max(limit, NOISE_FACTOR * spread)
+    floor = max(threshold.absolute, GATE_FLOOR_NS if comparison.unit == "ns" else 0)
+    what = METRICS[comparison.metric][0]
     reasons = []
-    rel = comparison.total_relative
-    if rel is not None and rel > limit:
-        reasons.append(f"total {METRICS[comparison.metric][0]} grew {100 * rel:.1f}%")
+    if comparison.total_before:
+        rel = comparison.total_after / (comparison.total_before * factor) - 1
+        if rel > limit:
+            beyond = f" beyond the machine-wide {100 * (factor - 1):+.1f}%" if factor != 1.0 else ""
+            reasons.append(f"total {what} grew {100 * rel:.1f}%{beyond}")
     for c in comparison.changes:
-        if (c.kind == "package" and c.status == "changed" and c.delta > 0 and threshold.passes(c)
-                and c.relative is not None and c.relative > limit):
-            reasons.append(f"{c.name} grew {100 * c.relative:.1f}%")
-    return reasons
+        if c.kind != "package" or c.status != "changed" or not c.before:
+            continue
+        expected = c.before * factor
+        rel = c.after / expected - 1
+        if c.after - expected >= floor and rel > package_limit:
+            reasons.append(f"{c.name} grew {100 * rel:.1f}%" + (" beyond the machine-wide factor" if factor != 1.0 else ""))
+    return Gate(limit, factor, spread, package_limit, floor, tuple(reasons))
+
+
+def slower(comparison: Comparison, limit: float, threshold: Threshold) -> list[str]:
+    """Why the gate at `limit` fails; empty when it passes (see `gate`)."""
+    return list(gate(comparison, limit, threshold).reasons)
+
+
+def action_graph_mode(events: Sequence[Event]) -> bool:
+    """Whether a trace carries the go command's action graph (imported or merged)."""
+    return any(e.action is not None or e.cached or e.source != "shim" for e in events)
+
+
+def recording_differences(before: Sequence[Event], after: Sequence[Event], info_before: BuildInfo | None,
+                          info_after: BuildInfo | None) -> list[str]:
+    """What differs in how the two builds were recorded, each as "what: before vs after"; a fact
+    one side does not know is no difference."""
+    out = []
+    modes = [action_graph_mode(before), action_graph_mode(after)]
+    if modes[0] != modes[1]:
+        name = {True: "with go's action graph", False: "shim only"}
+        out.append(f"recording: {name[modes[0]]} vs {name[modes[1]]}")
+
+    def goversion(events, info):
+        return (info.goversion if info else None) or next((e.goversion for e in events if e.goversion), None)
+
+    facts = [("Go", goversion(before, info_before), goversion(after, info_after)),
+             ("-p", info_before and info_before.parallelism, info_after and info_after.parallelism),
+             ("cores", info_before and info_before.cores, info_after and info_after.cores),
+             ("cache", info_before and info_before.cold, info_after and info_after.cold)]
+    for what, b, a in facts:
+        if b is not None and a is not None and b != a:
+            if what == "cache":
+                b, a = ("cold" if b else "warm"), ("cold" if a else "warm")
+            out.append(f"{what}: {b} vs {a}")
+    return out
+
+
+def comparable(events: Sequence[Event], other: Sequence[Event]) -> list[Event]:
+    """`events` without the records only a trace with go's action graph has (the C compiles and
+    other actions it adds) when `other` lacks them."""
+    if action_graph_mode(other):
+        return list(events)
+    return [e for e in events if e.source == "shim"]
 
 
 def differential_stacks(before: Iterable[Event], after: Iterable[Event], *, weight: str = "wall",

@@ -53,6 +53,10 @@ class Context:
     serial_share: float = 0.2
     cache_share: float = 0.5
     cache_min_packages: int = 3
+    link_machine_share: float = 0.25
+    busy_min_ns: int = 2_000_000_000  # builds shorter than this say little about the machine
+    starved_core_share: float = 0.5  # CPU per running tool under which tools were starved
+    idle_core_share: float = 0.5  # average tools running per core under which cores idled
 
 
 def diagnose(events: Sequence[Event], builds: dict[str, BuildInfo], context: Context = Context(),
@@ -71,6 +75,7 @@ def diagnose(events: Sequence[Event], builds: dict[str, BuildInfo], context: Con
         findings += check_toolchains(evs, build)
         findings += check_serial(evs, build, context)
         findings += check_memory(evs, build, info, context)
+        findings += check_cores(evs, build, info, context)
         findings += check_go_mod_toolchain(evs, build, context)
         same = (before_info is None or info is None
                 or (before_info.argv, before_info.cwd) == (info.argv, info.cwd))
@@ -311,40 +316,59 @@ def _median(values: list[int]) -> float:
 
 def check_memory(events: Sequence[Event], build: str, info: BuildInfo | None,
                  context: Context) -> list[Finding]:
+    """Compiles far above the build's other compiles; links judged against the machine's memory
+    (a big binary's link needs hundreds of MiB by nature); what the tools running at once need."""
     ran = [e for e in _ran(events) if e.max_rss_kib is not None]
     if not ran:
         return []
     machine = context.machine_memory_kib
     findings = []
+    compiles = [e for e in ran if e.tool != "link"]
+    typical = _median([e.max_rss_kib for e in compiles])  # robust: a hog or two barely move it
     hogs = []
-    typical = _median([e.max_rss_kib for e in ran])  # robust: a hog or two barely move it
-    for e in sorted(ran, key=lambda e: (-e.max_rss_kib, e.pkg, e.tool)):
+    for e in sorted(compiles, key=lambda e: (-e.max_rss_kib, e.pkg, e.tool)):
         big_for_machine = machine is not None and e.max_rss_kib >= context.hog_machine_share * machine
-        far_above = (len(ran) > 1 and e.max_rss_kib >= context.hog_floor_kib
+        far_above = (len(compiles) > 1 and e.max_rss_kib >= context.hog_floor_kib
                      and e.max_rss_kib >= context.hog_ratio * typical and not is_std(e.pkg))
         if far_above or big_for_machine:
             share = f", {100 * e.max_rss_kib / machine:.0f}% of the machine's memory" if machine else ""
             ratio = e.max_rss_kib / max(typical, 1)
-            line = (f"{_who(e)}: peak {_mib(e.max_rss_kib)}, {ratio:.0f}x the median invocation "
+            line = (f"{_who(e)}: peak {_mib(e.max_rss_kib)}, {ratio:.0f}x the median compile "
                     f"({_mib(int(typical))}){share}")
             hogs.append((line, big_for_machine))
     if hogs:
         findings.append(Finding(
             "memory-hog", "error" if any(h[1] for h in hogs) else "warning",
-            f"{len(hogs)} invocation(s) use far more memory than the rest", _cap([h[0] for h in hogs]),
+            f"{len(hogs)} compile(s) use far more memory than the rest", _cap([h[0] for h in hogs]),
             "One package's compile holding hundreds of MiB or more sets the memory the whole build needs; "
             "with other tools running beside it at -p N it can push the machine into swap or the OOM "
             "killer.",
             "Split the package (huge generated files and composite literals are the usual cause: move "
             "the data to go:embed); or build with a lower -p, or GOMEMLIMIT/GOGC for the toolchain.", build))
 
+    links = sorted((e for e in ran if e.tool == "link" and machine
+                    and e.max_rss_kib >= context.link_machine_share * machine),
+                   key=lambda e: (-e.max_rss_kib, e.pkg))
+    if links:
+        findings.append(Finding(
+            "link-memory", "error" if links[0].max_rss_kib >= 0.5 * machine else "warning",
+            f"{len(links)} link(s) need {100 * links[0].max_rss_kib / machine:.0f}% or less of the machine's memory",
+            _cap([f"{_who(e)}: peak {_mib(e.max_rss_kib)} of the machine's {_mib(machine)}" for e in links]),
+            "A link holds the whole program: a big binary's link needs hundreds of MiB to GiBs by nature, "
+            "which is fine where it fits; this one takes a large share of this machine, so two links or a "
+            "link beside big compiles can run it out of memory.",
+            "Link fewer binaries at once (build them in separate go commands or with a lower -p), drop "
+            "DWARF where it is not needed (-ldflags=-w), or give the build more memory.", build))
+
     parallelism = (info.parallelism if info and info.parallelism else None) or (info.cores if info else None)
     peak_sum, peak_at = _peak_concurrent_rss(ran)
     p = parallelism or _peak_running(ran)
     worst = sum(sorted((e.max_rss_kib for e in ran), reverse=True)[:p])
     if machine and (worst >= 0.8 * machine or peak_sum >= 0.5 * machine):
+        # what really ran at once is evidence; the p largest meeting is only a possibility
+        severity = "error" if peak_sum >= 0.8 * machine else "warning" if peak_sum >= 0.5 * machine else "info"
         findings.append(Finding(
-            "memory-concurrency", "error" if peak_sum >= 0.8 * machine else "warning",
+            "memory-concurrency", severity,
             f"at -p {p} the build can need {_mib(worst)} of {_mib(machine)}",
             (f"peak memory of tools running at once: {_mib(peak_sum)} ({_names(peak_at)})",
              f"the {p} largest invocations together: {_mib(worst)}",
@@ -354,6 +378,61 @@ def check_memory(events: Sequence[Event], build: str, info: BuildInfo | None,
             f"Lower the parallelism (`go build -p {max(1, p // 2)}` or GOMAXPROCS for the go command), set "
             "GOMEMLIMIT for the toolchain, or split the largest packages.", build))
     return findings
+
+
+def check_cores(events: Sequence[Event], build: str, info: BuildInfo | None,
+                context: Context = Context()) -> list[Finding]:
+    """How the build used the machine's cores: tools that ran but got little CPU (an oversubscribed
+    machine), or cores left idle because the dependencies allowed no more. Info only: both say
+    as much about the machine and its load at that moment as about the code, so a gate on them
+    would fail at random."""
+    from gotrace.analysis.critical_path import critical_path
+    from gotrace.analysis.parallelism import parallelism
+
+    ran = _ran(events)
+    if len(ran) < 2 or sum(e.cpu_ns is not None for e in ran) < 0.9 * len(ran):
+        return []  # CPU time unknown (an imported action graph of another tool's): nothing to judge
+    par = parallelism(ran, info)
+    span = max(e.end_ns for e in ran) - min(e.start_ns for e in ran)
+    if span < context.busy_min_ns or par.cores < 2:
+        return []
+    use = f"{100 * par.utilisation:.0f}% CPU use of {par.cores} cores"
+    at_once = f"{par.average:.1f} tools running on average"
+    # a compile uses a core or more while it runs on a machine of its own
+    per_tool = par.utilisation * par.cores / par.average if par.average else 0.0
+    if par.average >= 0.5 and per_tool < context.starved_core_share:
+        lines = [f"{use} ({par.cores_source}) with {at_once}: {per_tool:.2f} of a core per running tool, "
+                 f"over {_s(span)}"]
+        if par.limit and par.limit > par.cores:
+            lines.append(f"-p {par.limit} on {par.cores} cores")
+        return [Finding(
+            "oversubscribed", "info", f"tools ran but got little CPU: {use} with {at_once}", tuple(lines),
+            "The tools were running but waiting most of the time: for CPUs taken by other processes (a "
+            "shared CI runner, another build, a VM's stolen time), for disk, or for swap. The build's wall "
+            "time then says little about the code.",
+            "Give the build a machine (or container CPU quota) of its own, check `top`/`vmstat` for steal, "
+            "swap and I/O wait while it runs, and keep -p at most the cores you really have.", build)]
+    if par.average < context.idle_core_share * par.cores:
+        if par.limit and par.limit < par.cores:
+            return [Finding(
+                "idle-cores", "info", f"cores left idle by -p {par.limit} on {par.cores} cores",
+                (f"{use} ({par.cores_source}), {at_once}, over {_s(span)}",),
+                "The go command runs at most -p actions at once; below the number of cores, the rest idle.",
+                "Drop -p (it defaults to the number of cores) unless memory is why it is there; "
+                "`gotrace summary` predicts the wall time for each -p.", build)]
+        path = critical_path(ran, par.limit)
+        floor = path.length_ns if path else 0
+        return [Finding(
+            "idle-cores", "info", f"cores left idle: {use} with {at_once}",
+            (f"{use} ({par.cores_source}), {at_once}, over {_s(span)}",
+             f"dependency floor (longest chain of real dependencies): {_s(floor)} of the {_s(span)} wall",
+             f"packages on it: {_names(path.packages if path else [])}"),
+            "The build could not keep the machine busy: each package waits for the packages it imports, "
+            "so a long chain of dependencies leaves cores idle whatever their number.",
+            "Shorten the dependency critical path (`gotrace summary`): split or slim the slow packages on "
+            "it, cut imports that serialise the build; more cores will not help (see the what-if curve).",
+            build)]
+    return []
 
 
 def _names(names: list[str], most: int = 6) -> str:

@@ -13,9 +13,10 @@ from typing import TextIO
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
 from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_by_package, coverage
-from gotrace.analysis.critical_path import CriticalPath, critical_path, listed_steps
+from gotrace.analysis.critical_path import CriticalPath, critical_path, dependency_graph, listed_steps
 from gotrace.analysis.parallelism import Parallelism, parallelism
 from gotrace.analysis.phases import PhaseTable, phase_table
+from gotrace.analysis.whatif import WhatIf, what_if
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
 from gotrace.endings import interruption, signal_name
 from gotrace.events import BuildInfo, Event
@@ -31,7 +32,12 @@ JSON_KEYS = {
                "cached", "cache_hit_packages", "cache_packages", "peak_rss_kib", "peak_rss_tool", "peak_rss_pkg"),
     "grouping": ("depth", "std"),
     "top": ("wall", "cpu", "rss"),
-    "critical_path": ("span_ns", "work_ns", "slot_wait_ns", "packages", "steps"),
+    "critical_path": ("span_ns", "work_ns", "slot_wait_ns", "packages", "steps", "length_ns", "wall_ns",
+                      "off_path_ns", "go_work_ns", "untraced_ns", "slots"),
+    "bounds": ("floor_ns", "resource_ns", "cpu_ns", "cores", "wall_ns"),
+    "what_if": ("predictions", "measured_slots", "overhead_ns", "measured_wall_ns", "replayed_wall_ns",
+                "measured_error"),
+    "queue": ("total_ns", "packages", "top"),
     "parallelism": ("cores", "cores_source", "limit", "average_concurrency", "peak_concurrency",
                     "cpu_utilisation", "cpu_cores_busy", "serial_stretches"),
     "phases": ("compiles", "compiles_without_phases", "phases"),
@@ -41,6 +47,7 @@ JSON_KEYS = {
 STD_GROUP = "std"
 # how every text output of a summary (summary, report, run's closing lines) says to expand the std row
 STD_EXPAND = "the standard library is one row, std; --std lists its packages"
+QUEUE_TOP = 10
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,8 @@ class Summary:
     coverage: Coverage
     c_compiles: list[CCompileRow]
     std_packages: int = 0  # standard-library packages of the build (in the std row unless `std`)
+    whatif: WhatIf | None = None
+    queue: dict[str, int] | None = None  # package -> ns its actions waited ready, when the trace knows
 
     @property
     def invocations(self) -> int:
@@ -149,6 +158,8 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
     info = info or BuildInfo(build=build_id)
     with_rss = [e for e in ran if e.max_rss_kib is not None]
     wall = max(e.end_ns for e in ran) - min(e.start_ns for e in ran) if ran else 0
+    nodes = dependency_graph(ran)
+    par = parallelism(ran, info)
     cache: tuple[int | None, int | None, list[str]] = (None, None, [])
     if has_cache_facts(events):
         hits, misses, per_package = cache_stats(events)
@@ -166,13 +177,37 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         depth=depth,
         std=std,
         top={w: top_rows(ran, w, top, depth, std) for w in ("wall", "cpu", "rss")},
-        path=critical_path(ran, info.parallelism),
-        par=parallelism(ran, info),
+        path=critical_path(ran, info.parallelism, nodes),
+        par=par,
         phases=phase_table(ran),
         std_packages=std_packages(ran),
         coverage=coverage(events),
         c_compiles=c_compiles_by_package(ran),
+        whatif=what_if(ran, info.parallelism, nodes=nodes),
+        queue=queue_waits(events),
     )
+
+
+def queue_waits(events: Sequence[Event]) -> dict[str, int] | None:
+    """Time each package's actions waited between ready and start (`queue_ns`, from the go
+    command's action graph), largest first; None when no record says."""
+    waits: dict[str, int] = defaultdict(int)
+    known = False
+    for e in events:
+        if e.queue_ns is not None and not e.probe:
+            known = True
+            waits[e.pkg] += e.queue_ns
+    if not known:
+        return None
+    return dict(sorted(waits.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def bounds(s: Summary) -> dict:
+    """The two bounds on the build's wall time: its dependency floor (unlimited cores) and its
+    resource bound (all tool CPU spread over the machine's cores)."""
+    cores = s.par.cores
+    return {"floor_ns": s.path.length_ns if s.path else 0, "resource_ns": s.cpu_ns // max(cores, 1),
+            "cpu_ns": s.cpu_ns, "cores": cores, "wall_ns": s.wall_ns}
 
 
 def summary_to_json(s: Summary) -> dict:
@@ -200,6 +235,11 @@ def summary_to_json(s: Summary) -> dict:
         "grouping": {"depth": s.depth, "std": s.std},
         "top": {w: [r.to_dict() for r in rows] for w, rows in s.top.items()},
         "critical_path": s.path.to_dict() if s.path else None,
+        "bounds": bounds(s),
+        "what_if": s.whatif.to_dict() if s.whatif else None,
+        "queue": None if s.queue is None else {
+            "total_ns": sum(s.queue.values()), "packages": len(s.queue),
+            "top": [{"name": k, "value": v} for k, v in list(s.queue.items())[:QUEUE_TOP]]},
         "parallelism": s.par.to_dict(),
         "phases": s.phases.to_dict() if s.phases else None,
         "coverage": s.coverage.to_dict(),
@@ -275,18 +315,11 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
                      for r in s.c_compiles], right=(1, 2, 3))
 
     if s.path is not None:
-        p = s.path
-        out.write("\nCritical path\n")
-        out.write(f"  {len(p.steps)} invocations over {len(p.packages)} packages spanning {seconds(p.span_ns)} "
-                  f"of {seconds(s.wall_ns)} wall ({_share(p.span_ns, s.wall_ns)}); tools ran "
-                  f"{seconds(p.work_ns)} of it")
-        out.write(f", {seconds(p.slot_wait_ns)} waiting for a free -p slot\n" if p.slot_wait_ns else "\n")
-        write_table(out, ("start", "tool", "package", "wall", "after"),
-                    [(seconds(st.event.start_ns - p.steps[0].event.start_ns), st.event.tool, st.event.pkg or "-",
-                      seconds(st.event.wall_ns), st.edge or "-")
-                     for st in listed_steps(p)],
-                    right=(0, 3))
-        out.write("  (steps under 1% of the path's tool time not listed; see --json)\n")
+        _write_path(s, out)
+    if s.whatif is not None:
+        _write_what_if(s.whatif, out)
+    if s.queue is not None:
+        _write_queue(s.queue, out)
 
     par = s.par
     out.write("\nParallelism\n")
@@ -306,3 +339,52 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
         write_table(out, ("phase", "total", "share", "slowest package", ""),
                     [(r.phase, seconds(r.total_ns), percent(r.pct), r.slowest_pkg, seconds(r.slowest_ns))
                      for r in t.rows], right=(1, 2, 4))
+
+
+def _write_path(s: Summary, out: TextIO) -> None:
+    p, b = s.path, bounds(s)
+    out.write("\nCritical path\n")
+    out.write(f"  floor {seconds(p.length_ns)}: the longest chain of real dependencies, {len(p.packages)} "
+              "packages at their own tool time; no number of cores builds faster\n")
+    out.write(f"  resource bound {seconds(b['resource_ns'])}: {seconds(s.cpu_ns)} of tool CPU on {b['cores']} cores\n")
+    larger = max(b["floor_ns"], b["resource_ns"])
+    ratio = f" = {s.wall_ns / larger:.2f}x the larger bound" if larger else ""
+    out.write(f"  wall {seconds(s.wall_ns)}{ratio}; besides the path's own {seconds(p.length_ns)} it went to:\n")
+    rows = [(seconds(p.off_path_ns), "waiting for inputs off the path that finished later"),
+            (seconds(p.slot_wait_ns), "waiting for a free -p slot") if p.slots else None,
+            (seconds(p.go_work_ns), "go's own work between tools (a slot was free)" if p.slots else
+             "go's own work between tools, or waiting for a slot (-p unknown)"),
+            (seconds(p.untraced_ns), "no traced tool running (go loading or checking, untraced tools)")]
+    for value, what in filter(None, rows):
+        out.write(f"    {value:>9}  {what}\n")
+    write_table(out, ("start", "tool", "package", "wall", "after"),
+                [(seconds(st.event.start_ns - p.steps[0].event.start_ns), st.event.tool, st.event.pkg or "-",
+                  seconds(st.event.wall_ns), st.edge or "-")
+                 for st in listed_steps(p)],
+                right=(0, 3))
+    out.write("  (steps under 1% of the path's tool time not listed; see --json)\n")
+
+
+def _slots_name(slots: int | None) -> str:
+    return "unlimited" if slots is None else str(slots)
+
+
+def _write_what_if(w: WhatIf, out: TextIO) -> None:
+    out.write("\nWhat if: predicted wall time by -p (this build's graph and tool times through go's scheduler)\n")
+    write_table(out, ("-p", *(_slots_name(p.slots) for p in w.predictions)),
+                [("wall", *(seconds(p.wall_ns) for p in w.predictions))],
+                right=tuple(range(1, len(w.predictions) + 1)))
+    if w.replayed_wall_ns is not None:
+        out.write(f"  at its own -p {w.measured_slots} the model gives {seconds(w.replayed_wall_ns)} for the "
+                  f"measured {seconds(w.measured_wall_ns)} ({100 * (w.measured_error or 0):+.1f}%); ")
+    else:
+        out.write("  (the trace does not say its -p: nothing to check the model against); ")
+    out.write(f"go's own work per action: {w.overhead_ns / 1e6:.0f} ms\n")
+
+
+def _write_queue(queue: dict[str, int], out: TextIO) -> None:
+    out.write(f"\nQueue waits (go's action graph: ready to start)\n  {seconds(sum(queue.values()))} in all "
+              f"over {len(queue)} packages\n")
+    rows = [(name or "-", seconds(ns)) for name, ns in list(queue.items())[:QUEUE_TOP] if ns > 0]
+    if rows:
+        write_table(out, ("package", "queued"), rows, right=(1,))

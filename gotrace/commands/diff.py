@@ -9,7 +9,19 @@ from typing import TextIO
 
 import click
 
-from gotrace.analysis.diff import METRICS, Comparison, Threshold, compare, differential_stacks, slower
+from gotrace.analysis.diff import (
+    METRICS,
+    Comparison,
+    Gate,
+    Threshold,
+    comparable,
+    compare,
+    differential_stacks,
+    gate,
+    noise,
+    recording_differences,
+    speed_factor,
+)
 from gotrace.capture import parse_size
 from gotrace.collapse import weight_unit, write_folded
 from gotrace.commands._common import (
@@ -26,6 +38,7 @@ from gotrace.events import BuildInfo, Event
 from gotrace.text import write_table
 
 GATE_EXIT = 3  # as `gotrace doctor --fail-on`: distinct from 1 (unreadable trace) and 2 (bad option)
+UNLIKE_EXIT = 4  # --fail-if-slower on traces recorded differently: no verdict either way
 DEFAULT_THRESHOLD = {"wall": "50ms", "cpu": "50ms", "rss": "5MiB"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ns|us|ms|s|m)?\s*$")
 _NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, None: 1_000_000_000}
@@ -100,6 +113,10 @@ def render_table(comparison: Comparison, threshold: Threshold, threshold_text: s
         out.write("  no package or tool changed past the noise threshold\n")
     if hidden:
         out.write(f"  {hidden} smaller change(s) under the {threshold_text} noise threshold not shown\n")
+    if comparison.unit == "ns":
+        factor = speed_factor(comparison)
+        out.write(f"  machine-wide: the after-build's packages ran {100 * (factor - 1):+.1f}% as a whole (median); "
+                  f"likely noise between these builds: {100 * noise(comparison, factor):.1f}% per package\n")
     for status in ("new", "vanished"):
         n = sum(1 for c in comparison.changes if c.kind == "package" and c.status == status)
         if n:
@@ -110,14 +127,17 @@ def _packages(comparison: Comparison, status: str) -> list[str]:
     return sorted(c.name for c in comparison.changes if c.kind == "package" and c.status == status)
 
 
-def render_json(comparison: Comparison, threshold: Threshold, reasons: list[str], out: TextIO) -> None:
+def render_json(comparison: Comparison, threshold: Threshold, reasons: list[str], out: TextIO,
+                verdict: Gate | None = None, differences: list[str] = ()) -> None:
     json.dump({"metric": comparison.metric, "unit": comparison.unit,
                "total_before": comparison.total_before, "total_after": comparison.total_after,
                "changes": [c.to_dict() for c in comparison.changes if threshold.passes(c)],
                # complete, whatever the threshold: a package that came or went is never noise to CI
                "new_packages": _packages(comparison, "new"),
                "vanished_packages": _packages(comparison, "vanished"),
-               "gate_failures": reasons}, out, indent=2, sort_keys=True)
+               "gate_failures": reasons,
+               "gate": verdict.to_dict() if verdict else None,
+               "recording_differences": list(differences)}, out, indent=2, sort_keys=True)
     out.write("\n")
 
 
@@ -126,14 +146,15 @@ def render_json(comparison: Comparison, threshold: Threshold, reasons: list[str]
                 callback=no_terminal_stdin)
 @click.argument("after", metavar="AFTER", type=click.Path(dir_okay=False, allow_dash=True),
                 callback=no_terminal_stdin)
-@click.option("--metric", type=click.Choice(list(METRICS)), default="wall", show_default=True,
-              help="Compare wall time, CPU time or peak RSS.")
+@click.option("--metric", type=click.Choice(list(METRICS)),
+              help="Compare wall time, CPU time or peak RSS [default: wall; the gate judges cpu unless given].")
 @click.option("--threshold", metavar="NOISE",
               help="Hide (and never fail on) changes smaller than this: 5%, 200ms, 10MiB "
                    "[default: 50ms for time, 5MiB for rss].")
 @click.option("--fail-if-slower", "fail_if_slower", metavar="PERCENT",
-              help=f"Exit {GATE_EXIT} when the total, or a package past the noise threshold, grew more "
-                   "than PERCENT (e.g. 10%).")
+              help=f"Exit {GATE_EXIT} when the total, or a package past the noise, grew more than PERCENT "
+                   f"(e.g. 10%) beyond the machine-wide change; exit {UNLIKE_EXIT} when the traces were "
+                   "recorded differently.")
 @click.option("--svg", "svg_path", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
               help="Also write a differential flame graph: the after-build, red where it grew, "
                    "blue where it shrank (for rss: memory-time, KiB*s).")
@@ -145,11 +166,17 @@ def render_json(comparison: Comparison, threshold: Threshold, reasons: list[str]
 def command(before, after, metric, threshold, fail_if_slower, svg_path, folded_path, as_json, output):
     """Compare two traced builds: packages and tools whose time or memory changed, new and vanished ones.
 
-    Rows are sorted by the size of the change. Exit status: 0; 3 when --fail-if-slower is given and
-    the after-build is slower by more than PERCENT in total or in a package (past the noise threshold);
-    1 for an unreadable trace; 2 for a bad option. A trace holding several builds contributes its last.
-    The table's rss is peak RSS (the largest, not a sum); the --svg and --folded stacks weigh
-    memory-time (peak RSS x wall, KiB*s), which adds up as a flame graph needs.
+    Rows are sorted by the size of the change. The gate (--fail-if-slower) judges CPU time unless
+    --metric says otherwise, after taking out how much slower the machine ran the after-build as a
+    whole (the median package); a package counts past max(PERCENT, 3x the noise) and 250ms. Traces
+    recorded differently (action graph or not, Go version, -p, cores, cold or warm cache) are
+    compared on what both have, with a warning, and never gated. The table's rss is peak RSS (the
+    largest, not a sum); the --svg and --folded stacks weigh memory-time (peak RSS x wall, KiB*s),
+    which adds up as a flame graph needs.
+
+    Exit status: 0; 3 when the gate fails; 4 when --fail-if-slower is given for traces recorded
+    differently; 1 for an unreadable trace; 2 for a bad option. A trace holding several builds
+    contributes its last.
 
     \b
     Example:
@@ -158,8 +185,10 @@ def command(before, after, metric, threshold, fail_if_slower, svg_path, folded_p
       gotrace diff main.jsonl pr.jsonl --fail-if-slower 10% --svg diff.svg
       gotrace diff before.jsonl after.jsonl --folded - | inferno-flamegraph > diff.svg
     """
+    gate_metric = metric or "cpu"
+    metric = metric or "wall"
     threshold_text = threshold or DEFAULT_THRESHOLD[metric]
-    noise = parse_threshold(threshold_text, metric)
+    floor = parse_threshold(threshold_text, metric)
     limit = parse_percent(fail_if_slower) if fail_if_slower is not None else None
     svg = Output(svg_path, output.quiet, "differential flame graph (SVG)", BINARY, "diff.svg")
     folded = Output(folded_path, output.quiet, "differential folded stacks", DATA, "diff.folded")
@@ -171,8 +200,18 @@ def command(before, after, metric, threshold, fail_if_slower, svg_path, folded_p
         events, reader = load_events(path)
         sides.append(_last_build(path, events, reader.builds))
     (b_events, b_info), (a_events, a_info) = sides
+    differences = recording_differences(b_events, a_events, b_info, a_info)
+    if differences:
+        say(f"gotrace: warning: the two traces were recorded differently ({'; '.join(differences)}): "
+            "comparing what both have; record both builds the same way to compare like with like")
+        b_events, a_events = comparable(b_events, a_events), comparable(a_events, b_events)
     comparison = compare(b_events, a_events, metric, b_info, a_info)
-    reasons = slower(comparison, limit, noise) if limit is not None else []
+    verdict = None
+    if limit is not None and not differences:
+        judged = comparison if gate_metric == metric else compare(b_events, a_events, gate_metric, b_info, a_info)
+        gate_floor = floor if gate_metric == metric else parse_threshold(DEFAULT_THRESHOLD[gate_metric], gate_metric)
+        verdict = gate(judged, limit, gate_floor)
+    reasons = list(verdict.reasons) if verdict else []
 
     if svg_path or folded_path:
         stacks = differential_stacks(b_events, a_events, weight=metric)
@@ -185,19 +224,25 @@ def command(before, after, metric, threshold, fail_if_slower, svg_path, folded_p
     if folded_path == "-" and output.path is None:
         pass  # stdout carries the folded stacks, for a pipe into flamegraph.pl or inferno
     else:
-        _write_report(output, as_json, comparison, noise, threshold_text, reasons, fail_if_slower)
+        _write_report(output, as_json, comparison, floor, threshold_text, reasons, fail_if_slower, verdict,
+                      differences)
         output.done()
+    if limit is not None and differences:
+        say("gotrace: not gating: traces recorded differently cannot tell a slower build from a different "
+            "recording")
+        sys.exit(UNLIKE_EXIT)
     if reasons:
         # not click's Exit: gotrace.cli.main runs click with standalone_mode=False, which turns it into 0
         sys.exit(GATE_EXIT)
 
 
-def _write_report(output, as_json, comparison, noise, threshold_text, reasons, fail_if_slower) -> None:
+def _write_report(output, as_json, comparison, floor, threshold_text, reasons, fail_if_slower, verdict,
+                  differences) -> None:
     with output.open() as out:
         if as_json:
-            render_json(comparison, noise, reasons, out)
+            render_json(comparison, floor, reasons, out, verdict, differences)
         else:
-            render_table(comparison, noise, threshold_text, out)
+            render_table(comparison, floor, threshold_text, out)
             for reason in reasons:
                 out.write(f"slower than {fail_if_slower}: {reason}\n")
 

@@ -57,8 +57,8 @@ def render_text(findings: list[Finding], out: TextIO) -> None:
         parts = [f"{counts[s]} {s}{'s' if counts[s] > 1 else ''}" for s in reversed(SEVERITIES) if counts[s]]
         out.write(f"{len(findings)} finding(s): {', '.join(parts)}\n")
     else:
-        out.write("no findings: no failures, cgo host flags, mixed toolchains, memory hogs, cache misses "
-                  "or serial bottlenecks in this trace\n")
+        out.write("no findings: no failures, cgo host flags, mixed toolchains, memory hogs, cache misses, "
+                  "serial bottlenecks, starved or idle cores in this trace\n")
 
 
 def render_json(findings: list[Finding], out: TextIO) -> None:
@@ -88,7 +88,7 @@ def _size_kib(value: str | None, option: str) -> int | None:
               help="Memory of the machine the build must fit (default: this machine's), e.g. 8G.")
 @output_option("findings", TEXT, "findings.txt")
 def command(trace, build_id, previous, as_json, fail_on, machine_memory, output):
-    """Diagnose a traced build: failures, cgo host flags, mixed toolchains, memory, cache, serial stretches.
+    """Diagnose a traced build: failures, cgo host flags, toolchains, memory, cache, serial stretches, cores.
 
     Each finding has a severity (info, warning, error), the evidence (invocations and numbers), why it
     matters and what to do. Exit status: 0, or 3 with --fail-on when a finding is at least that

@@ -153,6 +153,44 @@ def contract_deps(actions: dict[str, Action], keep: set[str]) -> dict[str, tuple
     return out
 
 
+def queue_waits(actions: dict[str, Action]) -> dict[str, int]:
+    """Nanoseconds each record's action waited between ready and start, the go command's own
+    bookkeeping actions that gate it included.
+
+    The go command checks a package's cache in an action of its own ("build check cache") that
+    becomes ready when the package's imports are built and waits for a -p slot like any other; the
+    build action after it then starts at once. So a package's wait sits in its gate: each
+    bookkeeping action of a package counts for the first record of the same package that depends
+    on it (through other bookkeeping actions of that package if need be)."""
+    def wait(a: Action) -> int:
+        return max(0, a.start_ns - a.ready_ns) if a.start_ns is not None and a.ready_ns is not None else 0
+
+    records = {aid for aid, a in actions.items() if is_record(a)}
+    dependents: dict[str, list[str]] = {}
+    for aid, a in actions.items():
+        for d in a.deps:
+            dependents.setdefault(d, []).append(aid)
+    out = {aid: wait(actions[aid]) for aid in records if actions[aid].ready_ns is not None}
+    for aid, gate in actions.items():
+        if aid in records or not gate.pkg or not wait(gate):
+            continue
+        seen, todo, found = {aid}, [aid], []
+        while todo:
+            for d in dependents.get(todo.pop(), ()):
+                a = actions[d]
+                if d in seen or a.pkg != gate.pkg:
+                    continue
+                seen.add(d)
+                if d in records:
+                    found.append(d)
+                else:
+                    todo.append(d)
+        first = min(found, key=lambda d: (actions[d].start_ns or 0, _id_key(d)), default=None)
+        if first is not None and first in out:
+            out[first] += wait(gate)
+    return out
+
+
 def _id_key(aid: str):
     return (0, int(aid), "") if aid.isdigit() else (1, 0, aid)
 
@@ -160,6 +198,7 @@ def _id_key(aid: str):
 def events_from_actions(actions: dict[str, Action], build: str, source: str) -> list[Event]:
     keep = {aid for aid, a in actions.items() if is_record(a)}
     edges = contract_deps(actions, keep)
+    queues = queue_waits(actions)
     events = []
     for aid in keep:
         a = actions[aid]
@@ -167,8 +206,7 @@ def events_from_actions(actions: dict[str, Action], build: str, source: str) -> 
         # packages of direct dependencies: contracted edges also pass through "nop" actions that
         # make a main package wait for everything its link needs
         dep_pkgs = tuple(sorted({actions[d].pkg for d in a.deps if actions[d].mode == "build"}))
-        queue = a.start_ns - a.ready_ns if a.ready_ns is not None else None
-        common = {"build": build, "pkg": a.pkg, "source": source, "queue_ns": queue, "action": aid,
+        common = {"build": build, "pkg": a.pkg, "source": source, "queue_ns": queues.get(aid), "action": aid,
                   "action_deps": action_deps, "deps": dep_pkgs or None,
                   # the go command does not say the exit code of the command that failed
                   "exit": 1 if a.failed else 0}

@@ -154,18 +154,16 @@ def name_test_variants(actions: dict[str, Action]) -> dict[str, Action]:
                 variant[d] = link.pkg
     if not variant:
         return actions
-    for build_id, test in list(variant.items()):
-        # its cgo run and C compiles, reached through its own bookkeeping ("collect cgo" has no package)
-        pkg, todo, seen = actions[build_id].pkg, list(actions[build_id].deps), set()
-        while todo:
-            aid = todo.pop()
-            a = actions[aid]
-            if aid in seen or aid in variant or a.mode == "build" or a.pkg not in (pkg, ""):
-                continue
-            seen.add(aid)
-            if a.pkg == pkg:
-                variant[aid] = test
-            todo.extend(a.deps)
+    # What a variant build waits for within its package (its cache check, cgo run, the C compiles
+    # of "cgo compile" actions) belongs to the variant too: the shim names those tools "p [p.test]".
+    todo = list(variant)
+    while todo:
+        a = actions[todo.pop()]
+        for d in a.deps:
+            dep = actions[d]
+            if d not in variant and dep.pkg == a.pkg and dep.mode != "build":
+                variant[d] = variant[a.id]
+                todo.append(d)
     renamed = dict(actions)
     for aid, a in actions.items():
         test = variant.get(aid)
@@ -209,7 +207,7 @@ def merge_into_trace(trace_path: str, graph_path: str, build_id: str) -> MergeSt
     """
     actions = read_graph(graph_path)
     imported = {e.action: e for e in events_from_actions(actions, build_id, "actiongraph")
-                if e.action is not None}
+                if e.action is not None}  # their queue_ns: importers.queue_waits, gates included
     runs: dict[tuple[str, str], list[tuple[Action, bool]]] = {}
     for a in actions.values():
         if a.commands and is_record(a):
@@ -226,6 +224,7 @@ def merge_into_trace(trace_path: str, graph_path: str, build_id: str) -> MergeSt
         lines[-1] += b"\n"  # a last line cut short stays what it was, on a line of its own
     stats = MergeStats()
     claimed: set[str] = set()
+    shim_names: dict[str, set[str]] = {}  # the graph's package name -> the shim's for the same actions
     last_of_build = len(lines) - 1
     reader = TraceReader(lines, name=trace_path)
     for fields in reader.records():
@@ -246,10 +245,11 @@ def merge_into_trace(trace_path: str, graph_path: str, build_id: str) -> MergeSt
         if not is_main or action.id in claimed:
             continue
         claimed.add(action.id)
+        shim_names.setdefault(action.pkg, set()).add(event.pkg)
         fields["action"] = action.id
         fields["action_deps"] = list(imported[action.id].action_deps or ())
-        if action.ready_ns is not None:
-            fields["queue_ns"] = action.start_ns - action.ready_ns
+        if imported[action.id].queue_ns is not None:
+            fields["queue_ns"] = imported[action.id].queue_ns
         lines[n] = record_line(fields)
 
     extra = []
@@ -260,6 +260,10 @@ def merge_into_trace(trace_path: str, graph_path: str, build_id: str) -> MergeSt
             stats.cached += 1
         else:
             stats.added += 1
+        names = shim_names.get(event.pkg, set())
+        if len(names) == 1 and event.pkg not in names:
+            # a package built only for its test: the graph says "p", the shim "p [p.test]"
+            event = replace(event, pkg=next(iter(names)))
         extra.append(record_line(event.to_dict()))
     lines[last_of_build + 1:last_of_build + 1] = extra
     _replace(trace_path, lines)

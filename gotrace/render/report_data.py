@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import orjson
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
-from gotrace.analysis.critical_path import DependencyIndex, Step, listed_steps
+from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Step, dependency_graph, listed_steps
 from gotrace.analysis.lanes import assign_lanes
 from gotrace.analysis.phases import phase_times
 from gotrace.analysis.summary import STD_GROUP, Summary, group_name
@@ -49,23 +49,32 @@ def critical_steps(summary: Summary) -> list[tuple[Step, bool]]:
 def dependency_facts(ran: Sequence[Event], parallelism: int | None
                      ) -> tuple[list[tuple[int, str]], list[tuple[str, ...]]]:
     """For each invocation: (index of the invocation it waited for or -1, the edge), and the
-    packages of the trace it depended on (its -importcfg, resolved to test variants as the critical
-    path does). What it waited for is the input that finished last before it started, or the
-    invocation that freed the -p slot it started in."""
-    index = DependencyIndex(ran, parallelism)
+    packages of the trace it depended on. Both come from the one dependency graph the critical
+    path walks (`critical_path.dependency_graph`): what an invocation waited for is, of its
+    package's earlier tools and the inputs of its package, the one that finished last before it
+    started. `parallelism` is accepted for callers; a -p slot is not a dependency."""
+    nodes = dependency_graph(ran)
     position = {id(e): i for i, e in enumerate(ran)}
+    node_of = {id(e): n for n in nodes for e in n.events}
+    limit_of = {id(e): e.start_ns + CLOCK_SLACK_NS for e in ran}
     waited: list[tuple[int, str]] = []
     deps: list[tuple[str, ...]] = []
     for e in ran:
-        options = [(d, edge) for d, edge in index.dependencies(e) if d is not e]
-        ready = max((d.end_ns for d, _ in options), default=0)
-        freed = index.slot_freed_for(e, ready)
-        if freed is not None:
-            options.append((freed, "slot"))
+        node = node_of.get(id(e))
+        if node is None:
+            waited.append((UNKNOWN, ""))
+            deps.append(())
+            continue
+        limit = limit_of[id(e)]
+        options = [(d, "package") for d in node.events if d is not e and d.start_ns <= e.start_ns
+                   and d.end_ns <= limit]
+        for j, edge in node.deps:
+            last = max(nodes[j].events, key=lambda d: d.end_ns)
+            if last.end_ns <= limit:
+                options.append((last, edge))
         best = max(options, key=lambda o: (o[0].end_ns, o[1] != "package", o[0].tool, o[0].pkg), default=None)
         waited.append((position[id(best[0])], best[1]) if best else (UNKNOWN, ""))
-        names = (index.resolve(e, dep) for dep in index.deps_of(e))
-        deps.append(tuple(sorted({n for n in names if n is not None})))
+        deps.append(tuple(sorted({nodes[j].pkg for j, edge in node.deps if edge != "package"})))
     return waited, deps
 
 
