@@ -65,10 +65,10 @@ def test_every_compile_records_its_phases(phase_builds):
 def test_phase_times_add_up_to_about_the_compile_duration(phase_builds):
     for e in compiles(phase_builds.changed):
         measured = sum(ns for key, ns in e.phases.items() if key != "total")
-        # the compiler's own total covers its phases; the shim's wall time adds process start-up
+        # the compiler's own total covers its phases; the shim's wall time adds process start-up,
+        # which on a busy machine can be any length: only its sign is a property of the build
         assert measured == pytest.approx(e.phases["total"], rel=0.05)
-        assert measured <= e.wall_ns
-        assert e.wall_ns - measured <= max(60_000_000, e.wall_ns // 3), e.pkg
+        assert measured <= e.wall_ns, e.pkg
         frames = phase_frames(e)
         assert 0 < sum(w for _, w in frames) <= e.wall_ns
 
