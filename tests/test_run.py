@@ -195,10 +195,10 @@ def test_test_variants_and_vet_are_traced(multi_test_build):
 
 def test_progress_finds_the_tools_running_under_the_go_command(shim, tmp_path):
     # A stand-in for the go command: a process whose child is the shim running a slow tool.
-    parent = subprocess.Popen(["/bin/sh", "-c", f'"{shim}" /bin/sleep 5 & wait'],
+    parent = subprocess.Popen(["/bin/sh", "-c", f'"{shim}" /bin/sleep 300 & wait'],
                               env=test_env(GOTRACE_FILE=str(tmp_path / "t.jsonl"), TOOLEXEC_IMPORTPATH="example.com/slow"))
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 240  # a generous bound for a busy machine; found at once when idle
         running = []
         while time.monotonic() < deadline and not running:
             time.sleep(0.1)
