@@ -149,3 +149,20 @@ def test_analysis_does_not_import_render():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module:
                 assert not node.module.startswith("gotrace.render"), f"{path.name} imports {node.module}"
+
+
+@pytest.mark.parametrize("command", ["fold", "flame"])
+def test_an_output_that_is_not_a_regular_file_is_written_into_not_replaced(command, tmp_path):
+    # `-o /dev/null` once replaced the device node with a regular file (a temporary file renamed
+    # over it); a FIFO shows the same without touching the machine's /dev/null
+    trace = small_trace(tmp_path / "t.jsonl")
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([str(BIN / "gotrace"), command, str(trace), "-o", str(fifo)], cwd=tmp_path,
+                            env=test_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(fifo, "rb") as reader:
+        received = reader.read()
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    assert fifo.is_fifo(), "the FIFO was replaced by a regular file"
+    expected = run_gotrace([command, str(trace), "-o", "-"], cwd=tmp_path, check=True).stdout
+    assert received == expected and received

@@ -139,13 +139,24 @@ def output_option(what: str, kind: str = DATA, example: str = "out"):
 
 @contextlib.contextmanager
 def open_output(path: str, binary: bool = False) -> Iterator[IO]:
-    """stdout for '-', else the file; a failed render leaves no half-written file behind."""
+    """stdout for '-', else the file; a failed render leaves no half-written regular file behind."""
     if path == "-":
         yield sys.stdout.buffer if binary else sys.stdout
         return
     import os
+    import stat
     import tempfile
 
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        special = False  # no such file yet: made below
+    if special:
+        # /dev/null, a FIFO, a terminal: write into it. Never the temporary file and rename below,
+        # which would replace the device node itself with a regular file (as root, /dev/null too).
+        with open(path, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as f:
+            yield f
+        return
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".gotrace-")
     try:
