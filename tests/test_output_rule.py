@@ -158,11 +158,18 @@ def test_an_output_that_is_not_a_regular_file_is_written_into_not_replaced(comma
     trace = small_trace(tmp_path / "t.jsonl")
     fifo = tmp_path / "out.fifo"
     os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # never blocks, whatever gotrace does
     proc = subprocess.Popen([str(BIN / "gotrace"), command, str(trace), "-o", str(fifo)], cwd=tmp_path,
                             env=test_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    with open(fifo, "rb") as reader:
-        received = reader.read()
-    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    received = b""
+    while True:
+        ready, _, _ = select.select([reader], [], [], 0.2)
+        chunk = os.read(reader, 1 << 16) if ready else b""
+        received += chunk
+        if not chunk and proc.poll() is not None:
+            break
+    os.close(reader)
+    assert proc.wait() == 0, proc.stderr.read().decode()
     assert fifo.is_fifo(), "the FIFO was replaced by a regular file"
     expected = run_gotrace([command, str(trace), "-o", "-"], cwd=tmp_path, check=True).stdout
     assert received == expected and received
