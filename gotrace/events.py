@@ -92,6 +92,13 @@ class Rule(NamedTuple):
         return {str: "string", list: "list of strings", bool: "true or false"}[self.kind]
 
 
+def _shown(n: int) -> str:
+    """A number for an error line: a corrupt one can have hundreds of digits."""
+    if n.bit_length() <= 80:
+        return str(n)
+    return f"{'-' if n < 0 else ''}about 2^{n.bit_length() - 1}"
+
+
 def _number(n: int) -> str:
     named = {MAX_TIME_NS: "4102444800*10^9 (2100-01-01)", MAX_DURATION_NS: "10^15 (11.6 days)",
              MAX_KIB: "2^40 (1 PiB)", MAX_EXIT: "2^32-1", MAX_COUNT: "2^31-1"}
@@ -152,7 +159,7 @@ class RecordRules:
                 return f"{name} must be {'an' if kind is int else 'a'} {rule.describe()}"
             if kind is int:
                 if not low <= value <= high:
-                    return f"{name} {value} is out of range ({rule.describe()})"
+                    return f"{name} {_shown(value)} is out of range ({rule.describe()})"
             elif kind is list:
                 if not _ONLY_STR.issuperset(map(type, value)):
                     return f"{name} must be a list of strings"
@@ -554,6 +561,10 @@ class TraceReader:
         if self.probes:
             return TraceError(f"{path}: only version probes, no tool ran: the build was fully cached; "
                               "trace a cold build with `gotrace run --cold -- go build ./...`")
+        if self.skipped:
+            return TraceError(f"{path}: no readable trace records: {self.skipped} line(s) skipped as unreadable "
+                              f"(first at line {self.first_bad_line}): not a gotrace trace, or corrupt; "
+                              "produce one with `gotrace run -- go build ./...`")
         return TraceError(f"{path}: no trace records; produce one with `gotrace run -- go build ./...`")
 
 

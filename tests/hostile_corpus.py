@@ -137,6 +137,8 @@ def actiongraphs() -> dict[str, bytes]:
         "ag-empty-cmd": orjson.dumps([_ran(0, "p0", Cmd=[""]), _ran(1, "p1", Cmd=["", " "])]),
         "ag-cycle": orjson.dumps(cycle),
         "ag-deep-nop-chain": orjson.dumps(chain),
+        "ag-tool-cycle": orjson.dumps([_ran(0, "p0", [1]), _ran(1, "p1", [0]), _ran(2, "p2", [2])]),
+        "ag-deep-compile-chain": orjson.dumps([_ran(0, "c0")] + [_ran(i, f"c{i}", [i - 1]) for i in range(1, 5_000)]),
         "ag-duplicate-ids": orjson.dumps(good + [_ran(1, "other")]),
         "ag-year-9999": orjson.dumps([_ran(0, "p0", start="9999-12-31T23:59:59.999999999Z")]),
         "ag-bad-times": orjson.dumps([_ran(0, "p0", start="2026-13-45T99:99:99Z"),

@@ -144,7 +144,7 @@ def test_import_of_damaged_go_files_is_a_trace_or_one_line(inputs, name):
 
 
 # Files that hold a usable build and must import (what is wrong in them is survivable).
-MUST_IMPORT = {"ag-empty-cmd", "ag-cycle", "ag-deep-nop-chain", "ag-hostile-names", "dt-hostile-names",
+MUST_IMPORT = {"ag-empty-cmd", "ag-cycle", "ag-deep-nop-chain", "ag-tool-cycle", "ag-deep-compile-chain", "ag-hostile-names", "dt-hostile-names",
                "dt-flow-cycle"}
 
 
@@ -185,9 +185,11 @@ def test_fold_of_folded_stacks_says_it_needs_a_trace_in_one_line(inputs):
     assert_well_behaved(result, "fold", expect=1)
 
 
-@pytest.mark.parametrize("percent", ["nan%", "inf%", "-inf%", "1e400%"])
-def test_diff_gate_refuses_a_percentage_that_would_disable_it(inputs, percent):
+@pytest.mark.parametrize("option,value", [("--fail-if-slower", "nan%"), ("--fail-if-slower", "inf%"),
+                                          ("--fail-if-slower", "1e400%"), ("--threshold", "nan%"),
+                                          ("--threshold", "1e400s")])
+def test_diff_refuses_limits_that_would_disable_the_gate_or_overflow(inputs, option, value):
     trace = str(inputs / "extreme.jsonl")
-    result = gotrace("diff", trace, trace, "--fail-if-slower", percent, cwd=inputs)
+    result = gotrace("diff", trace, trace, option, value, cwd=inputs)
     err = assert_well_behaved(result, "diff", expect=2)
-    assert "--fail-if-slower" in err
+    assert option in err

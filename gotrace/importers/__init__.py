@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -129,28 +130,76 @@ def is_record(action: Action) -> bool:
 
 def contract_deps(actions: dict[str, Action], keep: set[str]) -> dict[str, tuple[str, ...]]:
     """For each kept action, the kept actions it depends on, looking through the ones not kept."""
-    through: dict[str, frozenset[str]] = {}
-
-    def reach(aid: str) -> frozenset[str]:
-        # kept actions reachable from aid via non-kept ones (aid itself when kept)
-        if aid in keep:
-            return frozenset((aid,))
-        got = through.get(aid)
-        if got is None:
-            found: set[str] = set()
-            for d in actions[aid].deps:
-                found |= reach(d)
-            got = through[aid] = frozenset(found)
-        return got
-
+    through = reach_through(actions, keep)
     out = {}
     for aid in keep:
         found: set[str] = set()
         for d in actions[aid].deps:
-            found |= reach(d)
+            if d in keep:
+                found.add(d)
+            else:
+                found |= through[d]
         found.discard(aid)
         out[aid] = tuple(sorted(found, key=_id_key))
     return out
+
+
+def reach_through(actions: dict[str, Action], keep: set[str]) -> dict[str, frozenset[str]]:
+    """For each action not kept, the kept actions reachable from it through actions not kept.
+
+    Without recursion, and cycle-safe: the go command's graph is acyclic and shallow, but a damaged
+    file may hold a cycle, or a chain of 50,000 "nop" actions deeper than Python's recursion limit.
+    An iterative Tarjan walk finds the strongly connected components of the actions not kept, each
+    after the ones it depends on, so each component's answer is made once from finished ones."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    reach: dict[str, frozenset[str]] = {}
+
+    def enter(aid: str) -> None:
+        index[aid] = low[aid] = len(index)
+        stack.append(aid)
+        on_stack.add(aid)
+        work.append((aid, iter(actions[aid].deps)))
+
+    for root in actions:
+        if root in keep or root in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = []
+        enter(root)
+        while work:
+            aid, deps = work[-1]
+            for d in deps:
+                if d in keep:
+                    continue
+                if d not in index:
+                    enter(d)
+                    break
+                if d in on_stack:
+                    low[aid] = min(low[aid], index[d])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[aid])
+                if low[aid] == index[aid]:
+                    members: set[str] = set()
+                    while aid not in members:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        members.add(member)
+                    found: set[str] = set()
+                    for member in members:
+                        for d in actions[member].deps:
+                            if d in keep:
+                                found.add(d)
+                            elif d not in members:
+                                found |= reach[d]
+                    frozen = frozenset(found)
+                    for member in members:
+                        reach[member] = frozen
+    return reach
 
 
 def _id_key(aid: str):
