@@ -134,8 +134,9 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
             curve.step(xs, ys, where="post", color="#333333", linewidth=1, label="tools running")
         width = span_s / BUCKETS
         centres = [(i + 0.5) * width for i in range(BUCKETS)]
-        curve.fill_between(centres, par.cpu_buckets, step="mid", color="#8da0b6", alpha=0.45,
-                           linewidth=0, label="cores busy (CPU time)")
+        if par.cpu_buckets:  # none when the trace does not know CPU time (a -debug-trace import)
+            curve.fill_between(centres, par.cpu_buckets, step="mid", color="#8da0b6", alpha=0.45,
+                               linewidth=0, label="cores busy (CPU time)")
         curve.axhline(par.cores, color="#c44e52", linestyle="--", linewidth=1, label=f"{par.cores} cores")
         if par.limit and par.limit != par.cores:
             curve.axhline(par.limit, color="#555555", linestyle=":", linewidth=1, label=f"-p {par.limit}")

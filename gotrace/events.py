@@ -278,6 +278,13 @@ class Event:
         return out
 
 
+def total_cpu_ns(events: Iterable[Event]) -> int | None:
+    """CPU time of the invocations that know theirs; None when none does (a -debug-trace import
+    measures none): unknown reads as unknown in every output, never as 0."""
+    known = [e.cpu_ns for e in events if e.cpu_ns is not None]
+    return sum(known) if known else None
+
+
 _FIELD_NAMES = tuple(Event.__dataclass_fields__)
 _FIELDS = frozenset(_FIELD_NAMES)
 _LIST_FIELDS = frozenset(name for name, rule in EVENT_RULES.items() if rule.kind is list)

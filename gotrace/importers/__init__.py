@@ -53,6 +53,12 @@ class ImportedBuild:
     kind: str     # "actiongraph" or "debug-trace"
 
 
+# The tool name of a C compile whose command the source does not give (a debug trace names only the
+# action, "cgo compile FILE PKG"): the C compiler as such. Where the command is known (an action
+# graph, the shim) the record names what ran: gcc, clang.
+UNNAMED_C_COMPILER = "cc"
+
+
 def mode_tool(mode: str) -> str | None:
     """The main tool of an action mode; None for the go command's bookkeeping."""
     if mode == "build":
@@ -62,7 +68,7 @@ def mode_tool(mode: str) -> str | None:
     if mode == "cgo run":
         return "cgo"
     if mode.startswith("cgo compile"):
-        return "cc"
+        return UNNAMED_C_COMPILER
     return None
 
 
@@ -107,7 +113,7 @@ def tool_name(argv: tuple[str, ...]) -> str:
 def main_command(action: Action) -> int:
     """Index of the command that carries the action's cost: its mode's tool, else the first."""
     want = mode_tool(action.mode)
-    if want != "cc":
+    if want != UNNAMED_C_COMPILER:  # any C compiler: the action's first command
         for i, argv in enumerate(action.commands or ()):
             if tool_name(argv) == want:
                 return i

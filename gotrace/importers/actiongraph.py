@@ -112,8 +112,10 @@ def parse(doc: list, path: str) -> dict[str, Action]:
                 done_ns=parse_time(raw.get("TimeDone")),
                 commands=None if cmd and not commands else commands,
                 real_ns=_duration(raw.get("CmdReal")) if cmd else None,
-                user_ns=_duration(raw.get("CmdUser")) if cmd else None,
-                sys_ns=_duration(raw.get("CmdSys")) if cmd else None,
+                # Go omits a zero duration (omitempty): once CmdReal says the commands were timed,
+                # an absent CmdUser/CmdSys is 0, not unknown
+                user_ns=_duration(raw.get("CmdUser", 0 if "CmdReal" in raw else None)) if cmd else None,
+                sys_ns=_duration(raw.get("CmdSys", 0 if "CmdReal" in raw else None)) if cmd else None,
                 failed=raw.get("Failed") is True or (unbuilt and bool(cmd)),
                 skipped=unbuilt and not cmd)
         except (KeyError, ValueError, TypeError) as e:
