@@ -180,6 +180,18 @@ def debug_traces() -> dict[str, bytes]:
     }
 
 
+def not_go_files() -> dict[str, bytes]:
+    """Files `gotrace import` may be given by mistake, or that are not JSON at all."""
+    return {
+        "other-gotrace-trace": damaged_trace()[0],
+        "other-folded": damaged_folded(),
+        "other-binary": b"\x00\xff\xfe\x1b]0;x\x07",
+        "other-deep-nesting": b"[" * 100_000,
+        "other-trace-events-not-a-list": b'{"traceEvents": 5}',
+        "other-empty": b"",
+    }
+
+
 # -- folded stacks ------------------------------------------------------------------------------
 
 def damaged_folded() -> bytes:

@@ -73,7 +73,7 @@ def inputs(tmp_path_factory) -> Path:
     (d / "unreadable.jsonl").write_bytes(corpus.unreadable_trace())
     (d / "damaged.folded").write_bytes(corpus.damaged_folded())
     (d / "nonewline.folded").write_bytes(corpus.folded_without_newlines())
-    for name, data in {**corpus.actiongraphs(), **corpus.debug_traces()}.items():
+    for name, data in {**corpus.actiongraphs(), **corpus.debug_traces(), **corpus.not_go_files()}.items():
         (d / f"{name}.json").write_bytes(data)
     return d
 
@@ -130,7 +130,7 @@ def test_a_trace_of_only_unreadable_lines_is_one_line_naming_the_damage(inputs):
     assert "unreadable" in err and "line 1" in err
 
 
-@pytest.mark.parametrize("name", [*corpus.actiongraphs(), *corpus.debug_traces()])
+@pytest.mark.parametrize("name", [*corpus.actiongraphs(), *corpus.debug_traces(), *corpus.not_go_files()])
 def test_import_of_damaged_go_files_is_a_trace_or_one_line(inputs, name):
     out = inputs / f"{name}.jsonl"
     result = gotrace("import", str(inputs / f"{name}.json"), "-o", str(out), cwd=inputs)
