@@ -193,3 +193,10 @@ def test_diff_refuses_limits_that_would_disable_the_gate_or_overflow(inputs, opt
     result = gotrace("diff", trace, trace, option, value, cwd=inputs)
     err = assert_well_behaved(result, "diff", expect=2)
     assert option in err
+
+
+@pytest.mark.parametrize("name", ["ag-year-9999", "dt-ts-1e300", "ag-extreme-durations"])
+def test_import_out_of_range_names_the_action_in_one_short_line(inputs, name):
+    result = gotrace("import", str(inputs / f"{name}.json"), "-o", str(inputs / "out-of-range.jsonl"), cwd=inputs)
+    err = assert_well_behaved(result, "import", expect=1)
+    assert "action " in err and "out of range" in err and len(err) < 300

@@ -322,12 +322,12 @@ def read_build(path: str, build: str | None = None) -> ImportedBuild:
 def _check_ranges(imported: ImportedBuild, path: str) -> None:
     """A clear error naming the file when what it says falls outside the trace format's ranges (a
     time in year 9999): the trace would not be readable."""
-    why = BUILD_RECORD.problem(imported.info.to_dict())
-    for event in imported.events:
-        if why is not None:
-            break
+    why = None
+    for event in imported.events:  # first the actions, so the line names the one to look at
         why = problem(event.to_dict())
         if why is not None:
-            why = f"action {event.action}: {why}"
+            why = f"action {event.action} ({event.tool} {event.pkg}): {why}"
+            break
+    why = why or BUILD_RECORD.problem(imported.info.to_dict())
     if why is not None:
         raise TraceError(f"{path}: {why}: the file is corrupt, or its clock was far off")
