@@ -19,6 +19,7 @@ from gotrace.analysis.parallelism import BUCKETS, Parallelism
 from gotrace.collapse import split_variant
 from gotrace.events import Event
 from gotrace.palette import tool_colour
+from gotrace.text import printable
 
 FORMATS = ("png", "svg")
 DPI = 100
@@ -65,6 +66,7 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
     t0 = min((e.start_ns for e in ran), default=0)
     span_s = max(((max(e.end_ns for e in ran) - t0) / 1e9) if ran else 0.0, 1e-3)
 
+    # Names are drawn escaped (`printable`): the font has no glyph for a control character.
     # text.parse_math off: a `$...$` in a package name or the go command (-ldflags=-X main.v=$V) is
     # text to show, not TeX to typeset (matplotlib would fail on it or draw something else)
     with matplotlib.rc_context({"svg.hashsalt": "gotrace", "svg.fonttype": "none", "font.size": 9,
@@ -106,7 +108,7 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
                 bar_px = e.wall_ns / 1e9 / span_s * axes_w_px
                 for text in labels_for(e.pkg):
                     if len(text) * char_px + 6 <= bar_px:
-                        gantt.text((e.start_ns - t0 + e.wall_ns / 2) / 1e9, lane, text, ha="center",
+                        gantt.text((e.start_ns - t0 + e.wall_ns / 2) / 1e9, lane, printable(text), ha="center",
                                    va="center", fontsize=LABEL_FONT_PT, color="white", clip_on=True)
                         break
 
@@ -118,12 +120,12 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
         else:
             gantt.set_yticks(range(n_lanes))
         gantt.tick_params(labelbottom=False)
-        handles = [Patch(facecolor=tool_colour(t), label=f"{t} ({len(by_tool[t])})") for t in order]
+        handles = [Patch(facecolor=tool_colour(t), label=printable(f"{t} ({len(by_tool[t])})")) for t in order]
         if path is not None:
             handles.append(Patch(facecolor="none", edgecolor="black", label="critical path"))
         gantt.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7,
                      ncol=min(len(handles), 8), frameon=False, borderaxespad=0.2)
-        gantt.set_title(title or "Build timeline", fontsize=10, loc="left", pad=18)
+        gantt.set_title(printable(title or "Build timeline"), fontsize=10, loc="left", pad=18)
 
         steps = par.steps
         if steps:
@@ -132,8 +134,9 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
             curve.step(xs, ys, where="post", color="#333333", linewidth=1, label="tools running")
         width = span_s / BUCKETS
         centres = [(i + 0.5) * width for i in range(BUCKETS)]
-        curve.fill_between(centres, par.cpu_buckets, step="mid", color="#8da0b6", alpha=0.45,
-                           linewidth=0, label="cores busy (CPU time)")
+        if par.cpu_buckets:  # none when the trace does not know CPU time (a -debug-trace import)
+            curve.fill_between(centres, par.cpu_buckets, step="mid", color="#8da0b6", alpha=0.45,
+                               linewidth=0, label="cores busy (CPU time)")
         curve.axhline(par.cores, color="#c44e52", linestyle="--", linewidth=1, label=f"{par.cores} cores")
         if par.limit and par.limit != par.cores:
             curve.axhline(par.limit, color="#555555", linestyle=":", linewidth=1, label=f"-p {par.limit}")

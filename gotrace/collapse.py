@@ -190,15 +190,19 @@ def filter_events(events: Iterable[Event], *, tools: Iterable[str] = (),
 #   build;std;fmt;compile 51234
 # A count is an integer or a decimal fraction (`12`, `0.5`, `3.`); a line with two counts,
 # `stack before after`, is one line of a differential profile. Blank lines and lines starting with
-# '#' are skipped quietly; any other line that does not parse is skipped and counted.
+# '#' are skipped quietly; any other line that does not parse is skipped and counted, and so is a
+# count of more than MAX_COUNT_DIGITS digits: no profile counts that much, but a corrupt one (5,000
+# digits) would be too long for int() or overflow a float to inf (which JSON writes as null).
 Count = Union[int, float]
+MAX_COUNT_DIGITS = 18  # below 2^63, and exact in a float to one part in 10^15
 _FRACTION = re.compile(rb"\d+\.\d*|\.\d+")
 
 
 def parse_count(text: bytes) -> Count | None:
+    """The count of a folded line, or None when it is not one (inf, nan, -5, 1e9, too many digits)."""
     if text.isdigit():
-        return int(text)
-    if _FRACTION.fullmatch(text):
+        return int(text) if len(text) <= MAX_COUNT_DIGITS else None
+    if _FRACTION.fullmatch(text) and text.index(b".") <= MAX_COUNT_DIGITS:
         return float(text)
     return None
 
@@ -264,7 +268,7 @@ class FoldedReader:
                 number += 1
                 # the common line, "a;b;c 123", takes a few C calls; anything else parse_line
                 stack, _, count = line.rpartition(b" ")
-                if (count.isdigit() and stack and b" " not in stack
+                if (count.isdigit() and len(count) <= MAX_COUNT_DIGITS and stack and b" " not in stack
                         and (plain or (b"\t" not in line and stack[:1] != b"#"))):
                     yield stack, int(count), None
                 else:

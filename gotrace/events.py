@@ -96,6 +96,13 @@ class Rule(NamedTuple):
         return {str: "string", list: "list of strings", bool: "true or false"}[self.kind]
 
 
+def _shown(n: int) -> str:
+    """A number for an error line: a corrupt one can have hundreds of digits."""
+    if n.bit_length() <= 80:
+        return str(n)
+    return f"{'-' if n < 0 else ''}about 2^{n.bit_length() - 1}"
+
+
 def _number(n: int) -> str:
     named = {MAX_TIME_NS: "4102444800*10^9 (2100-01-01)", MAX_DURATION_NS: "10^15 (11.6 days)",
              MAX_KIB: "2^40 (1 PiB)", MAX_EXIT: "2^32-1", MAX_COUNT: "2^31-1"}
@@ -156,7 +163,7 @@ class RecordRules:
                 return f"{name} must be {'an' if kind is int else 'a'} {rule.describe()}"
             if kind is int:
                 if not low <= value <= high:
-                    return f"{name} {value} is out of range ({rule.describe()})"
+                    return f"{name} {_shown(value)} is out of range ({rule.describe()})"
             elif kind is list:
                 if not _ONLY_STR.issuperset(map(type, value)):
                     return f"{name} must be a list of strings"
@@ -275,6 +282,13 @@ class Event:
                 continue
             out[name] = list(value) if isinstance(value, tuple) else value
         return out
+
+
+def total_cpu_ns(events: Iterable[Event]) -> int | None:
+    """CPU time of the invocations that know theirs; None when none does (a -debug-trace import
+    measures none): unknown reads as unknown in every output, never as 0."""
+    known = [e.cpu_ns for e in events if e.cpu_ns is not None]
+    return sum(known) if known else None
 
 
 _FIELD_NAMES = tuple(Event.__dataclass_fields__)
@@ -560,6 +574,10 @@ class TraceReader:
         if self.probes:
             return TraceError(f"{path}: only version probes, no tool ran: the build was fully cached; "
                               "trace a cold build with `gotrace run --cold -- go build ./...`")
+        if self.skipped:
+            return TraceError(f"{path}: no readable trace records: {self.skipped} line(s) skipped as unreadable "
+                              f"(first at line {self.first_bad_line}): not a gotrace trace, or corrupt; "
+                              "produce one with `gotrace run -- go build ./...`")
         return TraceError(f"{path}: no trace records; produce one with `gotrace run -- go build ./...`")
 
 

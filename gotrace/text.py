@@ -63,6 +63,11 @@ def seconds(ns: int) -> str:
     return f"{ns / 1e9:.2f}s"
 
 
+def seconds_or_unknown(ns: int | None) -> str:
+    """A duration the trace may not know (CPU time of an imported debug trace): never 0 for unknown."""
+    return "unknown" if ns is None else seconds(ns)
+
+
 def mebibytes(kib: int) -> str:
     return f"{kib / 1024:.1f} MiB"
 

@@ -8,6 +8,7 @@ imports are checked against.
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from gotrace.events import read_events
-from gotrace.importers import tool_name
+from gotrace.importers import UNNAMED_C_COMPILER, tool_name
 from gotrace.importers.actiongraph import cache_stats, has_cache_facts, merge_into_trace, read_graph
 
 from .conftest import copy_sample, run_gotrace
@@ -476,3 +477,45 @@ def test_memory_weight_of_an_imported_trace_is_unknown_not_zero(builds, tmp_path
     else:
         err = result.stderr.decode()
         assert err.count("\n") == 1 and "rss" in err and "Traceback" not in err, err
+
+
+def test_debug_trace_import_reads_cpu_and_cache_as_unknown_never_zero(builds, tmp_path):
+    # A debug trace measures no CPU time and does not say what came from the cache.
+    trace = str(builds["cold"].imported_trace)
+    text = run_gotrace(["summary", trace], check=True).stdout.decode()
+    assert "CPU unknown in" in text and "CPU 0.00s" not in text
+    assert "from the cache" not in text
+    assert "CPU utilisation unknown" in text and "CPU utilisation 0.0%" not in text
+    summary = json.loads(run_gotrace(["summary", "--json", trace], check=True).stdout)
+    assert summary["totals"]["cpu_ns"] is None
+    assert summary["totals"]["cache_hit_packages"] is None and summary["totals"]["cache_packages"] is None
+    assert summary["parallelism"]["cpu_utilisation"] is None and summary["parallelism"]["cpu_cores_busy"] == []
+    page = tmp_path / "report.html"
+    run_gotrace(["report", trace, "-o", str(page)], check=True)
+    html = page.read_text()
+    assert "tools&#x27; CPU</dt><dd>unknown<" in html and "CPU utilisation unknown" in html
+    assert "from the cache</dt>" not in html
+    # the closing lines of `gotrace run` say the same of the same records
+    from gotrace.analysis.totals import render_run_summary
+    events, _ = read_events(trace)
+    out = io.StringIO()
+    render_run_summary(events, 1, trace, out)
+    assert "tools' CPU unknown" in out.getvalue()
+
+
+def test_the_graph_import_still_knows_cpu_and_cache(builds):
+    summary = json.loads(run_gotrace(["summary", "--json", str(builds["warm"].imported)], check=True).stdout)
+    assert summary["totals"]["cpu_ns"] > 0
+    assert 0 < summary["totals"]["cache_hit_packages"] < summary["totals"]["cache_packages"]
+    assert 0 < summary["parallelism"]["cpu_utilisation"]
+
+
+def test_c_compiles_are_named_for_what_ran_when_the_source_says(builds):
+    graph, _ = read_events(str(builds["cold"].imported), keep_argv=True)
+    debug, _ = read_events(str(builds["cold"].imported_trace))
+    c_tools = {"gcc", "cc", "clang"}
+    c_compiles = [e for e in graph if e.tool in c_tools]
+    assert c_compiles and all(e.tool == tool_name(e.argv) for e in c_compiles)
+    assert {e.tool for e in c_compiles} == {"gcc"}  # go's C compiler here, as the shim names it
+    # a debug trace does not say which C compiler ran: one name for that, not a guess
+    assert {e.tool for e in debug if e.tool in c_tools} == {UNNAMED_C_COMPILER}

@@ -21,4 +21,6 @@ def cache_stats(events) -> tuple[int, int, dict[str, bool]]:
 
 
 def has_cache_facts(events) -> bool:
-    return any(e.cached or e.action is not None for e in events)
+    """Whether the trace says which packages came from the cache: an action graph does (imported or
+    merged); a debug trace names actions too but does not say, and neither does the shim alone."""
+    return any(e.cached or (e.action is not None and e.source != "debug-trace") for e in events)

@@ -19,7 +19,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gotrace.events import BuildInfo, Event
+from gotrace.events import BuildInfo, Event, total_cpu_ns
+from gotrace.text import percent
 
 # A stretch counts as serial when at most one tool ran for this long and this share of the build.
 SERIAL_MIN_NS = 200_000_000
@@ -48,16 +49,23 @@ class Parallelism:
     limit: int | None  # the build's -p when the trace says
     average: float
     peak: int
-    utilisation: float  # CPU time / (span x cores)
+    utilisation: float | None  # CPU time / (span x cores); None when no invocation knows its CPU time
     steps: list[tuple[int, int]]  # (offset ns, invocations running from then on)
     cpu_buckets: list[float]  # cores busy on average in each of BUCKETS equal slices of the build
     serial: list[Stretch]
+
+    @property
+    def utilisation_text(self) -> str:
+        """`CPU utilisation 41.0% of 2 cores`, or that it is unknown: never 0% for unknown."""
+        if self.utilisation is None:
+            return "CPU utilisation unknown: the trace has no CPU times"
+        return f"CPU utilisation {percent(100 * self.utilisation)} of {self.cores} cores"
 
     def to_dict(self) -> dict:
         return {
             "cores": self.cores, "cores_source": self.cores_source, "limit": self.limit,
             "average_concurrency": round(self.average, 3), "peak_concurrency": self.peak,
-            "cpu_utilisation": round(self.utilisation, 4),
+            "cpu_utilisation": None if self.utilisation is None else round(self.utilisation, 4),
             "cpu_cores_busy": [round(b, 3) for b in self.cpu_buckets],
             "serial_stretches": [s.to_dict() for s in self.serial],
         }
@@ -159,13 +167,13 @@ def parallelism(events: Sequence[Event], info: BuildInfo | None = None) -> Paral
     span = max(e.end_ns for e in ran) - start
     steps = concurrency_steps(ran)
     busy = sum(e.wall_ns for e in ran)
-    cpu = sum(e.cpu_ns or 0 for e in ran)
+    cpu = total_cpu_ns(ran)
     return Parallelism(
         cores=cores, cores_source=source, limit=limit,
         average=busy / span if span else float(len(ran)),
         peak=max((r for _, r in steps), default=0),
-        utilisation=cpu / (span * cores) if span else 0.0,
+        utilisation=None if cpu is None else cpu / (span * cores) if span else 0.0,
         steps=[(t - start, r) for t, r in steps],
-        cpu_buckets=cpu_per_bucket(ran, start, span),
+        cpu_buckets=[] if cpu is None else cpu_per_bucket(ran, start, span),
         serial=serial_stretches(ran, steps, start, span),
     )

@@ -19,8 +19,8 @@ from gotrace.analysis.phases import PhaseTable, phase_table
 from gotrace.analysis.whatif import WhatIf, what_if
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
 from gotrace.endings import interruption, signal_name
-from gotrace.events import BuildInfo, Event
-from gotrace.text import mebibytes, percent, seconds, write_table
+from gotrace.events import BuildInfo, Event, total_cpu_ns
+from gotrace.text import mebibytes, percent, seconds, seconds_or_unknown, write_table
 
 SCHEMA = 1
 # The stable keys of `gotrace summary --json`, top level and one level down.
@@ -69,7 +69,7 @@ class Summary:
     info: BuildInfo
     builds_in_trace: list[str]
     wall_ns: int  # first tool start to last tool end
-    cpu_ns: int
+    cpu_ns: int | None  # None: no invocation says (an imported debug trace)
     by_tool: dict[str, int]
     failures: list[Event]
     cached: int
@@ -168,7 +168,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         info=info,
         builds_in_trace=list(builds_in_trace) or [info.build],
         wall_ns=wall,
-        cpu_ns=sum(e.cpu_ns or 0 for e in ran),
+        cpu_ns=total_cpu_ns(ran),
         by_tool=dict(sorted(Counter(e.tool for e in ran).items(), key=lambda kv: (-kv[1], kv[0]))),
         failures=sorted((e for e in ran if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)),
         cached=sum(1 for e in events if e.cached),
@@ -271,7 +271,7 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
     tools = ", ".join(f"{n} {t}" for t, n in s.by_tool.items()) or "none"
     out.write(f"  wall {seconds(s.wall_ns)} (first tool start to last tool end)")
     out.write(f"; go command {seconds(info.wall_ns)}\n" if info.wall_ns else "\n")
-    out.write(f"  CPU {seconds(s.cpu_ns)} in {s.invocations} invocations: {tools}\n")
+    out.write(f"  CPU {seconds_or_unknown(s.cpu_ns)} in {s.invocations} invocations: {tools}\n")
     if s.cache_hits is not None:
         missed = s.cache_missed
         out.write(f"  {s.cache_hits} of {s.cache_packages} packages from the cache"
@@ -324,8 +324,8 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
     par = s.par
     out.write("\nParallelism\n")
     out.write(f"  average {par.average:.2f} tools at once, peak {par.peak}"
-              f"{f' (-p {par.limit})' if par.limit else ''}; CPU utilisation "
-              f"{percent(100 * par.utilisation)} of {par.cores} cores ({par.cores_source})\n")
+              f"{f' (-p {par.limit})' if par.limit else ''}; {par.utilisation_text}"
+              f"{'' if par.utilisation is None else f' ({par.cores_source})'}\n")
     if par.serial:
         out.write("  serial stretches (at most one tool running):\n")
         for st in par.serial[:5]:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from gotrace.analysis.summary import STD_EXPAND, STD_GROUP, row_label, std_packages, top_rows
-from gotrace.events import Event
-from gotrace.text import mebibytes, seconds
+from gotrace.events import Event, total_cpu_ns
+from gotrace.text import mebibytes, seconds, seconds_or_unknown
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class RunTotals:
     invocations: dict[str, int]  # tool -> count, most first
     failed: int
     wall_ns: int
-    cpu_ns: int
+    cpu_ns: int | None
     slowest: list[tuple[str, int]]  # (row of the summary's top table, wall ns summed over its tools)
     peak: Event | None
     std_packages: int = 0
@@ -36,7 +36,7 @@ def run_totals(events: Sequence[Event], wall_ns: int, top: int = 5) -> RunTotals
         invocations=dict(sorted(per_tool.items(), key=lambda kv: (-kv[1], kv[0]))),
         failed=sum(1 for e in ran if e.failed),
         wall_ns=wall_ns,
-        cpu_ns=sum(e.cpu_ns or 0 for e in ran),
+        cpu_ns=total_cpu_ns(ran),
         slowest=slowest,
         peak=peak,
         std_packages=std_packages(ran),
@@ -48,7 +48,7 @@ def render_run_summary(events: Sequence[Event], wall_ns: int, trace: str, out: T
     tools = ", ".join(f"{n} {tool}" for tool, n in t.invocations.items()) or "none"
     out.write(f"gotrace: {sum(t.invocations.values())} tool invocations ({tools})")
     out.write(f"; {t.failed} failed\n" if t.failed else "\n")
-    out.write(f"gotrace: wall {seconds(t.wall_ns)}, tools' CPU {seconds(t.cpu_ns)}")
+    out.write(f"gotrace: wall {seconds(t.wall_ns)}, tools' CPU {seconds_or_unknown(t.cpu_ns)}")
     if t.peak is not None:
         out.write(f", peak RSS {mebibytes(t.peak.max_rss_kib)} ({t.peak.tool} {t.peak.pkg or '-'})")
     out.write("\n")

@@ -55,9 +55,10 @@ class SelectedEvents:
                 yield event
 
     def check(self, allow_empty: bool = False) -> None:
-        warn_skipped(self.reader)
+        # the error of an empty result says what was skipped itself: one line, not two
         if not self.count and (self.build_id is not None or not allow_empty):
             raise self.reader.nothing_selected(self.build_id)
+        warn_skipped(self.reader)
 
 
 def load_events(path: str, build_id: str | None = None, *, keep_argv: bool = False,

@@ -3,6 +3,7 @@ and folded text, with a CI gate on slowdowns."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from typing import TextIO
@@ -49,14 +50,17 @@ def parse_threshold(text: str, metric: str) -> Threshold:
     s = text.strip()
     try:
         if s.endswith("%"):
-            return Threshold(relative=float(s[:-1]) / 100)
+            relative = float(s[:-1]) / 100
+            if not 0 <= relative < math.inf:  # nan% would hide every change
+                raise ValueError
+            return Threshold(relative=relative)
         if metric == "rss":
             return Threshold(absolute=parse_size(s) // 1024)
         m = _DURATION.match(s)
         if not m:
             raise ValueError
         return Threshold(absolute=int(float(m.group(1)) * _NS[m.group(2)]))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 1e400s
         example = "10MiB" if metric == "rss" else "50ms"
         raise click.BadParameter(f"not a threshold: {text!r} (examples: 5%, {example})",
                                  param_hint="--threshold") from None
@@ -68,6 +72,9 @@ def parse_percent(text: str) -> float:
     except ValueError:
         raise click.BadParameter(f"not a percentage: {text!r} (example: 10%)",
                                  param_hint="--fail-if-slower") from None
+    if not math.isfinite(value):  # nan% compares false with everything: the gate would never close
+        raise click.BadParameter(f"not a finite percentage: {text!r} (example: 10%)",
+                                 param_hint="--fail-if-slower")
     if value < 0:
         raise click.BadParameter("must not be negative", param_hint="--fail-if-slower")
     return value / 100

@@ -10,8 +10,14 @@ import click
 
 from gotrace.analysis.doctor import SEVERITIES, Context, Finding, diagnose
 from gotrace.capture import parse_size
-from gotrace.commands._common import TEXT, build_option, load_events, output_option, trace_argument
-from gotrace.events import TraceError
+from gotrace.commands._common import (
+    TEXT,
+    SelectedEvents,
+    build_option,
+    load_events,
+    output_option,
+    trace_argument,
+)
 
 # Distinct from 1 (unreadable trace) and 2 (bad option): a CI step can tell "findings" from "broken".
 GATE_EXIT = 3
@@ -101,9 +107,11 @@ def command(trace, build_id, previous, as_json, fail_on, machine_memory, output)
       gotrace run --trace second.jsonl -- go build ./...
       gotrace doctor second.jsonl --previous first.jsonl
     """
-    events, reader = load_events(trace, build_id, include_probes=True, allow_empty=True)
-    if not events and not reader.builds:
-        raise TraceError(f"{trace}: no trace records; produce one with `gotrace run -- go build ./...`")
+    selection = SelectedEvents(trace, build_id, include_probes=True)
+    events, reader = list(selection), selection.reader
+    if not events and not reader.builds:  # a build record alone is something to diagnose
+        raise reader.nothing_selected(build_id)
+    selection.check(allow_empty=True)
     before = []
     if previous:
         before, _ = load_events(previous, include_probes=True, allow_empty=True)

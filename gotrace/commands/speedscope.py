@@ -63,8 +63,8 @@ def load_trace_spans(path: str, build_id: str | None, lines: Iterable[bytes] | N
                      ) -> tuple[Spans, str, dict[str, str]]:
     """The invocations of a trace for an export, a name for the file and a title per build."""
     spans, reader = load_spans(path, build_id, lines=lines)
-    warn_skipped(reader)
     check_spans(spans, reader, path, build_id)
+    warn_skipped(reader)
     titles = build_titles(reader, spans)
     if len(titles) == 1:
         name = next(iter(titles.values()))

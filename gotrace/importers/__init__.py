@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -52,6 +53,12 @@ class ImportedBuild:
     kind: str     # "actiongraph" or "debug-trace"
 
 
+# The tool name of a C compile whose command the source does not give (a debug trace names only the
+# action, "cgo compile FILE PKG"): the C compiler as such. Where the command is known (an action
+# graph, the shim) the record names what ran: gcc, clang.
+UNNAMED_C_COMPILER = "cc"
+
+
 def mode_tool(mode: str) -> str | None:
     """The main tool of an action mode; None for the go command's bookkeeping."""
     if mode == "build":
@@ -61,7 +68,7 @@ def mode_tool(mode: str) -> str | None:
     if mode == "cgo run":
         return "cgo"
     if mode.startswith("cgo compile"):
-        return "cc"
+        return UNNAMED_C_COMPILER
     return None
 
 
@@ -106,7 +113,7 @@ def tool_name(argv: tuple[str, ...]) -> str:
 def main_command(action: Action) -> int:
     """Index of the command that carries the action's cost: its mode's tool, else the first."""
     want = mode_tool(action.mode)
-    if want != "cc":
+    if want != UNNAMED_C_COMPILER:  # any C compiler: the action's first command
         for i, argv in enumerate(action.commands or ()):
             if tool_name(argv) == want:
                 return i
@@ -129,25 +136,15 @@ def is_record(action: Action) -> bool:
 
 def contract_deps(actions: dict[str, Action], keep: set[str]) -> dict[str, tuple[str, ...]]:
     """For each kept action, the kept actions it depends on, looking through the ones not kept."""
-    through: dict[str, frozenset[str]] = {}
-
-    def reach(aid: str) -> frozenset[str]:
-        # kept actions reachable from aid via non-kept ones (aid itself when kept)
-        if aid in keep:
-            return frozenset((aid,))
-        got = through.get(aid)
-        if got is None:
-            found: set[str] = set()
-            for d in actions[aid].deps:
-                found |= reach(d)
-            got = through[aid] = frozenset(found)
-        return got
-
+    through = reach_through(actions, keep)
     out = {}
     for aid in keep:
         found: set[str] = set()
         for d in actions[aid].deps:
-            found |= reach(d)
+            if d in keep:
+                found.add(d)
+            else:
+                found |= through[d]
         found.discard(aid)
         out[aid] = tuple(sorted(found, key=_id_key))
     return out
@@ -189,6 +186,64 @@ def queue_waits(actions: dict[str, Action]) -> dict[str, int]:
         if first is not None and first in out:
             out[first] += wait(gate)
     return out
+
+
+def reach_through(actions: dict[str, Action], keep: set[str]) -> dict[str, frozenset[str]]:
+    """For each action not kept, the kept actions reachable from it through actions not kept.
+
+    Without recursion, and cycle-safe: the go command's graph is acyclic and shallow, but a damaged
+    file may hold a cycle, or a chain of 50,000 "nop" actions deeper than Python's recursion limit.
+    An iterative Tarjan walk finds the strongly connected components of the actions not kept, each
+    after the ones it depends on, so each component's answer is made once from finished ones."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    reach: dict[str, frozenset[str]] = {}
+
+    def enter(aid: str) -> None:
+        index[aid] = low[aid] = len(index)
+        stack.append(aid)
+        on_stack.add(aid)
+        work.append((aid, iter(actions[aid].deps)))
+
+    for root in actions:
+        if root in keep or root in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = []
+        enter(root)
+        while work:
+            aid, deps = work[-1]
+            for d in deps:
+                if d in keep:
+                    continue
+                if d not in index:
+                    enter(d)
+                    break
+                if d in on_stack:
+                    low[aid] = min(low[aid], index[d])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[aid])
+                if low[aid] == index[aid]:
+                    members: set[str] = set()
+                    while aid not in members:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        members.add(member)
+                    found: set[str] = set()
+                    for member in members:
+                        for d in actions[member].deps:
+                            if d in keep:
+                                found.add(d)
+                            elif d not in members:
+                                found |= reach[d]
+                    frozen = frozenset(found)
+                    for member in members:
+                        reach[member] = frozen
+    return reach
 
 
 def _id_key(aid: str):
@@ -305,12 +360,12 @@ def read_build(path: str, build: str | None = None) -> ImportedBuild:
 def _check_ranges(imported: ImportedBuild, path: str) -> None:
     """A clear error naming the file when what it says falls outside the trace format's ranges (a
     time in year 9999): the trace would not be readable."""
-    why = BUILD_RECORD.problem(imported.info.to_dict())
-    for event in imported.events:
-        if why is not None:
-            break
+    why = None
+    for event in imported.events:  # first the actions, so the line names the one to look at
         why = problem(event.to_dict())
         if why is not None:
-            why = f"action {event.action}: {why}"
+            why = f"action {event.action} ({event.tool} {event.pkg}): {why}"
+            break
+    why = why or BUILD_RECORD.problem(imported.info.to_dict())
     if why is not None:
         raise TraceError(f"{path}: {why}: the file is corrupt, or its clock was far off")

@@ -103,14 +103,19 @@ def parse(doc: list, path: str) -> dict[str, Action]:
             # that succeeded (or came from the cache) has a BuildID, one that failed or was skipped
             # because a dependency failed has none.
             unbuilt = mode in ("build", "link") and "BuildID" not in raw
+            # a command of no words ("Cmd":[""]) names no tool: when that is all there is, the action
+            # ran something unknown (commands None), not nothing (a cache hit)
+            commands = tuple(argv for c in cmd or () if (argv := strip_toolexec(split_command(c))))
             actions[str(aid)] = Action(
                 id=str(aid), mode=mode, pkg=pkg, deps=tuple(str(d) for d in deps),
                 ready_ns=parse_time(raw.get("TimeReady")), start_ns=parse_time(raw.get("TimeStart")),
                 done_ns=parse_time(raw.get("TimeDone")),
-                commands=tuple(strip_toolexec(split_command(c)) for c in cmd or ()),
+                commands=None if cmd and not commands else commands,
                 real_ns=_duration(raw.get("CmdReal")) if cmd else None,
-                user_ns=_duration(raw.get("CmdUser")) if cmd else None,
-                sys_ns=_duration(raw.get("CmdSys")) if cmd else None,
+                # Go omits a zero duration (omitempty): once CmdReal says the commands were timed,
+                # an absent CmdUser/CmdSys is 0, not unknown
+                user_ns=_duration(raw.get("CmdUser", 0 if "CmdReal" in raw else None)) if cmd else None,
+                sys_ns=_duration(raw.get("CmdSys", 0 if "CmdReal" in raw else None)) if cmd else None,
                 failed=raw.get("Failed") is True or (unbuilt and bool(cmd)),
                 skipped=unbuilt and not cmd)
         except (KeyError, ValueError, TypeError) as e:

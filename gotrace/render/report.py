@@ -25,6 +25,7 @@ from gotrace.endings import interruption
 from gotrace.events import Event
 from gotrace.render.report_data import critical_steps, in_time_order, page_data, script_json
 from gotrace.render.text_table import mebibytes, percent, seconds
+from gotrace.text import seconds_or_unknown
 
 FLAME_WIDTH = 1380  # the page's content width, so the graph needs no scrolling
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
@@ -90,7 +91,7 @@ def _facts(out: TextIO, s: Summary, trace_name: str) -> None:
         ("go command", seconds(info.wall_ns) if info.wall_ns else None),
         ("stopped", interruption(info.interrupted) if info.interrupted else None),
         ("tools' wall", f"{seconds(s.wall_ns)} (first tool start to last tool end)"),
-        ("tools' CPU", seconds(s.cpu_ns)),
+        ("tools' CPU", seconds_or_unknown(s.cpu_ns)),
         ("coverage", f"{percent(100 * s.coverage.share)} of the tools' wall time had a recorded tool running"
                      + "".join(f"; {g.describe()}" for g in s.coverage.listed())),
         ("invocations", f"{s.invocations}: " + ", ".join(f"{n} {t}" for t, n in s.by_tool.items())),
@@ -184,7 +185,7 @@ def _parallelism(out: TextIO, s: Summary) -> None:
     par = s.par
     out.write(f"<p>Average {par.average:.2f} tools at once, peak {par.peak}"
               + (f" (-p {par.limit})" if par.limit else "")
-              + f"; CPU utilisation {esc(percent(100 * par.utilisation))} of {par.cores} cores.</p>\n")
+              + f"; {esc(par.utilisation_text)}.</p>\n")
     if par.serial:
         _table(out, ("at (s)", "for (s)", "running alone"),
                [(f"{st.start_ns / 1e9:.3f}", f"{st.wall_ns / 1e9:.3f}", st.alone or "(nothing traced)")
