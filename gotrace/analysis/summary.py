@@ -206,7 +206,8 @@ def bounds(s: Summary) -> dict:
     """The two bounds on the build's wall time: its dependency floor (unlimited cores) and its
     resource bound (all tool CPU spread over the machine's cores)."""
     cores = s.par.cores
-    return {"floor_ns": s.path.length_ns if s.path else 0, "resource_ns": s.cpu_ns // max(cores, 1),
+    resource_ns = None if s.cpu_ns is None else s.cpu_ns // max(cores, 1)  # unknown CPU: unknown bound
+    return {"floor_ns": s.path.length_ns if s.path else 0, "resource_ns": resource_ns,
             "cpu_ns": s.cpu_ns, "cores": cores, "wall_ns": s.wall_ns}
 
 
@@ -346,8 +347,11 @@ def _write_path(s: Summary, out: TextIO) -> None:
     out.write("\nCritical path\n")
     out.write(f"  floor {seconds(p.length_ns)}: the longest chain of real dependencies, {len(p.packages)} "
               "packages at their own tool time; no number of cores builds faster\n")
-    out.write(f"  resource bound {seconds(b['resource_ns'])}: {seconds(s.cpu_ns)} of tool CPU on {b['cores']} cores\n")
-    larger = max(b["floor_ns"], b["resource_ns"])
+    if b["resource_ns"] is None:
+        out.write("  resource bound unknown: the trace does not know the tools' CPU time\n")
+    else:
+        out.write(f"  resource bound {seconds(b['resource_ns'])}: {seconds(s.cpu_ns)} of tool CPU on {b['cores']} cores\n")
+    larger = max(b["floor_ns"], b["resource_ns"] or 0)
     ratio = f" = {s.wall_ns / larger:.2f}x the larger bound" if larger else ""
     out.write(f"  wall {seconds(s.wall_ns)}{ratio}; besides the path's own {seconds(p.length_ns)} it went to:\n")
     rows = [(seconds(p.off_path_ns), "waiting for inputs off the path that finished later"),
