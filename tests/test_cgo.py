@@ -321,9 +321,10 @@ def test_fold_by_file_puts_each_c_file_under_its_compiler_and_keeps_the_totals(m
         return sum(int(line.rsplit(" ", 1)[1]) for line in text.splitlines())
 
     assert total(by_file) == total(by_path)
-    assert "build;example.com;multi;internal;cgohash;gcc;cgohash.cgo2.c " in by_file
-    assert "build;std;runtime;cgo;gcc;gcc_libinit_unix.c " in by_file
-    assert "build;example.com;multi;internal;cgohash;gcc " in by_path
+    cgohash = "build;example.com/;example.com/multi/;example.com/multi/internal/;example.com/multi/internal/cgohash"
+    assert f"{cgohash};gcc;cgohash.cgo2.c " in by_file
+    assert "build;std;runtime/;runtime/cgo;gcc;gcc_libinit_unix.c " in by_file
+    assert f"{cgohash};gcc " in by_path
 
 
 def test_chrome_and_speedscope_lanes_hold_the_c_compiles(multi_build, tmp_path):

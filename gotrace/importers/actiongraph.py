@@ -161,14 +161,19 @@ def name_test_variants(actions: dict[str, Action]) -> dict[str, Action]:
         return actions
     # What a variant build waits for within its package (its cache check, cgo run, the C compiles
     # of "cgo compile" actions) belongs to the variant too: the shim names those tools "p [p.test]".
-    todo = list(variant)
-    while todo:
-        a = actions[todo.pop()]
-        for d in a.deps:
-            dep = actions[d]
-            if d not in variant and dep.pkg == a.pkg and dep.mode != "build":
-                variant[d] = variant[a.id]
-                todo.append(d)
+    # They are reached through the package's own bookkeeping, some of which ("collect cgo") has no
+    # package at all.
+    for build_id, test in list(variant.items()):
+        pkg, todo, seen = actions[build_id].pkg, list(actions[build_id].deps), set()
+        while todo:
+            aid = todo.pop()
+            a = actions[aid]
+            if aid in seen or aid in variant or a.mode == "build" or a.pkg not in (pkg, ""):
+                continue
+            seen.add(aid)
+            if a.pkg == pkg:
+                variant[aid] = test
+            todo.extend(a.deps)
     renamed = dict(actions)
     for aid, a in actions.items():
         test = variant.get(aid)
