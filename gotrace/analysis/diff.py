@@ -37,6 +37,7 @@ class Change:
     name: str
     before: int | None  # None: not in that build
     after: int | None
+    runs: int = 0  # tool invocations behind it, in the build that had more
 
     @property
     def status(self) -> str:
@@ -119,12 +120,21 @@ def total(events: Sequence[Event], metric: str, info: BuildInfo | None = None) -
     return values.get("", 0)
 
 
+def _runs(events: Iterable[Event], key) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for e in _ran(events):
+        out[key(e)] += 1
+    return out
+
+
 def compare(before: Sequence[Event], after: Sequence[Event], metric: str = "wall",
             info_before: BuildInfo | None = None, info_after: BuildInfo | None = None) -> Comparison:
     changes = []
     for kind, key in (("package", lambda e: package_label(e.pkg)), ("tool", lambda e: e.tool)):
         b, a = aggregate(before, metric, key), aggregate(after, metric, key)
-        changes += [Change(kind, name, b.get(name), a.get(name)) for name in set(b) | set(a)]
+        rb, ra = _runs(before, key), _runs(after, key)
+        changes += [Change(kind, name, b.get(name), a.get(name), max(rb.get(name, 0), ra.get(name, 0)))
+                    for name in set(b) | set(a)]
     changes.sort(key=lambda c: (-abs(c.delta), c.kind, c.name))
     return Comparison(metric, total(before, metric, info_before), total(after, metric, info_after),
                       tuple(changes))
@@ -132,6 +142,10 @@ def compare(before: Sequence[Event], after: Sequence[Event], metric: str = "wall
 
 # A package's change counts for the gate only past this much (time metrics), whatever --threshold.
 GATE_FLOOR_NS = 250_000_000
+# ... and past this much per tool invocation of the package: every process start (the tool's and
+# the shim's) costs tens of milliseconds more or less on a busier machine, so a package of many
+# short runs (runtime/cgo: a C compile per file) drifts by more than one long compile does.
+GATE_FLOOR_PER_RUN_NS = 40_000_000
 NOISE_FACTOR = 3.0
 # Packages this small (before) say nothing about the machine: start-up dominates them.
 FACTOR_MIN_NS = 20_000_000
@@ -188,7 +202,7 @@ def gate(comparison: Comparison, limit: float, threshold: Threshold) -> Gate:
     """A CI gate at `limit` (0.1 = 10% slower), robust to run-to-run noise: the total and each
     package in both builds are judged after taking out the machine-wide speed factor; a package
     counts only past max(limit, NOISE_FACTOR x noise) and past an absolute floor (the larger of
-    --threshold and GATE_FLOOR_NS for time)."""
+    --threshold, GATE_FLOOR_NS and GATE_FLOOR_PER_RUN_NS per invocation, for time)."""
     factor = speed_factor(comparison)
     spread = noise(comparison, factor)
     package_limit = max(limit, NOISE_FACTOR * spread)
@@ -205,7 +219,8 @@ def gate(comparison: Comparison, limit: float, threshold: Threshold) -> Gate:
             continue
         expected = c.before * factor
         rel = c.after / expected - 1
-        if c.after - expected >= floor and rel > package_limit:
+        own_floor = max(floor, GATE_FLOOR_PER_RUN_NS * c.runs) if comparison.unit == "ns" else floor
+        if c.after - expected >= own_floor and rel > package_limit:
             reasons.append(f"{c.name} grew {100 * rel:.1f}%" + (" beyond the machine-wide factor" if factor != 1.0 else ""))
     return Gate(limit, factor, spread, package_limit, floor, tuple(reasons))
 
