@@ -192,7 +192,9 @@ def test_package_table_lists_every_package_and_sorts_by_cpu_and_by_wall(browser,
 
 def test_critical_path_lists_what_summary_lists_and_shows_all_on_request(browser, report_html, multi_build):
     text = run_gotrace(["summary", str(multi_build.trace)], check=True).stdout.decode()
-    listed = text.split("\nCritical path\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:-1]
+    section = text.split("\nCritical path\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    header = next(k for k, line in enumerate(section) if line.split()[:2] == ["start", "tool"])
+    listed = [line for line in section[header + 1:] if not line.lstrip().startswith("(")]
     summary_steps = [line.split()[1:3] for line in listed]
     every = json.loads(run_gotrace(["summary", str(multi_build.trace), "--json"], check=True).stdout)
     every = every["critical_path"]["steps"]
