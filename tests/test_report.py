@@ -166,3 +166,14 @@ def test_report_of_names_with_dollar_signs_does_not_typeset_them(tmp_path):
 
     page = write_report(dollar_trace(tmp_path / "t.jsonl"), tmp_path / "r.html")
     assert "example.com/$\\frac{a$/$x$" in page
+
+
+def test_report_states_the_bounds_and_the_what_if_curve_that_summary_states(multi_build, tmp_path):
+    page = write_report(multi_build.trace, tmp_path / "r.html")
+    summary = json.loads(run_gotrace(["summary", str(multi_build.trace), "--json"], check=True).stdout)
+    floor_s = summary["bounds"]["floor_ns"] / 1e9
+    assert f"<strong>Floor {floor_s:.2f}s</strong>" in page
+    table = page.split('id="what-if-table"', 1)[1].split("</table>", 1)[0]
+    cells = re.findall(r'<td class="n">([0-9.]+)</td>', table)
+    assert cells == [f"{p['wall_ns'] / 1e9:.2f}" for p in summary["what_if"]["predictions"]]
+    assert 'id="wall-account"' in page

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from gotrace import __version__
 from gotrace.analysis.critical_path import Step
-from gotrace.analysis.summary import Summary
+from gotrace.analysis.summary import Summary, bounds
 from gotrace.collapse import fold_events
 from gotrace.endings import interruption
 from gotrace.events import Event
@@ -124,13 +124,23 @@ def _critical_path(out: TextIO, s: Summary, positions: dict[int, int]) -> None:
     if not steps or s.path is None:
         out.write('<p class="note">No critical path: nothing ran.</p>\n')
         return
-    p = s.path
-    out.write(f"<p>{len(p.steps)} invocations over {len(p.packages)} packages spanning {esc(seconds(p.span_ns))} "
-              f"of the {esc(seconds(s.wall_ns))} wall time "
-              f"({esc(percent(100 * p.span_ns / s.wall_ns) if s.wall_ns else '-')}); its tools ran "
-              f"{esc(seconds(p.work_ns))}"
-              + (f", {esc(seconds(p.slot_wait_ns))} went waiting for a free -p slot" if p.slot_wait_ns else "")
-              + ". It is drawn as a black line on the timeline; click a row to show the step there.</p>\n")
+    p, b = s.path, bounds(s)
+    # the same account as `gotrace summary`: two bounds, then where the rest of the wall time went
+    larger = max(b["floor_ns"], b["resource_ns"] or 0)
+    resource = ("unknown (the trace does not know the tools' CPU time)" if b["resource_ns"] is None else
+                f"{seconds(b['resource_ns'])} ({seconds(s.cpu_ns)} of tool CPU on {b['cores']} cores)")
+    out.write(f"<p><strong>Floor {esc(seconds(p.length_ns))}</strong>: the longest chain of real dependencies, "
+              f"{len(p.packages)} packages at their own tool time; no number of cores builds faster. "
+              f"<strong>Resource bound {esc(resource)}</strong>. Wall {esc(seconds(s.wall_ns))}"
+              + (f" = {s.wall_ns / larger:.2f}x the larger bound" if larger else "") + ".</p>\n")
+    account = [(p.off_path_ns, "waiting for inputs off the path that finished later"),
+               (p.slot_wait_ns, "waiting for a free -p slot") if p.slots else None,
+               (p.go_work_ns, "go's own work between tools"),
+               (p.untraced_ns, "no traced tool running (go loading or checking, untraced tools)")]
+    _table(out, ("besides the path's own time (s)", "went to"),
+           [(f"{ns / 1e9:.3f}", what) for ns, what in filter(None, account)], (0,), "wall-account")
+    out.write('<p class="note">The path is drawn as a black line on the timeline; click a row to show '
+              "the step there.</p>\n")
     t0 = p.steps[0].event.start_ns
 
     def row(step: Step) -> str:
@@ -154,7 +164,7 @@ def _critical_path(out: TextIO, s: Summary, positions: dict[int, int]) -> None:
                   f'listed, as in <code>gotrace summary</code>. <button type="button" id="path-all" '
                   f'aria-expanded="false" hidden>Show all {len(steps)} steps</button></p>\n')
     out.write('<p class="note">after: import / link (it needed the previous package), package (next tool '
-              'of the same package), slot (all -p slots were busy until the previous one ended), action '
+              'of the same package), action '
               '(imported action graph).</p>\n')
 
 
@@ -168,6 +178,24 @@ def _flame(out: TextIO, events: Sequence[Event], command: str) -> None:
         out.write(f'<div class="flame" id="flamegraph">{svg}</div>\n')
     else:
         out.write(f'<p class="note" id="flamegraph-missing">No flame graph: {esc(why)}.</p>\n')
+
+
+def _what_if(out: TextIO, s: Summary) -> None:
+    """Predicted wall time by -p: the same curve as `gotrace summary`'s What if."""
+    w = s.whatif
+    if w is None:
+        return
+    out.write('<section><h2 id="what-if">What if: wall time by -p</h2>\n')
+    out.write("<p>This build's dependency graph and tool times replayed through a scheduler like go's "
+              "(<code>-p N</code> tools at once).</p>\n")
+    _table(out, ("-p", *("unlimited" if p.slots is None else str(p.slots) for p in w.predictions)),
+           [("wall (s)", *(f"{p.wall_ns / 1e9:.2f}" for p in w.predictions))],
+           tuple(range(1, len(w.predictions) + 1)), "what-if-table")
+    if w.replayed_wall_ns is not None:
+        out.write(f'<p class="note">At its own -p {w.measured_slots} the model gives '
+                  f"{esc(seconds(w.replayed_wall_ns))} for the measured {esc(seconds(w.measured_wall_ns))} "
+                  f"({100 * (w.measured_error or 0):+.1f}%).</p>\n")
+    out.write("</section>\n")
 
 
 def _c_compiles(out: TextIO, s: Summary) -> None:
@@ -218,7 +246,8 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
     w(f"<title>gotrace report: {esc(command)}</title>\n<style>\n{asset('report.css')}</style>\n</head>\n<body>\n")
     w(f'<header><h1>gotrace report</h1>\n<p class="sub">{esc(command)}</p>\n'
       '<nav><a href="#timeline-section">Timeline</a> <a href="#critical-path">Critical path</a> '
-      '<a href="#packages-section">Packages</a> <a href="#flame">Flame graph</a> '
+      + ('<a href="#what-if">What if</a> ' if s.whatif is not None else "")
+      + '<a href="#packages-section">Packages</a> <a href="#flame">Flame graph</a> '
       '<a href="#parallelism">Parallelism</a>'
       + (' <a href="#phases">Compiler phases</a>' if s.phases is not None else "") + "</nav></header>\n")
     _facts(out, s, trace_name)
@@ -237,6 +266,7 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
     w('<section><h2 id="critical-path">Critical path</h2>\n')
     _critical_path(out, s, positions)
     w("</section>\n")
+    _what_if(out, s)
 
     w('<section><h2 id="packages-section">Packages</h2>\n<div id="packages" class="packages"></div>\n'
       '<noscript><p class="note">The package table is built by the page\'s script; '
