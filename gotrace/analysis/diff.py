@@ -11,11 +11,12 @@ Noise: two cold builds of the same commit differ, and on a shared machine by a l
 machine makes every tool slower, CPU time included (tens of percent between two runs here). A
 change of code moves some packages; a change of load moves them all. So the gate measures the
 machine-wide factor (`speed_factor`: the median, weighted by time, of the packages' after/before
-ratios), takes it out, and calls a package slower only past both the limit (and three times the
-spread of the other packages around the factor, `noise`) and an absolute floor.
+ratios), takes it out, and calls a package (or the total) slower only past both the limit (and
+twice the spread of the packages around the factor, `noise`) and an absolute floor.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -146,41 +147,50 @@ GATE_FLOOR_NS = 250_000_000
 # the shim's) costs tens of milliseconds more or less on a busier machine, so a package of many
 # short runs (runtime/cgo: a C compile per file) drifts by more than one long compile does.
 GATE_FLOOR_PER_RUN_NS = 40_000_000
-NOISE_FACTOR = 3.0
+NOISE_FACTOR = 2.0
+NOISE_QUANTILE = 0.8
 # Packages this small (before) say nothing about the machine: start-up dominates them.
 FACTOR_MIN_NS = 20_000_000
 
 
-def _weighted_median(pairs: list[tuple[float, int]]) -> float | None:
-    """The value at half the total weight of (value, weight) pairs."""
+def _weighted_quantile(pairs: list[tuple[float, float]], q: float) -> float | None:
+    """The value at share q of the total weight of (value, weight) pairs."""
     pairs = sorted(p for p in pairs if p[1] > 0)
     total = sum(w for _, w in pairs)
     if not total:
         return None
-    acc = 0
+    acc = 0.0
     for value, weight in pairs:
         acc += weight
-        if 2 * acc >= total:
+        if acc >= q * total:
             return value
     return pairs[-1][0]
 
 
+def _log_ratios(comparison: Comparison) -> list[tuple[float, float]]:
+    """(log(after/before), weight) of the packages in both builds, weighted by sqrt(before x after):
+    the same whichever build is called before, so the gate judges a pair alike both ways."""
+    return [(math.log(c.after / c.before), math.sqrt(c.before * c.after)) for c in comparison.changes
+            if c.kind == "package" and c.before and c.after and max(c.before, c.after) >= FACTOR_MIN_NS]
+
+
 def speed_factor(comparison: Comparison) -> float:
     """How much slower (>1) or faster the after-build ran as a whole: the time-weighted median of
-    the after/before ratios of packages in both. 1.0 for memory, which load does not inflate."""
+    the packages' after/before ratios. 1.0 for memory, which load does not inflate."""
     if comparison.unit != "ns":
         return 1.0
-    pairs = [(c.after / c.before, c.before) for c in comparison.changes
-             if c.kind == "package" and c.before and c.after and c.before >= FACTOR_MIN_NS]
-    return _weighted_median(pairs) or 1.0
+    median = _weighted_quantile(_log_ratios(comparison), 0.5)
+    return 1.0 if median is None else math.exp(median)
 
 
 def noise(comparison: Comparison, factor: float) -> float:
-    """The spread of packages around the machine-wide factor: the time-weighted median of
-    |ratio / factor - 1| over packages in both (0.05: packages typically moved 5% either way)."""
-    pairs = [(abs(c.after / (c.before * factor) - 1), c.before) for c in comparison.changes
-             if c.kind == "package" and c.before and c.after and c.before >= FACTOR_MIN_NS]
-    return _weighted_median(pairs) or 0.0
+    """How far packages strayed from the machine-wide factor between these two builds: the share by
+    which the packages holding NOISE_QUANTILE of the time (weighted by it) stayed within (0.05: 5%
+    either way). A high quantile, not the median: on a busy machine a package's CPU time depends on
+    what else ran beside it, so a few large packages stray far while most stay close."""
+    shift = math.log(factor) if factor > 0 else 0.0
+    spread = _weighted_quantile([(abs(r - shift), w) for r, w in _log_ratios(comparison)], NOISE_QUANTILE)
+    return 0.0 if spread is None else math.exp(spread) - 1
 
 
 @dataclass(frozen=True)
@@ -211,7 +221,7 @@ def gate(comparison: Comparison, limit: float, threshold: Threshold) -> Gate:
     reasons = []
     if comparison.total_before:
         rel = comparison.total_after / (comparison.total_before * factor) - 1
-        if rel > limit:
+        if rel > package_limit:  # the total strays from the factor as its packages do
             beyond = f" beyond the machine-wide {100 * (factor - 1):+.1f}%" if factor != 1.0 else ""
             reasons.append(f"total {what} grew {100 * rel:.1f}%{beyond}")
     for c in comparison.changes:
