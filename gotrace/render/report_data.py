@@ -56,7 +56,7 @@ def dependency_facts(ran: Sequence[Event], parallelism: int | None
     nodes = dependency_graph(ran)
     position = {id(e): i for i, e in enumerate(ran)}
     node_of = {id(e): n for n in nodes for e in n.events}
-    limit_of = {id(e): e.start_ns + CLOCK_SLACK_NS for e in ran}
+    last_of = [max(n.events, key=lambda d: d.end_ns) for n in nodes]  # once per node, not per dependent
     waited: list[tuple[int, str]] = []
     deps: list[tuple[str, ...]] = []
     for e in ran:
@@ -65,11 +65,11 @@ def dependency_facts(ran: Sequence[Event], parallelism: int | None
             waited.append((UNKNOWN, ""))
             deps.append(())
             continue
-        limit = limit_of[id(e)]
+        limit = e.start_ns + CLOCK_SLACK_NS
         options = [(d, "package") for d in node.events if d is not e and d.start_ns <= e.start_ns
                    and d.end_ns <= limit]
         for j, edge in node.deps:
-            last = max(nodes[j].events, key=lambda d: d.end_ns)
+            last = last_of[j]
             if last.end_ns <= limit:
                 options.append((last, edge))
         best = max(options, key=lambda o: (o[0].end_ns, o[1] != "package", o[0].tool, o[0].pkg), default=None)
