@@ -12,6 +12,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Callable
 
 import numpy as np
@@ -197,11 +198,11 @@ class BuildFacts:
         self._numbers.extend((record["start_ns"], record["wall_ns"],
                               _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0),
                               _UNKNOWN if rss is None else rss))
-        deps = get("deps")
         if tool == "compile" or tool == "link":
+            deps = get("deps")
+            if deps:  # one string per package, not one per mention: a trace names each many times
+                deps = self.deps[row] = tuple(map(intern, deps))
             self.packages.add(tool, pkg, deps)
-            if deps:
-                self.deps[row] = tuple(deps)
         action, action_deps = get("action"), get("action_deps")
         if action is not None or action_deps:
             self.actions[row] = (action, tuple(action_deps) if action_deps else None)
@@ -214,10 +215,10 @@ class BuildFacts:
         column = self._columns.get(name)
         if column is None:
             if name == "who":
-                column = np.array(self.who, np.int32)
+                column = np.frombuffer(self.who, np.int32) if len(self) else np.zeros(0, np.int32)
             else:
-                numbers = np.array(self._numbers, np.int64).reshape(-1, len(self.NUMBERS))
-                column = numbers[:, self.NUMBERS.index(name)].copy()
+                numbers = np.frombuffer(self._numbers, np.int64) if len(self) else np.zeros(0, np.int64)
+                column = numbers[self.NUMBERS.index(name)::len(self.NUMBERS)]
             self._columns[name] = column
         return column
 
@@ -676,7 +677,12 @@ def check_serial(events: BuildFacts | Iterable[Event], build: str, context: Cont
     span = int((starts + walls).max()) - start
     floor = max(context.serial_floor_ns, context.serial_share * span)
     times, running = step_arrays(starts, walls)
-    steps = list(zip(times.tolist(), running.tolist()))
+    # A serial stretch is a run of steps with at most one tool running, ended by the step after it:
+    # the other steps (more running, after more running) cannot change one, so they are left out.
+    low = running <= 1
+    keep = low.copy()
+    keep[1:] |= low[:-1]
+    steps = list(zip(times[keep].tolist(), running[keep].tolist()))
     stretches = serial_stretches(_Rows(facts), steps, start, span, columns=(starts, walls))
     lines = []
     for st in sorted(stretches, key=lambda st: (-st.alone_ns, st.start_ns)):
