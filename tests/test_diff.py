@@ -244,3 +244,20 @@ def test_a_trace_with_the_action_graph_against_one_without_compares_only_what_bo
     assert result.returncode == 0
     assert "recording: shim only vs with go's action graph" in result.stderr.decode()
     assert json.loads(result.stdout)["changes"] == []  # no "vanished gcc", no false CPU drop
+
+
+PINNED = Path(__file__).resolve().parent / "pinned"
+
+
+@pytest.mark.parametrize("weight", ["wall", "cpu", "rss"])
+def test_stacks_folded_while_reading_are_the_stacks_of_the_events(weight, monkeypatch):
+    from gotrace.analysis.diff import BuildTable, differential_stacks, tables
+    from gotrace.events import open_trace
+
+    monkeypatch.setattr(BuildTable, "FOLD_CHUNK", 7)  # folded in many pieces, merged
+    before, after = (read_events(str(PINNED / name))[0] for name in ("multi-p2.jsonl", "multi-p1.jsonl"))
+    b, a = (next(iter(tables(open_trace(str(PINNED / name)).records(), fold=weight).values()))
+            for name in ("multi-p2.jsonl", "multi-p1.jsonl"))
+    assert differential_stacks(b, a, weight=weight) == differential_stacks(before, after, weight=weight)
+    assert differential_stacks(b.shim_only(), a, weight=weight) == differential_stacks(
+        [e for e in before if e.source == "shim"], after, weight=weight)

@@ -18,7 +18,13 @@ from typing import Callable
 import numpy as np
 
 from gotrace.analysis.coverage import C_COMPILERS, is_flag_check
-from gotrace.analysis.parallelism import machine_cores, serial_stretches, step_arrays, time_columns
+from gotrace.analysis.parallelism import (
+    machine_cores,
+    serial_stretches,
+    serial_threshold,
+    step_arrays,
+    time_columns,
+)
 from gotrace.collapse import is_std
 from gotrace.endings import interruption, signal_name, stopped_by_user
 from gotrace.events import BuildInfo, Event, event_from_dict
@@ -143,7 +149,7 @@ class BuildFacts:
         self._numbers = array("q")  # per invocation that ran: NUMBERS, one after the other
         self.deps: dict[int, tuple[str, ...]] = {}  # row -> deps of a compile or link
         self.actions: dict[int, tuple[str | None, tuple[str, ...] | None]] = {}  # row -> (action, action_deps)
-        self.failed: list[Event] = []  # every failed invocation, version probes and flag checks included
+        self.failed: list[Event] = []  # every failed invocation (version probes too), but flag checks
         self.versions: dict[str, set[str]] = defaultdict(set)  # -V=full version -> Go tools that printed it
         self.outside: dict[str, set[str]] = defaultdict(set)  # Go tool path outside GOROOT -> GOROOTs
         self._paths: set[tuple[str, str]] = set()  # (path, goroot) pairs looked at
@@ -159,14 +165,18 @@ class BuildFacts:
 
     def add(self, record: dict) -> None:
         """One valid invocation record of this build (`TraceReader.records`)."""
+        # `key in record` before a get for the fields most records lack: this runs once per record
         get = record.get
         tool, pkg = record["tool"], record["pkg"]
-        if get("exit") or get("signal") is not None or get("error") is not None:  # Event.failed
-            self.failed.append(event_from_dict(record, keep_argv=False))
+        if get("exit") or ("signal" in record or "error" in record) and (
+                get("signal") is not None or get("error") is not None):  # Event.failed
+            event = event_from_dict(record, keep_argv=False)
+            if not is_flag_check(event):  # asking gcc whether it takes a flag: "no" is an answer
+                self.failed.append(event)
         goversion = get("goversion")
         if goversion:
             self.goversions.add(goversion)
-        probe = get("probe")
+        probe = "probe" in record and record["probe"]
         if tool in GO_TOOLS:
             if probe:
                 version = get("version")
@@ -179,18 +189,18 @@ class BuildFacts:
                     self.outside[path].add(goroot)
         if probe:
             return
-        cflags = get("cflags")
-        if cflags:
-            if tool in C_COMPILERS:
-                self.compiler_cflags[pkg].update(cflags)
-            elif tool == "cgo":
-                self.cgo_cflags[pkg].update(cflags)
-        if get("cached"):
+        if "cflags" in record:
+            cflags = record["cflags"]
+            if cflags and tool in C_COMPILERS:
+                self.compiler_cflags[pkg].update(map(intern, cflags))
+            elif cflags and tool == "cgo":
+                self.cgo_cflags[pkg].update(map(intern, cflags))
+        if "cached" in record and record["cached"]:
             return
         row = len(self.who)
-        key = (tool, pkg)
-        name = self._name_ids.get(key)
+        name = self._name_ids.get((tool, pkg))
         if name is None:
+            key = (intern(tool), intern(pkg))  # the one copy of the name that the sets below keep too
             name = self._name_ids[key] = len(self.names)
             self.names.append(key)
         self.who.append(name)
@@ -202,10 +212,11 @@ class BuildFacts:
             deps = get("deps")
             if deps:  # one string per package, not one per mention: a trace names each many times
                 deps = self.deps[row] = tuple(map(intern, deps))
-            self.packages.add(tool, pkg, deps)
-        action, action_deps = get("action"), get("action_deps")
-        if action is not None or action_deps:
-            self.actions[row] = (action, tuple(action_deps) if action_deps else None)
+            self.packages.add(tool, self.names[name][1], deps)
+        if "action" in record or "action_deps" in record:
+            action, action_deps = get("action"), get("action_deps")
+            if action is not None or action_deps:
+                self.actions[row] = (action, tuple(action_deps) if action_deps else None)
         cwd = get("cwd")
         if cwd and pkg and cwd not in self.module_dirs and not is_std(pkg):
             self.module_dirs.add(cwd)
@@ -666,6 +677,26 @@ def _peak_running(events: Sequence[Event]) -> int:
     return max(1, _peak(*time_columns(events)))
 
 
+def _stretch_steps(times: np.ndarray, running: np.ndarray, threshold: int) -> list[tuple[int, int]]:
+    """The concurrency steps `serial_stretches` can make a stretch of: the runs of steps with at
+    most one tool running that last `threshold` or more (to the step after the run), each with
+    the step that ends it. Of a million invocations' two million steps, a few dozen are left: a
+    stretch lasts at least 2% of the build, so there are at most fifty."""
+    n = len(times)
+    low = running <= 1
+    first = low.copy()
+    first[1:] &= ~low[:-1]
+    last = low.copy()
+    last[:-1] &= ~low[1:]
+    starts, ends = np.flatnonzero(first), np.flatnonzero(last)
+    stop = times[np.minimum(ends + 1, n - 1)]
+    long = stop - times[starts] >= threshold
+    out: list[tuple[int, int]] = []
+    for i, j in zip(starts[long].tolist(), ends[long].tolist()):
+        out += zip(times[i:j + 2].tolist(), running[i:j + 2].tolist())
+    return out
+
+
 def check_serial(events: BuildFacts | Iterable[Event], build: str, context: Context = Context()) -> list[Finding]:
     """The serial stretches `summary` lists (parallelism.serial_stretches) in which one invocation
     ran alone long enough to matter here."""
@@ -677,12 +708,7 @@ def check_serial(events: BuildFacts | Iterable[Event], build: str, context: Cont
     span = int((starts + walls).max()) - start
     floor = max(context.serial_floor_ns, context.serial_share * span)
     times, running = step_arrays(starts, walls)
-    # A serial stretch is a run of steps with at most one tool running, ended by the step after it:
-    # the other steps (more running, after more running) cannot change one, so they are left out.
-    low = running <= 1
-    keep = low.copy()
-    keep[1:] |= low[:-1]
-    steps = list(zip(times[keep].tolist(), running[keep].tolist()))
+    steps = _stretch_steps(times, running, serial_threshold(span))
     stretches = serial_stretches(_Rows(facts), steps, start, span, columns=(starts, walls))
     lines = []
     for st in sorted(stretches, key=lambda st: (-st.alone_ns, st.start_ns)):
