@@ -17,8 +17,10 @@ twice the spread of the packages around the factor, `noise`) and an absolute flo
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from sys import intern
 
 from gotrace.collapse import fold_events, package_label
 from gotrace.events import BuildInfo, Event, event_from_dict
@@ -106,8 +108,10 @@ class BuildTable:
 
     def __init__(self, build: str = "", fold: str | None = None):
         self.build = build
-        # (pkg, tool, shim) -> [RUNS, WALL, CPU, CPU_KNOWN, RSS, FIRST_START, LAST_END]
-        self.rows: dict[tuple[str, str, bool], list[int]] = {}
+        # (pkg, tool, shim) -> its row: an index into the columns RUNS, WALL, CPU, CPU_KNOWN, RSS,
+        # FIRST_START and LAST_END (arrays: a million-record trace has hundreds of thousands of rows)
+        self.index: dict[tuple[str, str, bool], int] = {}
+        self.columns = tuple(array("q") for _ in range(LAST_END + 1))
         self.action_graph = False  # the records carry the go command's action graph (`action_graph_mode`)
         self.goversion: str | None = None  # the first record's that names one
         self.fold = fold
@@ -127,26 +131,35 @@ class BuildTable:
             return
         start, wall = record["start_ns"], record["wall_ns"]
         user, sys_, rss = get("user_ns"), get("sys_ns"), get("max_rss_kib")
-        key = (record["pkg"], record["tool"], shim)
-        row = self.rows.get(key)
+        runs, walls, cpus, cpu_known, peaks, firsts, lasts = self.columns
+        pkg, tool = record["pkg"], record["tool"]
+        row = self.index.get((pkg, tool, shim))
         if row is None:
-            row = self.rows[key] = [0, 0, 0, 0, -1, start, start + wall]
-        row[RUNS] += 1
-        row[WALL] += wall
+            row = self.index[(pkg, intern(tool), shim)] = len(runs)
+            for column, value in zip(self.columns, (0, 0, 0, 0, -1, start, start + wall)):
+                column.append(value)
+        runs[row] += 1
+        walls[row] += wall
         if user is not None or sys_ is not None:  # Event.cpu_ns
-            row[CPU] += (user or 0) + (sys_ or 0)
-            row[CPU_KNOWN] = 1
-        if rss is not None and rss > row[RSS]:
-            row[RSS] = rss
-        if start < row[FIRST_START]:
-            row[FIRST_START] = start
-        if start + wall > row[LAST_END]:
-            row[LAST_END] = start + wall
+            cpus[row] += (user or 0) + (sys_ or 0)
+            cpu_known[row] = 1
+        if rss is not None and rss > peaks[row]:
+            peaks[row] = rss
+        if start < firsts[row]:
+            firsts[row] = start
+        if start + wall > lasts[row]:
+            lasts[row] = start + wall
         if self.fold is not None:
             unfolded = self._unfolded[shim]
             unfolded.append(event_from_dict(record, keep_argv=False))
             if len(unfolded) >= self.FOLD_CHUNK:
                 self._fold(shim)
+
+    def rows(self) -> Iterator[tuple[tuple[str, str, bool], list[int]]]:
+        """(pkg, tool, shim) and its row: [RUNS, WALL, CPU, CPU_KNOWN, RSS, FIRST_START, LAST_END]."""
+        columns = self.columns
+        for key, row in self.index.items():
+            yield key, [column[row] for column in columns]
 
     def _fold(self, shim: bool) -> None:
         if not self._unfolded[shim]:
@@ -170,7 +183,11 @@ class BuildTable:
     def shim_only(self) -> BuildTable:
         """The rows of the invocations the shim recorded (what a trace without go's action graph has)."""
         table = BuildTable(self.build, self.fold)
-        table.rows = {key: row for key, row in self.rows.items() if key[2]}
+        for key, row in self.rows():
+            if key[2]:
+                table.index[key] = len(table.columns[0])
+                for column, value in zip(table.columns, row):
+                    column.append(value)
         table.action_graph, table.goversion = self.action_graph, self.goversion
         table.stacks = {True: self.folded(shim_only=True), False: {}}
         return table
@@ -206,7 +223,7 @@ def aggregate(events: BuildTable | Iterable[Event], metric: str, key) -> dict[st
     largest peak; a key none of whose invocations knows its value is left out."""
     value_of = METRICS[metric][2]
     out: dict[str, int] = {}
-    for (pkg, tool, _), row in table_of(events).rows.items():
+    for (pkg, tool, _), row in table_of(events).rows():
         value = value_of(row)
         if value is None:
             continue
@@ -225,8 +242,8 @@ def total(events: BuildTable | Iterable[Event], metric: str, info: BuildInfo | N
     if metric == "wall":
         if info is not None and info.wall_ns is not None:
             return info.wall_ns
-        rows = table.rows.values()
-        return max((row[LAST_END] for row in rows), default=0) - min((row[FIRST_START] for row in rows), default=0)
+        firsts, lasts = table.columns[FIRST_START], table.columns[LAST_END]
+        return max(lasts, default=0) - min(firsts, default=0)
     return aggregate(table, metric, lambda pkg, tool: "").get("", 0)
 
 
@@ -236,7 +253,7 @@ def _per_name(table: BuildTable, metric: str, labels: dict[str, str]) -> dict[tu
     value_of = METRICS[metric][2]
     largest = metric == "rss"
     out: dict[tuple[str, str], list] = {}
-    for (pkg, tool, _), row in table.rows.items():
+    for (pkg, tool, _), row in table.rows():
         label = labels.get(pkg)
         if label is None:
             label = labels[pkg] = package_label(pkg)
