@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from sys import intern
 
+from gotrace.analysis.per_build import per_build
 from gotrace.collapse import fold_events, package_label
 from gotrace.events import BuildInfo, Event, event_from_dict
 
@@ -195,16 +196,7 @@ class BuildTable:
 
 def tables(records: Iterable[dict], fold: str | None = None) -> dict[str, BuildTable]:
     """The table of each build in `records` (no version probes), in order of first appearance."""
-    out: dict[str, BuildTable] = {}
-    build, table = None, None
-    for record in records:
-        if record["build"] != build:
-            build = record["build"]
-            table = out.get(build)
-            if table is None:
-                table = out[build] = BuildTable(build, fold)
-        table.add(record)
-    return out
+    return per_build(records, lambda build: BuildTable(build, fold))
 
 
 def table_of(events: BuildTable | Iterable[Event], fold: str | None = None) -> BuildTable:

@@ -37,6 +37,7 @@ from gotrace.analysis.parallelism import (
     step_arrays,
     time_columns,
 )
+from gotrace.analysis.per_build import per_build
 from gotrace.collapse import is_std
 from gotrace.endings import interruption, signal_name, stopped_by_user
 from gotrace.events import BuildInfo, Event, event_from_dict
@@ -262,31 +263,22 @@ class BuildFacts:
 
 
 class _Rows(Sequence):
-    """Rows of a BuildFacts as Events, made when asked for (serial_stretches reads a few)."""
+    """The rows of a BuildFacts as Events, each made when asked for (serial_stretches reads a few)."""
 
-    def __init__(self, facts: BuildFacts, rows: np.ndarray | None = None):
-        self.facts, self.rows = facts, rows
+    def __init__(self, facts: BuildFacts):
+        self.facts = facts
 
     def __len__(self) -> int:
-        return len(self.facts) if self.rows is None else len(self.rows)
+        return len(self.facts)
 
-    def __getitem__(self, k):
-        return self.facts.event(k if self.rows is None else int(self.rows[k]))
+    def __getitem__(self, row):
+        return self.facts.event(row)
 
 
 def gather(records: Iterable[dict]) -> dict[str, BuildFacts]:
     """The facts of each build in `records` (valid invocation records, version probes included),
     in order of first appearance."""
-    per_build: dict[str, BuildFacts] = {}
-    build, facts = None, None
-    for record in records:
-        if record["build"] != build:
-            build = record["build"]
-            facts = per_build.get(build)
-            if facts is None:
-                facts = per_build[build] = BuildFacts(build)
-        facts.add(record)
-    return per_build
+    return per_build(records, BuildFacts)
 
 
 def previous_packages(records: Iterable[dict]) -> dict[str, Packages]:
