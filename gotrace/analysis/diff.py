@@ -20,6 +20,7 @@ import math
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from sys import intern
 
 from gotrace.analysis.per_build import per_build
@@ -30,10 +31,11 @@ from gotrace.events import BuildInfo, Event, event_from_dict
 RUNS, WALL, CPU, CPU_KNOWN, RSS, FIRST_START, LAST_END = range(7)  # count, sums, largest peak (-1: none)
 
 METRICS = {
-    # name: (what it measures, unit of the values, value of a row: None when no invocation knows it)
-    "wall": ("wall time", "ns", lambda row: row[WALL]),
-    "cpu": ("CPU time", "ns", lambda row: row[CPU] if row[CPU_KNOWN] else None),
-    "rss": ("peak RSS", "KiB", lambda row: row[RSS] if row[RSS] >= 0 else None),
+    # name: (what it measures, unit of the values, a table's value of each row: None when unknown)
+    "wall": ("wall time", "ns", lambda table: table.columns[WALL]),
+    "cpu": ("CPU time", "ns", lambda table: (value if known else None for value, known
+                                             in zip(table.columns[CPU], table.columns[CPU_KNOWN]))),
+    "rss": ("peak RSS", "KiB", lambda table: (value if value >= 0 else None for value in table.columns[RSS])),
 }
 
 
@@ -95,6 +97,11 @@ class Comparison:
     @property
     def total_relative(self) -> float | None:
         return (self.total_after - self.total_before) / self.total_before if self.total_before else None
+
+    @cached_property
+    def log_ratios(self) -> list[tuple[float, float]]:
+        """`_log_ratios`, once: the table and the gate each ask for the speed factor and the noise."""
+        return _log_ratios(self)
 
 
 class BuildTable:
@@ -213,10 +220,9 @@ def table_of(events: BuildTable | Iterable[Event], fold: str | None = None) -> B
 def aggregate(events: BuildTable | Iterable[Event], metric: str, key) -> dict[str, int]:
     """Metric per key (of a row's package and tool): time summed over invocations, memory the
     largest peak; a key none of whose invocations knows its value is left out."""
-    value_of = METRICS[metric][2]
+    table = table_of(events)
     out: dict[str, int] = {}
-    for (pkg, tool, _), row in table_of(events).rows():
-        value = value_of(row)
+    for (pkg, tool, _), value in zip(table.index, METRICS[metric][2](table)):
         if value is None:
             continue
         k = key(pkg, tool)
@@ -239,25 +245,22 @@ def total(events: BuildTable | Iterable[Event], metric: str, info: BuildInfo | N
     return aggregate(table, metric, lambda pkg, tool: "").get("", 0)
 
 
-def _per_name(table: BuildTable, metric: str, labels: dict[str, str]) -> dict[tuple[str, str], list]:
-    """(kind, name) -> [the metric (as `aggregate`; None when unknown), invocations] for every
-    package (by its label) and tool of the table, in one pass over its rows."""
-    value_of = METRICS[metric][2]
+def _per_name(table: BuildTable, metric: str, labels: dict[str, str]) -> tuple[dict[str, list], dict[str, list]]:
+    """Per package (by its label) and per tool of the table: [the metric (as `aggregate`; None when
+    unknown), invocations], in one pass over its rows."""
     largest = metric == "rss"
-    out: dict[tuple[str, str], list] = {}
-    for (pkg, tool, _), row in table.rows():
+    packages: dict[str, list] = {}
+    tools: dict[str, list] = {}
+    for (pkg, tool, _), value, runs in zip(table.index, METRICS[metric][2](table), table.columns[RUNS]):
         label = labels.get(pkg)
         if label is None:
             label = labels[pkg] = package_label(pkg)
-        value = value_of(row)
-        for key in (("package", label), ("tool", tool)):
-            slot = out.get(key)
-            if slot is None:
-                slot = out[key] = [None, 0]
-            slot[1] += row[RUNS]
+        for slot in (packages.get(label) or packages.setdefault(label, [None, 0]),
+                     tools.get(tool) or tools.setdefault(tool, [None, 0])):
+            slot[1] += runs
             if value is not None:
                 slot[0] = value if slot[0] is None else max(slot[0], value) if largest else slot[0] + value
-    return out
+    return packages, tools
 
 
 def compare(before: BuildTable | Sequence[Event], after: BuildTable | Sequence[Event], metric: str = "wall",
@@ -266,15 +269,13 @@ def compare(before: BuildTable | Sequence[Event], after: BuildTable | Sequence[E
     change first (then by kind and name)."""
     before, after = table_of(before), table_of(after)
     labels: dict[str, str] = {}
-    b, a = _per_name(before, metric, labels), _per_name(after, metric, labels)
     nothing = [None, 0]
     keyed = []
-    for key in b.keys() | a.keys():
-        (vb, rb), (va, ra) = b.get(key, nothing), a.get(key, nothing)
-        if vb is None and va is None:
-            continue
-        kind, name = key
-        keyed.append(((-abs((va or 0) - (vb or 0)), kind, name), Change(kind, name, vb, va, max(rb, ra))))
+    for kind, b, a in zip(("package", "tool"), _per_name(before, metric, labels), _per_name(after, metric, labels)):
+        for name in b.keys() | a.keys():
+            (vb, rb), (va, ra) = b.get(name, nothing), a.get(name, nothing)
+            if vb is not None or va is not None:
+                keyed.append(((-abs((va or 0) - (vb or 0)), kind, name), Change(kind, name, vb, va, max(rb, ra))))
     keyed.sort(key=lambda pair: pair[0])  # (kind, name) is unique: the changes are never compared
     return Comparison(metric, total(before, metric, info_before), total(after, metric, info_after),
                       tuple(change for _, change in keyed))
@@ -318,7 +319,7 @@ def speed_factor(comparison: Comparison) -> float:
     the packages' after/before ratios. 1.0 for memory, which load does not inflate."""
     if comparison.unit != "ns":
         return 1.0
-    median = _weighted_quantile(_log_ratios(comparison), 0.5)
+    median = _weighted_quantile(comparison.log_ratios, 0.5)
     return 1.0 if median is None else math.exp(median)
 
 
@@ -328,7 +329,7 @@ def noise(comparison: Comparison, factor: float) -> float:
     either way). A high quantile, not the median: on a busy machine a package's CPU time depends on
     what else ran beside it, so a few large packages stray far while most stay close."""
     shift = math.log(factor) if factor > 0 else 0.0
-    spread = _weighted_quantile([(abs(r - shift), w) for r, w in _log_ratios(comparison)], NOISE_QUANTILE)
+    spread = _weighted_quantile([(abs(r - shift), w) for r, w in comparison.log_ratios], NOISE_QUANTILE)
     return 0.0 if spread is None else math.exp(spread) - 1
 
 
