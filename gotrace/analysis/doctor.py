@@ -182,18 +182,19 @@ class BuildFacts:
         # `key in record` before a get for the fields most records lack: this runs once per record
         get = record.get
         tool, pkg = record["tool"], record["pkg"]
+        probe = "probe" in record and record["probe"]
         if get("exit") or ("signal" in record or "error" in record) and (
                 get("signal") is not None or get("error") is not None):  # Event.failed
-            event = event_from_dict(record, keep_argv=False)
-            if not is_flag_check(event):  # asking gcc whether it takes a flag: "no" is an answer
-                self.failed.append(event)
+            # coverage.is_flag_check on the record (a cgo build asks gcc about many flags, and "no"
+            # is an answer): no Event for it
+            if not (probe and tool in C_COMPILERS and get("output") == "/dev/null"):
+                self.failed.append(event_from_dict(record, keep_argv=False))
         # Most records repeat the previous one's go version, directory and (per tool) path: a
         # comparison with it is cheaper than hashing the strings again (each record's are new).
         goversion = get("goversion")
         if goversion and goversion != self._goversion:
             self.goversions.add(goversion)
             self._goversion = goversion
-        probe = "probe" in record and record["probe"]
         if tool in GO_TOOLS:
             if probe:
                 version = get("version")
