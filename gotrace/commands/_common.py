@@ -4,12 +4,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 import click
 
-from gotrace.events import Event, TraceReader, open_trace
+from gotrace.events import Event, TraceReader, open_trace, read_in_parts
 from gotrace.text import PrintableText, printable
 
 
@@ -59,6 +59,23 @@ class SelectedEvents:
         if not self.count and (self.build_id is not None or not allow_empty):
             raise self.reader.nothing_selected(self.build_id)
         warn_skipped(self.reader)
+
+
+def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[Event]], object], *,
+                      allow_empty: bool = False, **options) -> tuple[list, TraceReader]:
+    """`work(events)` over the events of one build of a trace (or of all), in two processes for a
+    large file (events.read_in_parts): each part's result in file order, and the reader; the clear
+    error when nothing was selected, the warning when lines were skipped. Results must pickle."""
+    def part(reader: TraceReader) -> tuple[object, int]:
+        selected = SelectedEvents.__new__(SelectedEvents)
+        selected.path, selected.build_id, selected.reader, selected.count = path, build_id, reader, 0
+        return work(selected), selected.count
+
+    parts, reader = read_in_parts(path, part, **options)
+    if not sum(count for _, count in parts) and (build_id is not None or not allow_empty):
+        raise reader.nothing_selected(build_id)
+    warn_skipped(reader)
+    return [result for result, _ in parts], reader
 
 
 def load_events(path: str, build_id: str | None = None, *, keep_argv: bool = False,
