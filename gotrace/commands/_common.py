@@ -9,7 +9,7 @@ from typing import IO
 
 import click
 
-from gotrace.events import Event, TraceReader, open_trace, read_in_parts
+from gotrace.events import Event, TraceReader, events_again, open_trace, plain_events, read_in_parts
 from gotrace.text import PrintableText, printable
 
 
@@ -62,7 +62,8 @@ class SelectedEvents:
 
 
 def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[Event]], object], *,
-                      allow_empty: bool = False, **options) -> tuple[list, TraceReader]:
+                      allow_empty: bool = False, send: Callable | None = None, receive: Callable | None = None,
+                      **options) -> tuple[list, TraceReader]:
     """`work(events)` over the events of one build of a trace (or of all), in two processes for a
     large file (events.read_in_parts): each part's result in file order, and the reader; the clear
     error when nothing was selected, the warning when lines were skipped. Results must pickle."""
@@ -71,7 +72,8 @@ def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[
         selected.path, selected.build_id, selected.reader, selected.count = path, build_id, reader, 0
         return work(selected), selected.count
 
-    parts, reader = read_in_parts(path, part, **options)
+    parts, reader = read_in_parts(path, part, send=send and (lambda got: (send(got[0]), got[1])),
+                                  receive=receive and (lambda got: (receive(got[0]), got[1])), **options)
     if not sum(count for _, count in parts) and (build_id is not None or not allow_empty):
         raise reader.nothing_selected(build_id)
     warn_skipped(reader)
@@ -80,11 +82,14 @@ def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[
 
 def load_events(path: str, build_id: str | None = None, *, keep_argv: bool = False,
                 include_probes: bool = False, allow_empty: bool = False) -> tuple[list[Event], TraceReader]:
-    """Read a trace for a command; raise a clear error for an empty trace or an unknown build."""
-    selection = SelectedEvents(path, build_id, keep_argv=keep_argv, include_probes=include_probes)
-    events = list(selection)
-    selection.check(allow_empty)
-    return events, selection.reader
+    """Read a trace for a command (a large one by two processes); raise a clear error for an empty
+    trace or an unknown build."""
+    parts, reader = selected_in_parts(path, build_id, list, allow_empty=allow_empty, send=plain_events,
+                                      receive=events_again, keep_argv=keep_argv, include_probes=include_probes)
+    events = parts[0]
+    for more in parts[1:]:
+        events.extend(more)
+    return events, reader
 
 
 # The one output rule, for every command that writes a file-like output:
