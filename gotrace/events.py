@@ -438,8 +438,9 @@ class Spans:
 # phases, probe, cached); an absent number is UNKNOWN, an absent exit 0 (as in Event).
 _COLUMN_PROBE, _COLUMN_CACHED = 4, 5
 _PROBE, _CACHED = Event._fields.index("probe"), Event._fields.index("cached")
+# (ppid is the go command's pid: one number shared by every invocation of a build)
 _INTERNED = frozenset({"build", "tool", "pkg", "path", "cwd", "goos", "goarch", "goversion", "goroot",
-                       "source", "limit"})
+                       "source", "limit", "ppid"})
 _INTERNED_LISTS = frozenset({"deps", "cflags"})
 _ROW_MAKERS: dict[tuple[str, bool], dict[tuple[str, ...], Callable]] = {}
 
@@ -847,8 +848,12 @@ def plain_events(events: list[Event]) -> list[tuple]:
 
 
 def events_again(rows: list[tuple]) -> list[Event]:
-    """`plain_events` undone."""
-    return list(map(tuple.__new__, itertools.repeat(Event), rows))
+    """`plain_events` undone, in place: a plain tuple is freed as its Event takes its slot (a
+    million events of both kinds at once would double the memory)."""
+    new = tuple.__new__
+    for i, row in enumerate(rows):
+        rows[i] = new(Event, row)
+    return rows
 
 
 def read_events(path: str, *, build: str | None = None, **options) -> tuple[list[Event], TraceReader]:
