@@ -55,7 +55,6 @@ its range is skipped and counted, whichever fields the command then uses.
 from __future__ import annotations
 
 import io
-import itertools
 import os
 import re
 import sys
