@@ -14,14 +14,15 @@ machine), before -> after:
 - doctor kept every Event (250 MB) and ran parallelism() twice per build (once for the cores check,
   once for the serial check), each sweeping and bucketing every event in Python: 5.9 s user.
   Now one pass over the records gathers per-build facts (analysis/doctor.py BuildFacts: columns of
-  the invocations that ran, sets of versions, paths, flags and packages, interned names): 2.7 s
-  user, 100 MB; at 1,000,000 records 420 MB.
+  the invocations that ran, sets of versions, paths, flags and packages, interned names): 2.2 s
+  user, 80 MB; at 1,000,000 records 24 s CPU (3.6x the floor) and 440 MB.
 - diff built two lists of Events (366 MB) and computed package_label twice per event per metric.
   Now one pass per trace into a table of one row per package, tool and recorder (analysis/diff.py
-  BuildTable, array columns), compared in one pass over the rows: 12.2 s -> 4.7 s user, 100 MB.
-- What is left is reading: TraceReader.records() costs 1.6x the floor (validation), and the
-  per-record extraction about 1x more (a dict lookup per field the checks read); the analyses
-  after it take under 0.3 s per 1,000,000 records but for doctor's sweeps (numpy, O(n log n)).
+  BuildTable, array columns), compared in one pass over the rows: 4.2 s user, 95 MB (a trace with
+  itself); at 1,000,000 records 45 s CPU (3.5x the floor of both) and 630 MB.
+- What is left is reading: TraceReader.records() costs 1.9x the floor (validation), and the
+  per-record extraction 1x (diff) to 1.5x (doctor) more (a dict lookup per field read); the
+  analyses after it take 0.2 to 0.5 s per 100,000 records.
 """
 from __future__ import annotations
 

@@ -9,13 +9,15 @@ Anything that needs the outside world (the machine's memory, go.mod files) comes
 Why facts, not events (profiled with cProfile and tracemalloc on 100,000 records of a real build,
 benchmarks/bench_doctor_diff.py, a busy 2-core machine): the command kept every Event (250 MB; a
 million records would not fit in a few GB) and ran parallelism() twice per build, for the cores
-and the serial checks, each sweeping and bucketing every event in Python: 9.3 s wall, 5.9 s user.
-One pass now keeps columns of the invocations that ran, interned names, deps for the critical
-path, and the few sets the other checks read; the sweeps are numpy, and only the concurrency
-steps that can make a serial stretch reach serial_stretches: 2.7 s user and 100 MB at 100,000
-records; 420 MB at 1,000,000. What is left is reading: TraceReader.records() is about 1.7x the
-orjson decode floor, and `BuildFacts.add` about 2x more (a dict lookup per field the checks read,
-the deps interned); the checks after it take 0.2 s per 100,000 records.
+and the serial checks, each sweeping and bucketing every event in Python: 5.9 s user. One pass
+now keeps columns of the invocations that ran, interned names, deps for the critical path, and
+the few sets the other checks read; the sweeps are numpy, and only the concurrency steps that can
+make a serial stretch reach serial_stretches: 2.2 s user and 80 MB at 100,000 records; 24 s CPU
+(3.6x the orjson decode floor) and 440 MB at 1,000,000. What is left is reading: records() is
+about 1.9x the floor (validation) and `BuildFacts.add` about 1.5x more, spread evenly over the
+facts (a dict lookup per field read, the deps interned); the checks after it take 0.2 s per
+100,000 records. The events view (compiled per record shape) costs 0.7x the floor more than
+records(), which is why the command reads records, not Events.
 """
 from __future__ import annotations
 
