@@ -169,6 +169,37 @@ class BuildTable:
         for key, row in self.index.items():
             yield key, [column[row] for column in columns]
 
+    def merge(self, later: BuildTable) -> None:
+        """Add the table of the same build's records that follow this table's (a trace read in parts)."""
+        self.action_graph = self.action_graph or later.action_graph
+        self.goversion = self.goversion or later.goversion
+        runs, walls, cpus, cpu_known, peaks, firsts, lasts = self.columns
+        for key, (n, wall, cpu, known, peak, first, last) in later.rows():
+            row = self.index.get(key)
+            if row is None:
+                self.index[key] = len(runs)
+                for column, value in zip(self.columns, (n, wall, cpu, known, peak, first, last)):
+                    column.append(value)
+                continue
+            runs[row] += n
+            walls[row] += wall
+            cpus[row] += cpu
+            cpu_known[row] |= known
+            peaks[row] = max(peaks[row], peak)
+            firsts[row] = min(firsts[row], first)
+            lasts[row] = max(lasts[row], last)
+        for shim in (True, False):
+            self._fold(shim)
+            later._fold(shim)
+            stacks = self.stacks[shim]
+            for stack, value in later.stacks[shim].items():
+                stacks[stack] = stacks.get(stack, 0) + value
+
+    def __getstate__(self) -> dict:
+        for shim in (True, False):  # a table read by a helper process is sent folded
+            self._fold(shim)
+        return self.__dict__
+
     def _fold(self, shim: bool) -> None:
         if not self._unfolded[shim]:
             return

@@ -26,3 +26,16 @@ def per_build(records: Iterable[dict], new: Callable[[str], A]) -> dict[str, A]:
                 accumulator = out[build] = new(build)
         accumulator.add(record)
     return out
+
+
+def merge_parts(parts: list[dict[str, A]]) -> dict[str, A]:
+    """The accumulators of a trace read in parts (events.read_in_parts), each part's {build:
+    accumulator} in file order, as one: a build in several parts is `merge`d into its first."""
+    out: dict[str, A] = {}
+    for part in parts:
+        for build, accumulator in part.items():
+            if build in out:
+                out[build].merge(accumulator)
+            else:
+                out[build] = accumulator
+    return out

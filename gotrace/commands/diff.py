@@ -25,6 +25,7 @@ from gotrace.analysis.diff import (
     speed_factor,
     tables,
 )
+from gotrace.analysis.per_build import merge_parts
 from gotrace.capture import parse_size
 from gotrace.collapse import weight_unit, write_folded
 from gotrace.commands._common import (
@@ -32,10 +33,10 @@ from gotrace.commands._common import (
     DATA,
     TEXT,
     Output,
-    SelectedEvents,
     no_terminal_stdin,
     output_option,
     say,
+    selected_in_parts,
 )
 from gotrace.events import BuildInfo
 from gotrace.text import write_table
@@ -84,14 +85,13 @@ def parse_percent(text: str) -> float:
 
 def _last_build(path: str, fold: str | None) -> tuple[BuildTable, BuildInfo | None]:
     """The table of the trace's last build (one pass, no events kept) and its build record."""
-    selection = SelectedEvents(path)
-    per_build = tables(selection.records(), fold)
-    selection.check()
+    parts, reader = selected_in_parts(path, None, lambda selection: tables(selection.records(), fold))
+    per_build = merge_parts(parts)
     # A trace written with --append holds several builds; comparing their sum would mean nothing.
     ids = list(per_build)
     if len(ids) > 1:
         say(f"gotrace: {path} holds {len(ids)} builds; comparing the last one, {ids[-1]}")
-    return per_build[ids[-1]], selection.reader.builds.get(ids[-1])
+    return per_build[ids[-1]], reader.builds.get(ids[-1])
 
 
 def fmt(value: int | None, unit: str, signed: bool = False) -> str:
