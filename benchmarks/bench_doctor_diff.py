@@ -19,7 +19,10 @@ machine), before -> after:
 - diff built two lists of Events (366 MB) and computed package_label twice per event per metric.
   Now one pass per trace into a table of one row per package, tool and recorder (analysis/diff.py
   BuildTable, array columns), compared in one pass over the rows: 4.2 s user, 95 MB (a trace with
-  itself); at 1,000,000 records 45 s CPU (3.5x the floor of both) and 630 MB.
+  itself); at 1,000,000 records 45 s CPU (3.5x the floor of both) and 630 MB. Read in two
+  processes (events.read_in_parts, the halves' tables merged), the CPU grows by about 10 s at
+  1,000,000 records (pickling and merging half a million rows) for a shorter wall time on an
+  idle 2-core machine.
 - What is left is reading: TraceReader.records() costs 1.9x the floor (validation), and the
   per-record extraction 1x (diff) to 1.5x (doctor) more (a dict lookup per field read); the
   analyses after it take 0.2 to 0.5 s per 100,000 records.
