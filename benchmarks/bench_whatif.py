@@ -25,7 +25,9 @@ Measured on 2 shared cores (load average 7-23 from other builds), 2026-12-01:
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -35,7 +37,7 @@ from pathlib import Path
 
 from gotrace.analysis.critical_path import CLOCK_SLACK_NS, critical_path
 from gotrace.analysis.parallelism import parallelism
-from gotrace.analysis.whatif import what_if
+from gotrace.analysis.whatif import alone, solo_time, what_if
 from gotrace.collapse import split_variant
 from gotrace.events import open_trace
 
@@ -43,13 +45,27 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def traced(module: Path, trace: Path, go_args: list[str]) -> float:
+def busy_cpu_s() -> float:
+    """CPU time the whole machine has been busy (all processes, every container; steal included)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def traced(module: Path, trace: Path, go_args: list[str]) -> dict:
+    """Run one traced cold build; how long it took and how busy the machine was meanwhile: the
+    build's own CPU (gotrace run and everything it waited for) and everyone else's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOTRACE_") and k != "GOFLAGS"}
     env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", GOTOOLCHAIN="local", GOPROXY="off")
-    t0 = time.monotonic()
+    before, machine, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), busy_cpu_s(), time.monotonic()
     subprocess.run([str(BIN / "gotrace"), "run", "--cold", "--trace", str(trace), "--progress", "never", "-q",
                     "--", "go", *go_args], cwd=module, env=env, check=True)
-    return time.monotonic() - t0
+    wall, machine = time.monotonic() - t0, busy_cpu_s() - machine
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"wall_s": wall, "build_cpu_s": own, "others_cores": max(0.0, machine - own) / wall,
+            "loadavg": os.getloadavg()}
 
 
 def real_edges(events, path) -> tuple[int, int]:
@@ -78,7 +94,7 @@ def report(name: str, trace: Path) -> dict:
     events = list(reader)
     info = list(reader.builds.values())[-1]
     path = critical_path(events, info.parallelism)
-    w = what_if(events, info.parallelism)
+    w = what_if(events, info.parallelism, cores=info.cores)
     checked, confirmed = real_edges(events, path)
     wall = path.wall_ns
     print(f"{name}: -p {info.parallelism}, {len({e.pkg for e in events})} packages, {len(events)} invocations, "
@@ -95,8 +111,21 @@ def report(name: str, trace: Path) -> dict:
     print("  curve: " + ", ".join(f"-p {p.slots or 'unlimited'} {p.wall_ns / 1e9:.2f}s" for p in w.predictions))
     par = parallelism(events, info)
     per_tool = par.utilisation * par.cores / par.average if par.average else 0.0
-    print(f"  each running tool got {per_tool:.2f} of a core on average (1 or more: a machine of its own)")
-    return {"wall": wall, "whatif": w, "per_tool": per_tool}
+    print(f"  each running tool got {per_tool:.2f} of a core on average (1 or more: a machine of its own); "
+          "alone: " + ", ".join(f"{tool} {rate:.2f}" for tool, rate in w.alone_rates.items()))
+    return {"wall": wall, "whatif": w, "per_tool": per_tool, "alone": alone_walls(events)}
+
+
+def alone_walls(events) -> dict[tuple[str, str], int]:
+    """Wall time of each compile and link that ran alone, by (tool, package): the same work in two
+    builds, to compare how fast the machine ran each of them."""
+    ran = [e for e in events if not e.probe and not e.cached]
+    solo = solo_time(ran)
+    seen: dict[tuple[str, str], list[int]] = {}
+    for e in ran:
+        if e.tool in ("compile", "link"):
+            seen.setdefault((e.tool, e.pkg), []).append(e.wall_ns if alone(e, solo) else -1)
+    return {key: walls[0] for key, walls in seen.items() if len(walls) == 1 and walls[0] >= 0}
 
 
 def main() -> None:
@@ -121,19 +150,36 @@ def main() -> None:
     figures = {}
     for p in (args.p, 1):
         trace = tmp / f"p{p}.jsonl"
+        load_file = tmp / f"p{p}.load.json"
         if not args.reuse:
-            traced(module, trace, ["build", "-p", str(p), "-o", os.devnull if args.cmd else str(tmp / f"bin{p}") + "/",
-                                   *target])
-            print(f"load averages after the -p {p} build: {os.getloadavg()}")
+            load = traced(module, trace, ["build", "-p", str(p), "-o",
+                                          os.devnull if args.cmd else str(tmp / f"bin{p}") + "/", *target])
+            load_file.write_text(json.dumps(load))
+        if load_file.exists():
+            load = json.loads(load_file.read_text())
+            print(f"-p {p} build: other processes kept {load['others_cores']:.2f} of {os.cpu_count()} cores busy "
+                  f"(the build itself {load['build_cpu_s'] / load['wall_s']:.2f}); load averages after it "
+                  f"{tuple(round(x, 2) for x in load['loadavg'])}")
         figures[p] = report(f"{name} -p {p}", trace)
     predicted = figures[args.p]["whatif"].predicted(1)
     measured = figures[1]["wall"]
     print(f"-p 1 predicted from the -p {args.p} trace: {predicted / 1e9:.2f}s; measured -p 1 build: "
           f"{measured / 1e9:.2f}s ({100 * (predicted - measured) / measured:+.1f}%)")
-    # Two runs, two loads: scale by the share of a core each running tool got in each run.
-    adjusted = predicted * figures[args.p]["per_tool"] / figures[1]["per_tool"] if figures[1]["per_tool"] else 0
-    print(f"  load-adjusted (x {figures[args.p]['per_tool']:.2f}/{figures[1]['per_tool']:.2f} core per tool): "
+    # Two runs, two loads: the model sees one run only. The same compiles and links, run alone in
+    # both builds, say how much faster the machine was in one than in the other.
+    same = figures[args.p]["alone"].keys() & figures[1]["alone"].keys()
+    walls = [sum(figures[p]["alone"][k] for k in same) for p in (args.p, 1)]
+    factor = walls[1] / walls[0] if walls[0] else 0.0
+    adjusted = predicted * factor
+    print(f"  load-adjusted (x {factor:.3f}: {len(same)} compiles and links ran alone in both builds, "
+          f"{walls[0] / 1e9:.2f}s at -p {args.p} and {walls[1] / 1e9:.2f}s at -p 1): "
           f"{adjusted / 1e9:.2f}s ({100 * (adjusted - measured) / measured:+.1f}%)")
+    own = figures[1]["whatif"].predicted(args.p)
+    measured_p = figures[args.p]["wall"]
+    print(f"-p {args.p} predicted from the -p 1 trace: {own / 1e9:.2f}s; measured -p {args.p} build: "
+          f"{measured_p / 1e9:.2f}s ({100 * (own - measured_p) / measured_p:+.1f}%; load-adjusted "
+          f"{100 * (own / factor - measured_p) / measured_p if factor else 0:+.1f}%)")
+    print(f"load averages now: {os.getloadavg()}")
     print(f"traces in {tmp}")
 
 

@@ -183,7 +183,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         std_packages=std_packages(ran),
         coverage=coverage(events),
         c_compiles=c_compiles_by_package(ran),
-        whatif=what_if(ran, info.parallelism, nodes=nodes),
+        whatif=what_if(ran, info.parallelism, nodes=nodes, cores=info.cores),
         queue=queue_waits(events),
     )
 

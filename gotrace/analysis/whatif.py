@@ -1,12 +1,35 @@
-"""What if the build had more cores: its real graph and durations replayed through go's scheduler.
+"""What if the build had more cores: its real graph replayed through go's scheduler on the machine's cores.
 
 The go command runs a build as a graph of actions (cmd/go/internal/work/exec.go, Builder.Do): an
 action becomes ready when all its dependencies are done, ready actions wait in a priority queue,
 and -p workers each take the next ready action and run it to the end. `replay` does the same with
 the nodes of `critical_path.dependency_graph` (one per package build, vet and link; their real
-dependency edges), each holding a worker for its span in this build (first tool's start to last
-tool's end) plus the go command's own work per action, served in the order this build started
-them (go's own priority order, as far as the trace shows it).
+dependency edges), each holding a worker for the go command's own work per action and then for its
+tools, served in the order this build started them (go's own priority order, as far as the trace
+shows it).
+
+Tools share the machine's cores. -p counts processes, not cores: on 2 cores a compile running alone
+keeps ~1.4 cores busy (its backend and garbage collector run beside the main thread), two at once
+get ~1 core each. So a tool's measured duration is not its own: it holds how many others ran beside
+it. The model takes that out and puts it back, from what the trace holds (each tool's CPU time,
+user + sys; its wall time; the build record's cores):
+- *Alone rate* of a tool (compile, link, asm, ...): cores its invocations kept busy (CPU / wall)
+  when they ran alone in this build (no other traced tool for at least ALONE_SHARE of their run).
+- *Demand* of an invocation: the cores it would use alone. One that ran alone: its own CPU / wall;
+  one that ran beside others: its tool's alone rate, or its own CPU / wall when that is more (or
+  when no invocation of its tool ran alone: then nothing says it was held back).
+- *Processor sharing*: while the running invocations demand more than the cores, each progresses
+  at cores / (their total demand) of its alone speed (a fluid model: the kernel shares CPUs between
+  threads; proportional sharing keeps one progress rate for all, which a replay can follow in
+  virtual time, O(log n) per event).
+- A node's *alone time*: its span with every instant one of its tools ran weighted by the progress
+  rate then (an instant at rate 0.7 is 0.7 of an instant alone); its demand: its CPU / alone time.
+The replay runs each node for its alone time, stretched by the same sharing among the nodes it runs
+beside. Replayed at the build's own -p it gives back about the measured durations; at -p 1 the
+tools that shared cores run faster, at -p beyond the cores they share more: a prediction never
+falls below the CPU bound (total CPU / cores) since the replay never runs more CPU than cores at once.
+Without the build's cores or any CPU time in the trace (an imported debug trace), tools replay as
+long as they ran.
 
 The go command's own work per action (checking the cache, hashing inputs, writing the archive,
 starting the tool) is measured in the build itself, so a busy machine's slower go command is in it:
@@ -18,22 +41,29 @@ here (replay at the build's own -p against its wall): the median overestimated a
 cmd/go` on a loaded machine by 17% and samples/multi builds by 0-3%; the lower quartile lands within
 -6%..+0.1% on all of them, no overhead at all within -10%..-4%.
 
-What the model leaves out, so read the curve as an estimate: tools run as long as they did here
-(more cores would not speed up a tool that competed for this machine's CPUs, nor slow one down when
-more run at once than there are cores), and package loading before the first tool counts as
-nothing. `WhatIf.measured_error` says how far the replay at the build's own -p lands from the
-build's measured wall time: the size of what the model leaves out in this build.
+What the model leaves out, so read the curve as an estimate: the machine's other load (the trace
+sees only the build's tools: a run beside other busy processes looks like tools that need little
+CPU), package loading before the first tool, and the go command's own CPU. `WhatIf.measured_error`
+says how far the replay at the build's own -p lands from the build's measured wall time: the size
+of what the model leaves out in this build. Figures against real builds: benchmarks/bench_whatif.py.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gotrace.analysis.critical_path import Concurrency, Node, dependency_graph
+from gotrace.analysis.parallelism import occupied_end
 from gotrace.events import Event
 
 SLOTS = (1, 2, 4, 8, 16, 32, 64, None)  # None: unlimited
+# An invocation ran alone when no other traced tool ran for at least this share of its wall time.
+ALONE_SHARE = 0.9
+# Cores assumed for an invocation whose CPU time the trace does not know: one process, one core.
+UNKNOWN_DEMAND = 1.0
 
 
 def action_overhead_ns(nodes: Sequence[Node], level: Concurrency) -> int:
@@ -44,13 +74,128 @@ def action_overhead_ns(nodes: Sequence[Node], level: Concurrency) -> int:
     return gaps[len(gaps) // 4] if gaps else 0
 
 
-def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0) -> int:
+class StepFunction:
+    """A step function of time, (time, value from then on) at each change, and its integral between
+    two instants by bisection."""
+
+    def __init__(self, steps: Sequence[tuple[int, float]]):
+        self.times = [t for t, _ in steps]
+        self.values = [v for _, v in steps]
+        self.cumulative = [0.0]
+        for (t, v), (t2, _) in zip(steps, steps[1:]):
+            self.cumulative.append(self.cumulative[-1] + v * (t2 - t))
+
+    def _up_to(self, x: int) -> float:
+        i = bisect.bisect_right(self.times, x) - 1
+        return 0.0 if i < 0 else self.cumulative[i] + self.values[i] * (x - self.times[i])
+
+    def integral(self, a: int, b: int) -> float:
+        return self._up_to(b) - self._up_to(a)
+
+
+def _sweep(events: Sequence[Event], weights: Sequence[float]) -> StepFunction:
+    """The sum of the weights of the invocations running at each instant (as concurrency_steps
+    counts them: [start, end), at least one nanosecond)."""
+    points: dict[int, float] = {}
+    for e, w in zip(events, weights):
+        end = occupied_end(e.start_ns, e.end_ns)
+        points[e.start_ns] = points.get(e.start_ns, 0.0) + w
+        points[end] = points.get(end, 0.0) - w
+    total, steps = 0.0, []
+    for t in sorted(points):
+        total += points[t]
+        steps.append((t, total))
+    return StepFunction(steps)
+
+
+def _rate(e: Event) -> float:
+    """Cores the invocation kept busy on average while it ran."""
+    cpu = e.cpu_ns
+    if cpu is None:
+        return UNKNOWN_DEMAND
+    return cpu / e.wall_ns if e.wall_ns > 0 else 0.0
+
+
+def solo_time(events: Sequence[Event]) -> StepFunction:
+    """1 while exactly one of the invocations runs, else 0."""
+    # Integer counts, so a running total of 0 is exactly 0 however many invocations came and went.
+    running = _sweep(events, [1] * len(events))
+    return StepFunction([(t, 1.0 if round(v) == 1 else 0.0) for t, v in zip(running.times, running.values)])
+
+
+def alone(e: Event, solo: StepFunction) -> bool:
+    """Whether invocation `e` ran alone (for ALONE_SHARE of its run), by `solo_time` of its build."""
+    return e.wall_ns > 0 and solo.integral(e.start_ns, e.end_ns) >= ALONE_SHARE * e.wall_ns
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """How this build's tools shared the machine's cores, and what each node takes on its own."""
+    cores: int
+    alone_rates: dict[str, float]  # tool -> cores its invocations kept busy when they ran alone
+    alone_ns: list[float]  # per node: its span as it would run with the cores to itself
+    demand: list[float]  # per node: cores it keeps busy then
+
+
+def measure_sharing(events: Sequence[Event], nodes: Sequence[Node], cores: int) -> Sharing | None:
+    """The sharing model of the module doc for these (ran, not cached) events and their nodes; None
+    when no invocation knows its CPU time (nothing says how busy the cores were)."""
+    if all(e.cpu_ns is None for e in events):
+        return None
+    solo = solo_time(events)
+
+    def ran_alone(e: Event) -> bool:
+        return alone(e, solo)
+
+    sums: dict[str, list[int]] = {}
+    for e in events:
+        if e.cpu_ns is not None and ran_alone(e):
+            total = sums.setdefault(e.tool, [0, 0])
+            total[0] += e.cpu_ns
+            total[1] += e.wall_ns
+    rates = {tool: cpu / wall for tool, (cpu, wall) in sorted(sums.items()) if wall > 0}
+
+    def demand(e: Event) -> float:
+        own = _rate(e)
+        return own if e.cpu_ns is None or ran_alone(e) else max(own, rates.get(e.tool, own))
+
+    load = _sweep(events, [demand(e) for e in events])
+    progress = StepFunction([(t, 1.0 if d <= cores else cores / d) for t, d in zip(load.times, load.values)])
+    alone_ns, demands = [], []
+    for n in nodes:
+        ran_ns = progressed = 0.0
+        reach = None
+        for e in n.events:  # by start: the union of the node's tool intervals, each piece once
+            a = e.start_ns if reach is None else max(e.start_ns, reach)
+            if e.end_ns > a:
+                ran_ns += e.end_ns - a
+                progressed += progress.integral(a, e.end_ns)
+            reach = e.end_ns if reach is None else max(reach, e.end_ns)
+        own = n.span_ns - ran_ns + progressed
+        # The CPU the model gave its tools while measuring, at least what they used: where a tool
+        # used less than its share (it waited for I/O, or lost CPU to something untraced), the
+        # replay loads the others as the measured build did.
+        cpu = max(sum(e.cpu_ns if e.cpu_ns is not None else UNKNOWN_DEMAND * e.wall_ns for e in n.events),
+                  sum(demand(e) * progress.integral(e.start_ns, e.end_ns) for e in n.events))
+        alone_ns.append(own)
+        demands.append(cpu / own if own > 0 else 0.0)
+    return Sharing(cores, rates, alone_ns, demands)
+
+
+def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, sharing: Sharing | None = None) -> int:
     """Wall time of the graph run by `slots` workers (None: as many as there are ready nodes).
 
-    Event-driven list scheduling: a heap of running nodes by end time, a heap of ready ones by
-    priority (their position in start order); O(n log n + E)."""
+    Event-driven list scheduling: a heap of ready nodes by priority (their position in start order);
+    a started node first holds its worker for `overhead_ns` of the go command's own work, then runs
+    its tools for its alone time (`sharing`; without it, its span as measured), all running nodes
+    progressing at cores / their total demand of their alone speed when that is below 1. That rate
+    is common to all, so a heap of finishing points in virtual time (alone time progressed) holds
+    them: O(n log n + E)."""
     if not nodes:
         return 0
+    durations = sharing.alone_ns if sharing else [float(n.span_ns) for n in nodes]
+    demands = sharing.demand if sharing else [0.0] * len(nodes)
+    cores = sharing.cores if sharing else None
     waiting = [len(n.deps) for n in nodes]
     dependents: list[list[int]] = [[] for _ in nodes]
     for i, n in enumerate(nodes):
@@ -58,19 +203,32 @@ def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0) -> in
             dependents[j].append(i)
     ready = [i for i, w in enumerate(waiting) if w == 0]
     heapq.heapify(ready)
-    running: list[tuple[int, int]] = []  # (end, node)
-    now = end = 0
-    while ready or running:
-        while ready and (slots is None or len(running) < slots):
-            i = heapq.heappop(ready)
-            heapq.heappush(running, (now + nodes[i].span_ns + overhead_ns, i))
-        now, i = heapq.heappop(running)
-        end = max(end, now)
+    starting: list[tuple[float, int]] = []  # (end of the go command's work, node)
+    tools: list[tuple[float, int]] = []  # (virtual time its tools finish, node)
+    busy = 0  # workers held
+    now = virtual = load = 0.0
+    while ready or starting or tools:
+        while ready and (slots is None or busy < slots):
+            busy += 1
+            heapq.heappush(starting, (now + overhead_ns, heapq.heappop(ready)))
+        rate = 1.0 if cores is None or load <= cores else cores / load
+        finish = now + (tools[0][0] - virtual) / rate if tools else math.inf
+        if starting and starting[0][0] <= finish:
+            t, i = heapq.heappop(starting)
+            virtual += (t - now) * rate
+            now = t
+            heapq.heappush(tools, (virtual + durations[i], i))
+            load += demands[i]
+            continue
+        virtual, i = heapq.heappop(tools)
+        now = finish
+        load = load - demands[i] if tools else 0.0  # no float residue once nothing runs
+        busy -= 1
         for k in dependents[i]:
             waiting[k] -= 1
             if waiting[k] == 0:
                 heapq.heappush(ready, k)
-    return end
+    return round(now)
 
 
 @dataclass(frozen=True)
@@ -89,6 +247,8 @@ class WhatIf:
     overhead_ns: int  # the go command's own work per action, as measured in this build
     measured_wall_ns: int  # first tool start to last tool end
     replayed_wall_ns: int | None  # the replay at the build's own -p
+    cores: int | None = None  # the cores the replay shares between tools; None: not modelled
+    alone_rates: dict[str, float] = field(default_factory=dict)  # tool -> cores used when alone
 
     @property
     def measured_error(self) -> float | None:
@@ -105,13 +265,15 @@ class WhatIf:
         return {"predictions": [p.to_dict() for p in self.predictions], "measured_slots": self.measured_slots,
                 "overhead_ns": self.overhead_ns, "measured_wall_ns": self.measured_wall_ns,
                 "replayed_wall_ns": self.replayed_wall_ns,
-                "measured_error": None if error is None else round(error, 4)}
+                "measured_error": None if error is None else round(error, 4),
+                "cores": self.cores, "alone_rates": {t: round(r, 3) for t, r in self.alone_rates.items()}}
 
 
 def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequence[int | None] = SLOTS,
-            nodes: Sequence[Node] | None = None) -> WhatIf | None:
-    """Predicted wall time of one build's events for each number of `slots` (go build -p N); None
-    for a trace without invocations. Pass `nodes` when the dependency graph is already built."""
+            nodes: Sequence[Node] | None = None, cores: int | None = None) -> WhatIf | None:
+    """Predicted wall time of one build's events for each number of `slots` (go build -p N) on
+    `cores` (the build record's; None: tools run as long as they did); None for a trace without
+    invocations. Pass `nodes` when the dependency graph is already built."""
     ran = [e for e in events if not e.probe and not e.cached]
     if not ran:
         return None
@@ -121,7 +283,9 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
         wanted.append(parallelism)
     wanted.sort(key=lambda s: (s is None, s or 0))
     overhead = action_overhead_ns(nodes, Concurrency(ran, parallelism))
-    predictions = [Prediction(s, replay(nodes, s, overhead)) for s in wanted]
+    sharing = measure_sharing(ran, nodes, cores) if cores else None
+    predictions = [Prediction(s, replay(nodes, s, overhead, sharing)) for s in wanted]
     measured = max(e.end_ns for e in ran) - min(e.start_ns for e in ran)
     own = next((p.wall_ns for p in predictions if p.slots == parallelism), None) if parallelism else None
-    return WhatIf(predictions, parallelism, overhead, measured, own)
+    return WhatIf(predictions, parallelism, overhead, measured, own,
+                  sharing.cores if sharing else None, sharing.alone_rates if sharing else {})
