@@ -42,13 +42,17 @@ def test_one_slot_runs_every_action_for_its_time_with_the_cores_to_itself(multi_
     ran = [e for e in events if not e.cached and not e.probe]
     nodes = dependency_graph(ran)
     sharing = measure_sharing(ran, nodes, info.cores)
-    assert all(d <= info.cores for d in sharing.demand)  # one node at a time never has to share
     overhead = what_if(events, info.parallelism, cores=info.cores).overhead_ns
-    assert abs(replay(nodes, 1, overhead, sharing) - sum(a + overhead for a in sharing.alone_ns)) <= len(nodes)
-    # a node is never longer alone than it ran here, and never shorter than its CPU time spread
-    # over all the cores
-    for n, alone_ns in zip(nodes, sharing.alone_ns):
-        assert sum(e.cpu_ns for e in n.events) / info.cores - 1 <= alone_ns <= n.span_ns
+    one_by_one = sum(a + overhead for a in sharing.alone_ns)
+    # one node at a time: each for its alone time, longer only when it alone wants more than the
+    # cores the tools got
+    assert replay(nodes, 1, overhead, sharing) >= one_by_one - len(nodes)
+    wanting_more = [i for i, d in enumerate(sharing.demand) if d > sharing.capacity]
+    if not wanting_more:
+        assert replay(nodes, 1, overhead, sharing) <= one_by_one + len(nodes)
+    # a node that shared the cores is shorter alone, never longer
+    assert all(a <= n.span_ns for n, a in zip(nodes, sharing.alone_ns))
+    assert sum(sharing.alone_ns) < sum(n.span_ns for n in nodes)  # a -p 2 build on 2 cores shared
 
 
 def test_predictions_with_the_builds_cores_shrink_with_more_slots_and_never_beat_the_cpu_bound(multi_build):

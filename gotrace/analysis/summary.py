@@ -36,7 +36,7 @@ JSON_KEYS = {
                       "off_path_ns", "go_work_ns", "untraced_ns", "slots"),
     "bounds": ("floor_ns", "resource_ns", "cpu_ns", "cores", "wall_ns"),
     "what_if": ("predictions", "measured_slots", "overhead_ns", "measured_wall_ns", "replayed_wall_ns",
-                "measured_error", "cores", "alone_rates"),
+                "measured_error", "cores", "shared_cores", "alone_rates"),
     "queue": ("total_ns", "packages", "top"),
     "parallelism": ("cores", "cores_source", "limit", "average_concurrency", "peak_concurrency",
                     "cpu_utilisation", "cpu_cores_busy", "serial_stretches"),
@@ -394,8 +394,9 @@ def sharing_text(w: WhatIf) -> str:
         return "tools keep the durations they had here: the trace does not say its cores or CPU times"
     rates = sorted(w.alone_rates.items(), key=lambda kv: (-kv[1], kv[0]))
     alone = ", ".join(f"{tool} {rate:.2f}" for tool, rate in rates) or "no tool ran alone"
-    return (f"cores a tool kept busy running alone here: {alone}; tools running at once share "
-            f"the {w.cores} cores")
+    got = (f"the {w.cores} cores" if w.shared_cores is None or w.shared_cores >= w.cores - 0.005
+           else f"the {w.shared_cores:.2f} of {w.cores} cores they got together here")
+    return f"cores a tool kept busy running alone here: {alone}; tools running at once share {got}"
 
 
 def _write_queue(queue: dict[str, int], out: TextIO) -> None:

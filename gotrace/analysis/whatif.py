@@ -18,18 +18,25 @@ user + sys; its wall time; the build record's cores):
 - *Demand* of an invocation: the cores it would use alone. One that ran alone: its own CPU / wall;
   one that ran beside others: its tool's alone rate, or its own CPU / wall when that is more (or
   when no invocation of its tool ran alone: then nothing says it was held back).
-- *Processor sharing*: while the running invocations demand more than the cores, each progresses
-  at cores / (their total demand) of its alone speed (a fluid model: the kernel shares CPUs between
-  threads; proportional sharing keeps one progress rate for all, which a replay can follow in
-  virtual time, O(log n) per event).
+- *Shared cores*: what the tools got together while at least `cores` of them ran (the tools' CPU
+  over that time; `tools_capacity`), and at least the largest alone rate. The build record's cores
+  on a quiet machine (1.95 of 2 here); less when other processes took the rest (0.74 of 2 for a
+  build beside another test suite): the trace cannot see them, only what its tools were left.
+- *Processor sharing*: while the running invocations demand more than the shared cores, each
+  progresses at shared cores / (their total demand) of its alone speed. A fluid model of the
+  kernel's sharing; proportional, so one progress rate holds for all running tools and the replay
+  follows them in virtual time, O(log n) per event.
 - A node's *alone time*: its span with every instant one of its tools ran weighted by the progress
-  rate then (an instant at rate 0.7 is 0.7 of an instant alone); its demand: its CPU / alone time.
+  rate then (an instant at rate 0.7 is 0.7 of an instant alone). Its demand: the CPU the model gave
+  its tools then, at least their CPU time, over its alone time (a tool that used less than its
+  share, waiting for the disk, still held its share from the others in the measured build).
 The replay runs each node for its alone time, stretched by the same sharing among the nodes it runs
 beside. Replayed at the build's own -p it gives back about the measured durations; at -p 1 the
-tools that shared cores run faster, at -p beyond the cores they share more: a prediction never
-falls below the CPU bound (total CPU / cores) since the replay never runs more CPU than cores at once.
-Without the build's cores or any CPU time in the trace (an imported debug trace), tools replay as
-long as they ran.
+tools that shared the cores run faster; at -p beyond the cores they share more: a prediction never
+falls below the CPU bound (total CPU / cores), since the replay never runs more CPU at once than the
+shared cores. Past the cores the curve is flat and may even rise a little: more tools at once slow
+the ones on the critical path. Without the build's cores or any CPU time in the trace (an imported
+debug trace), tools replay as long as they ran.
 
 The go command's own work per action (checking the cache, hashing inputs, writing the archive,
 starting the tool) is measured in the build itself, so a busy machine's slower go command is in it:
@@ -41,11 +48,17 @@ here (replay at the build's own -p against its wall): the median overestimated a
 cmd/go` on a loaded machine by 17% and samples/multi builds by 0-3%; the lower quartile lands within
 -6%..+0.1% on all of them, no overhead at all within -10%..-4%.
 
-What the model leaves out, so read the curve as an estimate: the machine's other load (the trace
-sees only the build's tools: a run beside other busy processes looks like tools that need little
-CPU), package loading before the first tool, and the go command's own CPU. `WhatIf.measured_error`
-says how far the replay at the build's own -p lands from the build's measured wall time: the size
-of what the model leaves out in this build. Figures against real builds: benchmarks/bench_whatif.py.
+What the model leaves out, so read the curve as an estimate: other processes' load changing during
+the build or between builds (the shared cores are one figure for the whole build, and a -p 1 trace,
+where tools never competed, cannot tell what they would be left), tools whose need differs from
+their tool's alone rate (a small compile keeps fewer cores busy than the runtime's), package
+loading before the first tool, and the go command's own CPU. `WhatIf.measured_error` says how far
+the replay at the build's own -p lands from the build's measured wall time: the size of what the
+model leaves out in this build.
+
+Measured (benchmarks/bench_whatif.py; 2 cores shared with other work; "others" is the CPU other
+processes used during each build, from /proc/stat):
+FIGURES
 """
 from __future__ import annotations
 
@@ -128,10 +141,25 @@ def alone(e: Event, solo: StepFunction) -> bool:
     return e.wall_ns > 0 and solo.integral(e.start_ns, e.end_ns) >= ALONE_SHARE * e.wall_ns
 
 
+def tools_capacity(events: Sequence[Event], cores: int) -> float:
+    """The cores the build's tools got together while at least `cores` of them ran (each one's CPU
+    time spread evenly over its run); `cores` when they never did. Below `cores` when other
+    processes took the rest (or the go command did, or the tools waited for the disk)."""
+    running = _sweep(events, [1] * len(events))
+    used = _sweep(events, [_rate(e) for e in events])
+    busy_ns = cpu_ns = 0.0
+    for t, count, t2 in zip(running.times, running.values, running.times[1:]):
+        if round(count) >= cores:
+            busy_ns += t2 - t
+            cpu_ns += used.integral(t, t2)
+    return min(float(cores), cpu_ns / busy_ns) if busy_ns and cpu_ns > 0 else float(cores)
+
+
 @dataclass(frozen=True)
 class Sharing:
     """How this build's tools shared the machine's cores, and what each node takes on its own."""
-    cores: int
+    cores: int  # the machine's
+    capacity: float  # cores the tools got together when they competed (tools_capacity)
     alone_rates: dict[str, float]  # tool -> cores its invocations kept busy when they ran alone
     alone_ns: list[float]  # per node: its span as it would run with the cores to itself
     demand: list[float]  # per node: cores it keeps busy then
@@ -160,7 +188,9 @@ def measure_sharing(events: Sequence[Event], nodes: Sequence[Node], cores: int) 
         return own if e.cpu_ns is None or ran_alone(e) else max(own, rates.get(e.tool, own))
 
     load = _sweep(events, [demand(e) for e in events])
-    progress = StepFunction([(t, 1.0 if d <= cores else cores / d) for t, d in zip(load.times, load.values)])
+    # at least what one tool got alone: the machine gave the build that much then
+    capacity = max(tools_capacity(events, cores), min(float(cores), max(rates.values(), default=0.0)))
+    progress = StepFunction([(t, 1.0 if d <= capacity else capacity / d) for t, d in zip(load.times, load.values)])
     alone_ns, demands = [], []
     for n in nodes:
         ran_ns = progressed = 0.0
@@ -179,7 +209,7 @@ def measure_sharing(events: Sequence[Event], nodes: Sequence[Node], cores: int) 
                   sum(demand(e) * progress.integral(e.start_ns, e.end_ns) for e in n.events))
         alone_ns.append(own)
         demands.append(cpu / own if own > 0 else 0.0)
-    return Sharing(cores, rates, alone_ns, demands)
+    return Sharing(cores, capacity, rates, alone_ns, demands)
 
 
 def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, sharing: Sharing | None = None) -> int:
@@ -195,7 +225,7 @@ def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, shari
         return 0
     durations = sharing.alone_ns if sharing else [float(n.span_ns) for n in nodes]
     demands = sharing.demand if sharing else [0.0] * len(nodes)
-    cores = sharing.cores if sharing else None
+    capacity = sharing.capacity if sharing else None
     waiting = [len(n.deps) for n in nodes]
     dependents: list[list[int]] = [[] for _ in nodes]
     for i, n in enumerate(nodes):
@@ -211,7 +241,7 @@ def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, shari
         while ready and (slots is None or busy < slots):
             busy += 1
             heapq.heappush(starting, (now + overhead_ns, heapq.heappop(ready)))
-        rate = 1.0 if cores is None or load <= cores else cores / load
+        rate = 1.0 if capacity is None or load <= capacity else capacity / load
         finish = now + (tools[0][0] - virtual) / rate if tools else math.inf
         if starting and starting[0][0] <= finish:
             t, i = heapq.heappop(starting)
@@ -247,7 +277,8 @@ class WhatIf:
     overhead_ns: int  # the go command's own work per action, as measured in this build
     measured_wall_ns: int  # first tool start to last tool end
     replayed_wall_ns: int | None  # the replay at the build's own -p
-    cores: int | None = None  # the cores the replay shares between tools; None: not modelled
+    cores: int | None = None  # the machine's cores (build record); None: sharing not modelled
+    shared_cores: float | None = None  # of those, what the tools got together when they competed
     alone_rates: dict[str, float] = field(default_factory=dict)  # tool -> cores used when alone
 
     @property
@@ -266,7 +297,9 @@ class WhatIf:
                 "overhead_ns": self.overhead_ns, "measured_wall_ns": self.measured_wall_ns,
                 "replayed_wall_ns": self.replayed_wall_ns,
                 "measured_error": None if error is None else round(error, 4),
-                "cores": self.cores, "alone_rates": {t: round(r, 3) for t, r in self.alone_rates.items()}}
+                "cores": self.cores,
+                "shared_cores": None if self.shared_cores is None else round(self.shared_cores, 3),
+                "alone_rates": {t: round(r, 3) for t, r in self.alone_rates.items()}}
 
 
 def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequence[int | None] = SLOTS,
@@ -287,5 +320,7 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
     predictions = [Prediction(s, replay(nodes, s, overhead, sharing)) for s in wanted]
     measured = max(e.end_ns for e in ran) - min(e.start_ns for e in ran)
     own = next((p.wall_ns for p in predictions if p.slots == parallelism), None) if parallelism else None
-    return WhatIf(predictions, parallelism, overhead, measured, own,
-                  sharing.cores if sharing else None, sharing.alone_rates if sharing else {})
+    if sharing is None:
+        return WhatIf(predictions, parallelism, overhead, measured, own)
+    return WhatIf(predictions, parallelism, overhead, measured, own, sharing.cores, sharing.capacity,
+                  sharing.alone_rates)
