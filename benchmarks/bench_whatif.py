@@ -37,7 +37,7 @@ from pathlib import Path
 
 from gotrace.analysis.critical_path import CLOCK_SLACK_NS, critical_path
 from gotrace.analysis.parallelism import parallelism
-from gotrace.analysis.whatif import alone, solo_time, what_if
+from gotrace.analysis.whatif import ran_alone, what_if
 from gotrace.collapse import split_variant
 from gotrace.events import open_trace
 
@@ -120,11 +120,10 @@ def alone_walls(events) -> dict[tuple[str, str], int]:
     """Wall time of each compile and link that ran alone, by (tool, package): the same work in two
     builds, to compare how fast the machine ran each of them."""
     ran = [e for e in events if not e.probe and not e.cached]
-    solo = solo_time(ran)
     seen: dict[tuple[str, str], list[int]] = {}
-    for e in ran:
+    for e, alone in zip(ran, ran_alone(ran)):
         if e.tool in ("compile", "link"):
-            seen.setdefault((e.tool, e.pkg), []).append(e.wall_ns if alone(e, solo) else -1)
+            seen.setdefault((e.tool, e.pkg), []).append(e.wall_ns if alone else -1)
     return {key: walls[0] for key, walls in seen.items() if len(walls) == 1 and walls[0] >= 0}
 
 

@@ -41,7 +41,7 @@ def test_one_slot_runs_every_action_for_its_time_with_the_cores_to_itself(multi_
     events, info = load(multi_build)
     ran = [e for e in events if not e.cached and not e.probe]
     nodes = dependency_graph(ran)
-    sharing = measure_sharing(ran, nodes, info.cores)
+    sharing = measure_sharing(nodes, info.cores)
     overhead = what_if(events, info.parallelism, cores=info.cores).overhead_ns
     one_by_one = sum(a + overhead for a in sharing.alone_ns)
     # one node at a time: each for its alone time, longer only when it alone wants more than the
@@ -119,7 +119,7 @@ def test_tools_that_shared_the_cores_run_faster_alone_and_slower_together():
         {"tool": "compile", "pkg": "c", "start_ns": 300, "wall_ns": 300, "user_ns": 300, "deps": []},
     )
     nodes = dependency_graph(events)
-    sharing = measure_sharing(events, nodes, cores=2)
+    sharing = measure_sharing(nodes, cores=2)
     assert sharing.alone_rates == {"compile": 1.5}
     assert [round(a) for a in sharing.alone_ns] == [300, 200, 200]
     # -p 1: 300 + 200 + 200. -p 2: a and b at 2/3 speed, b done at 300 (a 200 of 300 along); a and c

@@ -62,11 +62,11 @@ FIGURES
 """
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from gotrace.analysis.critical_path import Concurrency, Node, dependency_graph
 from gotrace.analysis.parallelism import occupied_end
@@ -87,38 +87,38 @@ def action_overhead_ns(nodes: Sequence[Node], level: Concurrency) -> int:
     return gaps[len(gaps) // 4] if gaps else 0
 
 
-class StepFunction:
-    """A step function of time, (time, value from then on) at each change, and its integral between
-    two instants by bisection."""
+class Timeline:
+    """The instants where any of a build's invocations starts or ends, and step functions over them
+    (one value per step [times[k], times[k+1])): every invocation starts and ends on this grid, so
+    the integral of a step function over one invocation's run is a difference of two prefix sums."""
 
-    def __init__(self, steps: Sequence[tuple[int, float]]):
-        self.times = [t for t, _ in steps]
-        self.values = [v for _, v in steps]
-        self.cumulative = [0.0]
-        for (t, v), (t2, _) in zip(steps, steps[1:]):
-            self.cumulative.append(self.cumulative[-1] + v * (t2 - t))
+    def __init__(self, events: Sequence[Event]):
+        # as concurrency_steps counts them: [start, end), at least one nanosecond
+        ends = [occupied_end(e.start_ns, e.end_ns) for e in events]
+        self.times = sorted({*(e.start_ns for e in events), *ends})
+        index = {t: k for k, t in enumerate(self.times)}
+        self.starts = [index[e.start_ns] for e in events]  # per event: where it starts on the grid
+        self.ends = [index[end] for end in ends]
+        self.widths = [t2 - t for t, t2 in zip(self.times, self.times[1:])]
+        # how many run in each step: sums of 1.0 and -1.0, exact integers in a float
+        self.running = self.levels([1.0] * len(events))
 
-    def _up_to(self, x: int) -> float:
-        i = bisect.bisect_right(self.times, x) - 1
-        return 0.0 if i < 0 else self.cumulative[i] + self.values[i] * (x - self.times[i])
+    def levels(self, weights: Sequence[float]) -> list[float]:
+        """The sum of the weights of the invocations (one weight each) running in each step."""
+        delta = [0.0] * len(self.times)
+        for i, w in zip(self.starts, weights):
+            delta[i] += w
+        for j, w in zip(self.ends, weights):
+            delta[j] -= w
+        return list(accumulate(delta))
 
-    def integral(self, a: int, b: int) -> float:
-        return self._up_to(b) - self._up_to(a)
+    def integrals(self, prefix: Sequence[float]) -> list[float]:
+        """The integral of a step function (its `prefix`) over each invocation's run."""
+        return [prefix[j] - prefix[i] for i, j in zip(self.starts, self.ends)]
 
-
-def _sweep(events: Sequence[Event], weights: Sequence[float]) -> StepFunction:
-    """The sum of the weights of the invocations running at each instant (as concurrency_steps
-    counts them: [start, end), at least one nanosecond)."""
-    points: dict[int, float] = {}
-    for e, w in zip(events, weights):
-        end = occupied_end(e.start_ns, e.end_ns)
-        points[e.start_ns] = points.get(e.start_ns, 0.0) + w
-        points[end] = points.get(end, 0.0) - w
-    total, steps = 0.0, []
-    for t in sorted(points):
-        total += points[t]
-        steps.append((t, total))
-    return StepFunction(steps)
+    def prefix(self, values: Sequence[float]) -> list[float]:
+        """The integral of a step function from the first instant to each instant."""
+        return [0.0, *accumulate(v * w for v, w in zip(values, self.widths))]
 
 
 def _rate(e: Event) -> float:
@@ -129,29 +129,22 @@ def _rate(e: Event) -> float:
     return cpu / e.wall_ns if e.wall_ns > 0 else 0.0
 
 
-def solo_time(events: Sequence[Event]) -> StepFunction:
-    """1 while exactly one of the invocations runs, else 0."""
-    # Integer counts, so a running total of 0 is exactly 0 however many invocations came and went.
-    running = _sweep(events, [1] * len(events))
-    return StepFunction([(t, 1.0 if round(v) == 1 else 0.0) for t, v in zip(running.times, running.values)])
+def ran_alone(events: Sequence[Event], grid: Timeline | None = None) -> list[bool]:
+    """For each invocation, whether no other ran for ALONE_SHARE of its run."""
+    grid = grid or Timeline(events)
+    solo = grid.integrals(grid.prefix([1.0 if c == 1 else 0.0 for c in grid.running]))
+    return [e.wall_ns > 0 and ns >= ALONE_SHARE * e.wall_ns for e, ns in zip(events, solo)]
 
 
-def alone(e: Event, solo: StepFunction) -> bool:
-    """Whether invocation `e` ran alone (for ALONE_SHARE of its run), by `solo_time` of its build."""
-    return e.wall_ns > 0 and solo.integral(e.start_ns, e.end_ns) >= ALONE_SHARE * e.wall_ns
-
-
-def tools_capacity(events: Sequence[Event], cores: int) -> float:
-    """The cores the build's tools got together while at least `cores` of them ran (each one's CPU
-    time spread evenly over its run); `cores` when they never did. Below `cores` when other
+def tools_capacity(rates: Sequence[float], cores: int, grid: Timeline) -> float:
+    """The cores the build's tools (on `grid`, each keeping `rates` cores busy: its CPU time spread
+    evenly over its run) got together while at least `cores` of them ran; `cores` when they never did. Below `cores` when other
     processes took the rest (or the go command did, or the tools waited for the disk)."""
-    running = _sweep(events, [1] * len(events))
-    used = _sweep(events, [_rate(e) for e in events])
     busy_ns = cpu_ns = 0.0
-    for t, count, t2 in zip(running.times, running.values, running.times[1:]):
-        if round(count) >= cores:
-            busy_ns += t2 - t
-            cpu_ns += used.integral(t, t2)
+    for count, rate, width in zip(grid.running, grid.levels(rates), grid.widths):
+        if count >= cores:
+            busy_ns += width
+            cpu_ns += rate * width
     return min(float(cores), cpu_ns / busy_ns) if busy_ns and cpu_ns > 0 else float(cores)
 
 
@@ -161,54 +154,57 @@ class Sharing:
     cores: int  # the machine's
     capacity: float  # cores the tools got together when they competed (tools_capacity)
     alone_rates: dict[str, float]  # tool -> cores its invocations kept busy when they ran alone
-    alone_ns: list[float]  # per node: its span as it would run with the cores to itself
+    alone_ns: list[float]  # per node: its span as it would run with the shared cores to itself
     demand: list[float]  # per node: cores it keeps busy then
 
 
-def measure_sharing(events: Sequence[Event], nodes: Sequence[Node], cores: int) -> Sharing | None:
-    """The sharing model of the module doc for these (ran, not cached) events and their nodes; None
-    when no invocation knows its CPU time (nothing says how busy the cores were)."""
+def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
+    """The sharing model of the module doc for a build's nodes (all its invocations that ran); None
+    when no invocation knows its CPU time (nothing says how busy the cores were). A few passes over
+    one grid of the invocations' instants: O(n log n)."""
+    events = [e for n in nodes for e in n.events]
     if all(e.cpu_ns is None for e in events):
         return None
-    solo = solo_time(events)
-
-    def ran_alone(e: Event) -> bool:
-        return alone(e, solo)
-
+    grid = Timeline(events)
+    alone = ran_alone(events, grid)
     sums: dict[str, list[int]] = {}
-    for e in events:
-        if e.cpu_ns is not None and ran_alone(e):
+    for e, by_itself in zip(events, alone):
+        if e.cpu_ns is not None and by_itself:
             total = sums.setdefault(e.tool, [0, 0])
             total[0] += e.cpu_ns
             total[1] += e.wall_ns
     rates = {tool: cpu / wall for tool, (cpu, wall) in sorted(sums.items()) if wall > 0}
-
-    def demand(e: Event) -> float:
-        own = _rate(e)
-        return own if e.cpu_ns is None or ran_alone(e) else max(own, rates.get(e.tool, own))
-
-    load = _sweep(events, [demand(e) for e in events])
+    used = [_rate(e) for e in events]
+    demand = [rate if e.cpu_ns is None or by_itself else max(rate, rates.get(e.tool, rate))
+              for e, rate, by_itself in zip(events, used, alone)]
     # at least what one tool got alone: the machine gave the build that much then
-    capacity = max(tools_capacity(events, cores), min(float(cores), max(rates.values(), default=0.0)))
-    progress = StepFunction([(t, 1.0 if d <= capacity else capacity / d) for t, d in zip(load.times, load.values)])
+    capacity = max(tools_capacity(used, cores, grid), min(float(cores), max(rates.values(), default=0.0)))
+    progress = grid.prefix([1.0 if d <= capacity else capacity / d for d in grid.levels(demand)])
+    progressed = grid.integrals(progress)  # per invocation: its run's alone time
+    # The CPU the model gave each invocation while measuring: a node's demand is that, or its CPU
+    # time when more; where a tool used less than its share (it waited for the disk, or lost CPU to
+    # something untraced), the replay holds its share from the others as the measured build did.
+    model_cpu = [d * p for d, p in zip(demand, progressed)]
     alone_ns, demands = [], []
+    k = 0
     for n in nodes:
-        ran_ns = progressed = 0.0
-        reach = None
+        ran_ns = own_alone = cpu = given = 0.0
+        reach, reach_at = None, 0  # the furthest end so far, and its place on the grid
         for e in n.events:  # by start: the union of the node's tool intervals, each piece once
-            a = e.start_ns if reach is None else max(e.start_ns, reach)
-            if e.end_ns > a:
-                ran_ns += e.end_ns - a
-                progressed += progress.integral(a, e.end_ns)
-            reach = e.end_ns if reach is None else max(reach, e.end_ns)
-        own = n.span_ns - ran_ns + progressed
-        # The CPU the model gave its tools while measuring, at least what they used: where a tool
-        # used less than its share (it waited for I/O, or lost CPU to something untraced), the
-        # replay loads the others as the measured build did.
-        cpu = max(sum(e.cpu_ns if e.cpu_ns is not None else UNKNOWN_DEMAND * e.wall_ns for e in n.events),
-                  sum(demand(e) * progress.integral(e.start_ns, e.end_ns) for e in n.events))
+            if reach is None or e.start_ns >= reach:
+                ran_ns += e.wall_ns
+                own_alone += progressed[k]
+            elif e.end_ns > reach:  # overlaps an earlier tool of the node: only the rest is new
+                ran_ns += e.end_ns - reach
+                own_alone += progress[grid.ends[k]] - progress[reach_at]
+            if reach is None or e.end_ns > reach:
+                reach, reach_at = e.end_ns, grid.ends[k] if e.wall_ns > 0 else grid.starts[k]
+            cpu += e.cpu_ns if e.cpu_ns is not None else UNKNOWN_DEMAND * e.wall_ns
+            given += model_cpu[k]
+            k += 1
+        own = n.span_ns - ran_ns + own_alone
         alone_ns.append(own)
-        demands.append(cpu / own if own > 0 else 0.0)
+        demands.append(max(cpu, given) / own if own > 0 else 0.0)
     return Sharing(cores, capacity, rates, alone_ns, demands)
 
 
@@ -218,9 +214,9 @@ def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, shari
     Event-driven list scheduling: a heap of ready nodes by priority (their position in start order);
     a started node first holds its worker for `overhead_ns` of the go command's own work, then runs
     its tools for its alone time (`sharing`; without it, its span as measured), all running nodes
-    progressing at cores / their total demand of their alone speed when that is below 1. That rate
-    is common to all, so a heap of finishing points in virtual time (alone time progressed) holds
-    them: O(n log n + E)."""
+    progressing at (shared cores / their total demand) of their alone speed when that is below 1.
+    That rate is common to all, so a heap of finishing points in virtual time (alone time
+    progressed) holds them: O(n log n + E)."""
     if not nodes:
         return 0
     durations = sharing.alone_ns if sharing else [float(n.span_ns) for n in nodes]
@@ -316,7 +312,7 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
         wanted.append(parallelism)
     wanted.sort(key=lambda s: (s is None, s or 0))
     overhead = action_overhead_ns(nodes, Concurrency(ran, parallelism))
-    sharing = measure_sharing(ran, nodes, cores) if cores else None
+    sharing = measure_sharing(nodes, cores) if cores else None
     predictions = [Prediction(s, replay(nodes, s, overhead, sharing)) for s in wanted]
     measured = max(e.end_ns for e in ran) - min(e.start_ns for e in ran)
     own = next((p.wall_ns for p in predictions if p.slots == parallelism), None) if parallelism else None
