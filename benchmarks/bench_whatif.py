@@ -113,7 +113,9 @@ def report(name: str, trace: Path) -> dict:
     per_tool = par.utilisation * par.cores / par.average if par.average else 0.0
     print(f"  each running tool got {per_tool:.2f} of a core on average (1 or more: a machine of its own); "
           "alone: " + ", ".join(f"{tool} {rate:.2f}" for tool, rate in w.alone_rates.items()))
-    return {"wall": wall, "whatif": w, "per_tool": per_tool, "alone": alone_walls(events)}
+    # the model before tools shared the cores: every tool as long as it ran in this build
+    unshared = what_if(events, info.parallelism)
+    return {"wall": wall, "whatif": w, "unshared": unshared, "per_tool": per_tool, "alone": alone_walls(events)}
 
 
 def alone_walls(events) -> dict[tuple[str, str], int]:
@@ -164,6 +166,9 @@ def main() -> None:
     measured = figures[1]["wall"]
     print(f"-p 1 predicted from the -p {args.p} trace: {predicted / 1e9:.2f}s; measured -p 1 build: "
           f"{measured / 1e9:.2f}s ({100 * (predicted - measured) / measured:+.1f}%)")
+    unshared = figures[args.p]["unshared"].predicted(1)
+    print(f"  tools as long as they ran (no sharing of cores): {unshared / 1e9:.2f}s "
+          f"({100 * (unshared - measured) / measured:+.1f}%)")
     # Two runs, two loads: the model sees one run only. The same compiles and links, run alone in
     # both builds, say how much faster the machine was in one than in the other.
     same = figures[args.p]["alone"].keys() & figures[1]["alone"].keys()
@@ -177,7 +182,8 @@ def main() -> None:
     measured_p = figures[args.p]["wall"]
     print(f"-p {args.p} predicted from the -p 1 trace: {own / 1e9:.2f}s; measured -p {args.p} build: "
           f"{measured_p / 1e9:.2f}s ({100 * (own - measured_p) / measured_p:+.1f}%; load-adjusted "
-          f"{100 * (own / factor - measured_p) / measured_p if factor else 0:+.1f}%)")
+          f"{100 * (own / factor - measured_p) / measured_p if factor else 0:+.1f}%; no sharing "
+          f"{100 * (figures[1]['unshared'].predicted(args.p) - measured_p) / measured_p:+.1f}%)")
     print(f"load averages now: {os.getloadavg()}")
     print(f"traces in {tmp}")
 
