@@ -14,13 +14,26 @@ it traces a cold build at -p N (default: the cores) and one at -p 1, then prints
     python benchmarks/bench_whatif.py --cmd      # go build -a cmd/go: many minutes; run it rarely
     python benchmarks/bench_whatif.py --cmd --keep DIR --reuse   # analyse kept traces again
 
-Measured on 2 shared cores (load average 7-23 from other builds), 2026-12-01:
-- go build -a cmd/go, 333 packages: critical path 56/56 and 57/57 edges real, length 473s <= wall 683s
-  (-p 2) and 253s <= 752s (-p 1); replay at its own -p: +0.1% (-p 2), -0.8% (-p 1); -p 1 predicted
-  from the -p 2 trace 1246s vs 752s measured (+66%: the -p 2 run's tools got 0.10 of a core, the
-  -p 1 run's 0.16; load-adjusted +3.0%).
-- samples/multi, 66 packages: 33/33 and 37/37 edges real; replay -2.8% (-p 2), -1.2% (-p 1); -p 1
-  predicted 74.0s vs 55.2s measured (+34%; load-adjusted -3.0%).
+Each build's line says how many cores other processes kept busy meanwhile (/proc/stat minus the
+build's own CPU): the model sees its own run only, so a -p 1 prediction can be no better than the
+load stayed alike. "load-adjusted" scales the prediction by how much faster the same compiles and
+links ran alone in the -p 1 build than in the -p N one; "no sharing" is the model with every tool
+as long as it ran (before the model shared the cores).
+
+Measured on 2 shared cores, 2026-12-01 (figures: replay at own -p 2 / -p 1; -p 1 predicted from
+the -p 2 trace vs the real -p 1 build):
+- samples/multi, quiet (load 1.0-1.3, 16:55): -5.3% / -0.7%; 20.16s vs 20.08s, +0.4% (no sharing
+  +14.8%, load-adjusted -0.1%); -p 2 from the -p 1 trace -9.9%.
+- samples/multi, others 1.31 / 1.50 cores (load 1.6-4.9, 17:03): -2.2% / -1.9%; 50.78s vs 51.29s,
+  -1.0% (no sharing +18.0%, load-adjusted +7.2%); -p 2 from -p 1 -13.3%.
+- samples/multi, others 1.51 / 1.54 cores (load 10-12, 17:34): -2.4% / -0.5%; 70.46s vs 64.39s,
+  +9.4% (no sharing +31.5%, load-adjusted -0.4%); -p 2 from -p 1 -23.0%.
+- go build -a cmd/go, 333 packages, others 1.42 / 1.44 cores (load 7.7-10.5, 17:36-17:44): critical
+  path 61/61 and 65/65 edges real, 148.4s <= wall 238.2s and 87.1s <= 234.4s; +1.9% / -0.1%;
+  285.0s vs 234.4s, +21.6% (no sharing +92.0%, load-adjusted +12.7%); -p 2 from -p 1 -44.5%.
+  An earlier pair (16:58, others not measured; load 1.4-3.3): the -p 2 build took 108.4s, longer
+  than the -p 1 build's 91.3s (its tools got 0.60 of a core each, the -p 1 build's 1.15): +1.5% /
+  -0.3%; -p 1 from -p 2 +88.6% (no sharing +127%).
 """
 from __future__ import annotations
 

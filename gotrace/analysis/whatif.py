@@ -220,7 +220,7 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
             cpu += e.cpu_ns if e.cpu_ns is not None else UNKNOWN_DEMAND * e.wall_ns
             given += model_cpu[k]
             k += 1
-        own = n.span_ns - ran_ns + own_alone
+        own = max(0.0, n.span_ns - ran_ns + own_alone)  # never below 0 by a float's rounding
         alone_ns.append(own)
         demands.append(max(cpu, given) / own if own > 0 else 0.0)
     return Sharing(cores, capacity, rates, alone_ns, demands)
