@@ -12,7 +12,8 @@ import json
 import pytest
 
 from gotrace.analysis.critical_path import dependency_graph
-from gotrace.analysis.whatif import SLOTS, measure_sharing, replay, what_if
+from gotrace.analysis.parallelism import concurrency_steps
+from gotrace.analysis.whatif import SLOTS, Timeline, measure_sharing, replay, what_if
 from gotrace.events import total_cpu_ns
 from tests.conftest import run_gotrace
 from tests.test_critical_path import _trace, load
@@ -128,3 +129,13 @@ def test_tools_that_shared_the_cores_run_faster_alone_and_slower_together():
     assert [round(replay(nodes, s, sharing=sharing)) for s in (1, 2, None)] == [700, 550, 550]
     # without the cores: durations as measured
     assert [replay(nodes, s) for s in (1, 2, None)] == [900, 600, 300]
+
+
+def test_the_sharing_grid_counts_running_tools_as_the_concurrency_sweep_does(multi_test_build):
+    # one meaning of "running" (parallelism.concurrency_steps): [start, end), at least 1 ns
+    events, _ = load(multi_test_build)
+    ran = [e for e in events if not e.cached and not e.probe]
+    grid = Timeline(ran)
+    changes = [(t, c) for k, (t, c) in enumerate(zip(grid.times, grid.running))
+               if k == 0 or c != grid.running[k - 1]]
+    assert changes == concurrency_steps(ran)
