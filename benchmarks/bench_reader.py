@@ -14,6 +14,15 @@ the decoding, so the checks are now compiled once per record shape (events.Recor
 left per record is one straight-line test of each field, about 1x the decoding; the columns view's
 own loop (dict.get per optional field, array appends) is most of the rest. The events view spends
 most of its time building frozen Event objects (a setattr per field): big inputs want columns.
+
+Since (2026-12-01, 100,000 real-derived records of benchmarks/real_trace.py, load 5-8): the compiled
+function of a shape also makes the row, an Event named tuple in one step (not a frozen dataclass's
+34 setattr calls) or the columns tuple, interning repeated strings (build, package, tool, paths,
+each dep: a million events share them); events view 7.1x -> 2.3x the floor, columns 2.75x -> 2.2x.
+Tried and dropped: reading a batch of 4,096 lines, grouping by shape and checking each field down
+its column with C-level passes (set of types, min/max). Keeping a batch's decoded records alive
+made orjson.loads itself 2.5x slower (allocations leave the cache; even 64 records cost 1.6x), so
+the batched reader ran at 9x: streaming one record at a time is the cheap shape for this work.
 """
 from __future__ import annotations
 

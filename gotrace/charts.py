@@ -26,6 +26,34 @@ DPI = 100
 DEFAULT_WIDTH = 1400
 LABEL_FONT_PT = 7
 MAX_LABELS = 600
+# Past this many bars most are narrower than a pixel: a lane's bars of one tool that touch within a
+# pixel are drawn as one (the picture is the same; drawing a million polygons is not).
+MAX_BARS = 20_000
+
+
+def _rects(x0, x1, lane, bar_h: float):
+    """Bars from start and end (ns since the first start) and lane: an (n, 4, 2) array in seconds."""
+    import numpy as np
+
+    left, right = x0 / 1e9, x1 / 1e9
+    low, high = lane - bar_h / 2, lane + bar_h / 2
+    return np.stack([np.stack([left, low], -1), np.stack([right, low], -1),
+                     np.stack([right, high], -1), np.stack([left, high], -1)], 1)
+
+
+def _merge_subpixel(x0, x1, lane, pixel_ns: int):
+    """Bars (start, end, lane) with those of a lane that start within a pixel of the previous one's
+    end joined into one bar."""
+    import numpy as np
+
+    if not len(x0):
+        return x0, x1, lane
+    order = np.lexsort((x0, lane))
+    x0, x1, lane = x0[order], x1[order], lane[order]
+    # the bars of a lane never overlap (lanes.assign_lanes), so the previous bar's end is the reach
+    starts_bar = np.r_[True, (lane[1:] != lane[:-1]) | (x0[1:] > x1[:-1] + pixel_ns)]
+    first = np.flatnonzero(starts_bar)
+    return x0[first], np.maximum.reduceat(x1, first), lane[first]
 
 
 def timeline_size(lanes: int, width_px: int = DEFAULT_WIDTH) -> tuple[int, int]:
@@ -79,23 +107,30 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
         curve = fig.add_subplot(grid[1], sharex=gantt)
         bar_h = 0.8
 
-        def rect(e: Event, lane: int) -> list[tuple[float, float]]:
-            x0, x1 = (e.start_ns - t0) / 1e9, (e.end_ns - t0) / 1e9
-            y0, y1 = lane - bar_h / 2, lane + bar_h / 2
-            return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-
-        by_tool: dict[str, list] = {}
-        for e, lane in zip(ran, lanes):
-            by_tool.setdefault(e.tool, []).append(rect(e, lane))
-        order = sorted(by_tool, key=lambda t: (-len(by_tool[t]), t))
-        for tool in order:
+        starts = np.fromiter((e.start_ns for e in ran), np.int64, len(ran)) - t0
+        ends = starts + np.fromiter((e.wall_ns for e in ran), np.int64, len(ran))
+        lane_of = np.array(lanes, dtype=np.float64)
+        tools = [e.tool for e in ran]
+        counts: dict[str, int] = {}
+        for tool in tools:
+            counts[tool] = counts.get(tool, 0) + 1
+        order = sorted(counts, key=lambda t: (-counts[t], t))
+        tool_index = {tool: i for i, tool in enumerate(order)}
+        tool_of = np.fromiter((tool_index[t] for t in tools), np.int64, len(ran))
+        pixel_ns = int(span_s * 1e9 / (width_px * 0.93))
+        for i, tool in enumerate(order):
             # one (n, 4, 2) array: PolyCollection's fast path, much quicker than n lists of points
-            gantt.add_collection(PolyCollection(np.array(by_tool[tool]), facecolors=tool_colour(tool),
+            mine = np.flatnonzero(tool_of == i)
+            x0, x1, y = starts[mine], ends[mine], lane_of[mine]
+            if len(ran) > MAX_BARS:
+                x0, x1, y = _merge_subpixel(x0, x1, y, pixel_ns)
+            gantt.add_collection(PolyCollection(_rects(x0, x1, y, bar_h), facecolors=tool_colour(tool),
                                                 edgecolors="white", linewidths=0.3 if n_lanes < 100 else 0))
         if path is not None and path.steps:
             on_path = {id(s.event) for s in path.steps}
-            outlines = [rect(e, lane) for e, lane in zip(ran, lanes) if id(e) in on_path]
-            gantt.add_collection(PolyCollection(np.array(outlines), facecolors="none", edgecolors="black",
+            mine = np.array([k for k, e in enumerate(ran) if id(e) in on_path], dtype=np.int64)
+            gantt.add_collection(PolyCollection(_rects(starts[mine], ends[mine], lane_of[mine], bar_h),
+                                                facecolors="none", edgecolors="black",
                                                 linewidths=0.9 if n_lanes < 100 else 0.6, zorder=3))
 
         # Labels only where they fit: a bar as wide as the text, rows tall enough to read.
@@ -120,7 +155,7 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
         else:
             gantt.set_yticks(range(n_lanes))
         gantt.tick_params(labelbottom=False)
-        handles = [Patch(facecolor=tool_colour(t), label=printable(f"{t} ({len(by_tool[t])})")) for t in order]
+        handles = [Patch(facecolor=tool_colour(t), label=printable(f"{t} ({counts[t]})")) for t in order]
         if path is not None:
             handles.append(Patch(facecolor="none", edgecolor="black", label="critical path"))
         gantt.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7,

@@ -5,6 +5,7 @@ with an underscore are helpers. Adding a command needs no edit here.
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import pkgutil
 import sys
@@ -43,6 +44,10 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry: bad input ends in one line on stderr and a non-zero exit, never a traceback."""
+    # A command reads a trace into many small objects that live until it exits, and they hold no
+    # reference cycles: the cyclic collector would only walk them again and again (a third of
+    # `summary`'s time on 100,000 records). Reference counting still frees what is dropped.
+    gc.disable()
     try:
         # without standalone mode click returns (not raises) the code of a click.exceptions.Exit
         status = cli.main(standalone_mode=False)

@@ -55,7 +55,10 @@ its range is skipped and counted, whichever fields the command then uses.
 from __future__ import annotations
 
 import io
+import itertools
+import os
 import re
+import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -222,8 +225,10 @@ def problem(record: dict, rules: RecordRules = EVENT_RECORD) -> str | None:
     return rules.problem(record)
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
+    """One tool invocation. A named tuple, not a dataclass: a million-record trace makes a million
+    of them, and a tuple is built in one step from a record's values (see `TraceReader`), where a
+    frozen dataclass sets each of its 34 fields by a call of its own."""
     build: str
     tool: str
     pkg: str
@@ -248,7 +253,7 @@ class Event:
     deps: tuple[str, ...] | None = None
     go_files: int | None = None
     cflags: tuple[str, ...] | None = None
-    phases: dict[str, int] | None = field(default=None, hash=False, compare=False)
+    phases: dict[str, int] | None = None
     limit: str | None = None
     error: str | None = None
     source: str = "shim"
@@ -276,8 +281,7 @@ class Event:
     def to_dict(self) -> dict:
         """The record as written to a trace (absent fields left out)."""
         out: dict = {"v": FORMAT_VERSION}
-        for name in _FIELD_NAMES:
-            value = getattr(self, name)
+        for name, value in zip(_FIELD_NAMES, self):
             if value is None or value is False or (name == "source" and value == "shim"):
                 continue
             out[name] = list(value) if isinstance(value, tuple) else value
@@ -291,7 +295,7 @@ def total_cpu_ns(events: Iterable[Event]) -> int | None:
     return sum(known) if known else None
 
 
-_FIELD_NAMES = tuple(Event.__dataclass_fields__)
+_FIELD_NAMES = Event._fields
 _FIELDS = frozenset(_FIELD_NAMES)
 _LIST_FIELDS = frozenset(name for name, rule in EVENT_RULES.items() if rule.kind is list)
 assert _FIELDS == set(EVENT_RULES), "every Event field has a rule"
@@ -428,6 +432,106 @@ class Spans:
             getattr(self, column).extend(getattr(more, column))
 
 
+# --- the compiled row makers of TraceReader.products ------------------------------------------------
+
+# A columns row: ((build, pkg, tool), (start_ns, wall_ns, cpu_ns, max_rss_kib, exit, signal), error,
+# phases, probe, cached); an absent number is UNKNOWN, an absent exit 0 (as in Event).
+_COLUMN_PROBE, _COLUMN_CACHED = 4, 5
+_PROBE, _CACHED = Event._fields.index("probe"), Event._fields.index("cached")
+# (ppid is the go command's pid: one number shared by every invocation of a build)
+_INTERNED = frozenset({"build", "tool", "pkg", "path", "cwd", "goos", "goarch", "goversion", "goroot",
+                       "source", "limit", "ppid"})
+_INTERNED_LISTS = frozenset({"deps", "cflags"})
+_ROW_MAKERS: dict[tuple[str, bool], dict[tuple[str, ...], Callable]] = {}
+
+
+def _row_maker(shape: tuple[str, ...], view: str, keep_argv: bool) -> Callable[[dict, Callable], tuple | None]:
+    """The function that checks a record of this shape (its keys, in order) against EVENT_RULES and
+    returns its row for `view`, or None when any check fails (or the shape is not an invocation's),
+    so that the reference path (`TraceReader._accept`) says why. Locals are f0, f1, ...: a key never
+    becomes code; only names of the rules do."""
+    local: dict[str, str] = {}
+    tests = []
+    for i, name in enumerate(shape):
+        if name == "v":
+            tests.append(f"type(f{i}) is int and f{i} == {FORMAT_VERSION}")
+            continue
+        rule = EVENT_RULES.get(name)
+        if rule is None:
+            continue
+        local[name] = f = f"f{i}"
+        test = {int: f"type({f}) is int and {rule.low} <= {f} <= {rule.high}",
+                str: f"type({f}) is str", bool: f"type({f}) is bool",
+                # join raises TypeError unless every element is a string; quicker than a loop
+                list: f"type({f}) is list and type(join({f})) is str",
+                dict: f"type({f}) is dict and durations({f}, {rule.low}, {rule.high})"}[rule.kind]
+        tests.append(f"({test})" if name in REQUIRED else f"({f} is None or {test})")
+    if "v" not in shape or "kind" in shape or not set(REQUIRED) <= set(local):
+        return _no_fast_row
+    if view == "events":
+        values = []
+        for name in _FIELD_NAMES:
+            default = Event._field_defaults.get(name)
+            f = local.get(name)
+            if f is None or (name == "argv" and not keep_argv):
+                values.append(repr(default))
+                continue
+            if name in _INTERNED:
+                made = f"intern({f}, {f})"
+            elif name in _INTERNED_LISTS:
+                made = f"tuple(map(intern, {f}, {f}))"
+            elif name in _LIST_FIELDS:
+                made = f"tuple({f})"
+            else:
+                made = f
+            if name in REQUIRED:
+                values.append(made)
+            else:
+                values.append(f"({default!r} if {f} is None else {made})")
+        row = f"new(Event, ({', '.join(values)},))"
+    else:
+        def number(name: str) -> str:
+            f = local.get(name)
+            return "UNKNOWN" if f is None else f"(UNKNOWN if {f} is None else {f})"
+        user, sys_ = local.get("user_ns"), local.get("sys_ns")
+        if user and sys_:
+            cpu = f"(UNKNOWN if {user} is None and {sys_} is None else ({user} or 0) + ({sys_} or 0))"
+        else:
+            cpu = number("user_ns" if user else "sys_ns")
+        exit_ = f"({local['exit']} or 0)" if "exit" in local else "0"
+        flags = [f"({local[n]} is True)" if n in local else "False" for n in ("probe", "cached")]
+        row = (f"(({local['build']}, {local['pkg']}, {local['tool']}), ({local['start_ns']}, {local['wall_ns']}, "
+               f"{cpu}, {number('max_rss_kib')}, {exit_}, {number('signal')}), {local.get('error', 'None')}, "
+               f"{local.get('phases', 'None')}, {', '.join(flags)})")
+    source = (f"def make(record, intern):\n"
+              f"    {''.join(f'f{i}, ' for i in range(len(shape)))}= record.values()\n"
+              f"    try:\n"
+              f"        if {' and '.join(tests)}:\n"
+              f"            return {row}\n"
+              f"    except TypeError:\n"
+              f"        pass\n"
+              f"    return None\n")
+    scope = {"join": "".join, "durations": _durations, "new": tuple.__new__, "Event": Event, "UNKNOWN": _UNKNOWN}
+    exec(source, scope)
+    return scope["make"]
+
+
+def _no_fast_row(record: dict, intern: Callable) -> None:
+    return None
+
+
+def _slow_row(record: dict, view: str, keep_argv: bool) -> tuple:
+    """The row of a valid invocation record the compiled makers did not take (the reference)."""
+    if view == "events":
+        return _event(record, keep_argv)
+    get = record.get
+    user, sys_, rss, signal = get("user_ns"), get("sys_ns"), get("max_rss_kib"), get("signal")
+    return ((record["build"], record["pkg"], record["tool"]), (record["start_ns"], record["wall_ns"],
+            _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0),
+            _UNKNOWN if rss is None else rss, get("exit") or 0, _UNKNOWN if signal is None else signal),
+            get("error"), get("phases"), bool(get("probe")), bool(get("cached")))
+
+
 class TraceReader:
     """Reads a trace: decodes each line once, validates it against the rules, and skips and counts
     what it cannot use (truncated or corrupt lines, wrong types, values out of range). Two views:
@@ -452,6 +556,7 @@ class TraceReader:
         self.cached = 0  # valid cache-hit records
         self.builds: dict[str, BuildInfo] = {}  # build records
         self.seen_builds: dict[str, None] = {}  # builds of the valid invocation records, in order
+        self._interned: dict = {}  # one copy of each repeated string (see `products`)
 
     def _skip(self, why: str) -> None:
         self.skipped += 1
@@ -508,11 +613,90 @@ class TraceReader:
                     continue
             yield record
 
+    def products(self, view: str) -> Iterator[tuple]:
+        """What `records` yields, made straight into a view's rows: "events" (Event tuples; probes
+        only with include_probes) or "columns" (`_COLUMN_ROW` tuples, probes and cache hits left out).
+
+        The same records pass and fail as in `records`, counted the same way; it is only quicker:
+        each record shape has one compiled function (`_row_maker`) that checks every field and
+        makes the row in one go, without a dict lookup per field, and interns the strings that
+        repeat (build, package, tool, paths, each dep) so that a million events share them."""
+        loads, decode_error = orjson.loads, orjson.JSONDecodeError
+        keep_argv = self.keep_argv
+        makers = _ROW_MAKERS.setdefault((view, keep_argv), {})
+        intern = self._interned.setdefault
+        seen = self.seen_builds
+        if view == "events":
+            probe_at, cached_at, yield_probes, yield_cached = _PROBE, _CACHED, self.include_probes, True
+        else:
+            probe_at, cached_at, yield_probes, yield_cached = _COLUMN_PROBE, _COLUMN_CACHED, False, False
+        events_view = view == "events"
+        lines = first = self.lines
+        try:
+            for lines, raw in enumerate(self.stream, first + 1):
+                try:
+                    record = loads(raw)
+                except decode_error:
+                    if raw.strip():
+                        self.lines = lines
+                        self._skip("not JSON (truncated or corrupt)")
+                    continue
+                row = None
+                if type(record) is dict:
+                    shape = tuple(record)
+                    make = makers.get(shape)
+                    if make is None:
+                        if len(makers) > 1024:  # a hostile file of ever new shapes costs time, not memory
+                            makers.clear()
+                        make = makers[shape] = _row_maker(shape, view, keep_argv)
+                    row = make(record, intern)
+                if row is None:  # not the common case: the reference path says why, or makes the row
+                    self.lines = lines
+                    if not self._accept(record):
+                        continue
+                    row = _slow_row(record, view, keep_argv)
+                seen[row[0] if events_view else row[0][0]] = None
+                if row[probe_at]:
+                    self.probes += 1
+                    if not yield_probes:
+                        continue
+                elif row[cached_at]:
+                    self.cached += 1
+                    if not yield_cached:
+                        continue
+                yield row
+        finally:
+            self.lines = lines
+
+    def _accept(self, record) -> bool:
+        """The checks of `records`, one record at a time: whether it is a valid invocation record
+        (a build record is kept in `builds`; anything else is skipped and counted)."""
+        if type(record) is not dict:
+            self._skip("not a JSON object")
+            return False
+        v = record.get("v")
+        if v != FORMAT_VERSION or type(v) is not int:
+            if type(v) is int and v > FORMAT_VERSION:
+                raise newer_version_error(self.name, self.lines, v)
+            self._skip("no or an older format version")
+            return False
+        if "kind" in record and record["kind"] == "build":
+            try:
+                info = build_info_from_dict(record)
+            except ValueError as e:
+                self._skip(f"build record: {e}")
+                return False
+            self.builds[info.build] = info
+            return False
+        why = EVENT_RECORD.explain(record)
+        if why is not None:
+            self._skip(why)
+            return False
+        return True
+
     def __iter__(self) -> Iterator[Event]:
         """The events view: one Event per invocation record (probes only with include_probes)."""
-        keep_argv = self.keep_argv
-        for record in self.records(probes=self.include_probes):
-            yield _event(record, keep_argv)
+        return self.products("events")
 
     def columns(self, build: str | None = None) -> Spans:
         """The columns view: the invocations (of one build, or all) that ran a tool, as `Spans`."""
@@ -521,29 +705,19 @@ class TraceReader:
         add_kind = spans.kind.append
         numbers = array("q")
         add_numbers = numbers.extend
-        unknown = _UNKNOWN
         row = -1
-        for record in self.records(probes=False, cached=False):
-            get = record.get
-            name = record["build"]
-            if build is not None and name != build:
+        for key, numbers_of_row, error, phase, _, _ in self.products("columns"):
+            if build is not None and key[0] != build:
                 continue
-            key = (name, record["pkg"], record["tool"])
             k = kind_ids.get(key)
             if k is None:
                 k = kind_ids[key] = len(kinds)
                 kinds.append(key)
             add_kind(k)
             row += 1
-            user, sys_, rss, signal = get("user_ns"), get("sys_ns"), get("max_rss_kib"), get("signal")
-            add_numbers((record["start_ns"], record["wall_ns"],
-                         unknown if user is None and sys_ is None else (user or 0) + (sys_ or 0),
-                         unknown if rss is None else rss, get("exit") or 0,
-                         unknown if signal is None else signal))
-            error = get("error")
+            add_numbers(numbers_of_row)
             if error is not None:
                 errors[row] = error
-            phase = get("phases")
             if phase is not None:
                 phases[row] = phase
         for offset, column in enumerate(_NUMBERS):
@@ -583,8 +757,6 @@ class TraceReader:
 
 def open_trace(path: str, **options) -> TraceReader:
     """A TraceReader over a file ('-' for stdin), with a clear TraceError when it cannot be opened."""
-    import sys
-
     if path == "-":
         return TraceReader(sys.stdin.buffer, name="<stdin>", **options)
     try:
@@ -592,6 +764,96 @@ def open_trace(path: str, **options) -> TraceReader:
     except OSError as e:
         raise TraceError(f"cannot read trace {path}: {e.strerror}") from None
     return TraceReader(stream, name=path, **options)
+
+
+PARALLEL_BYTES = 64 << 20  # traces larger than this are read by two processes where fork exists
+
+
+def read_in_parts(path: str, work: Callable[[TraceReader], object], *, send: Callable | None = None,
+                  receive: Callable | None = None, **options) -> tuple[list, TraceReader]:
+    """`work` done over a trace file, in two processes for a large file: decoding JSON is most of a
+    big trace's cost, so a forked helper reads the second half (from a line start) while this
+    process reads the first. Returns each part's result, in file order, and one reader whose counts
+    (lines, skips and the first bad line, counted from the top, probes, builds) are the whole file's.
+    The helper's result is pickled: `send` makes it quick to pickle, `receive` undoes that.
+    Where fork is missing, or for a small file, one part."""
+    if path == "-":
+        reader = open_trace(path, **options)
+        return [work(reader)], reader
+    try:
+        size = os.path.getsize(path)
+        if size <= PARALLEL_BYTES or (os.cpu_count() or 1) < 2 or sys.platform != "linux":
+            with open(path, "rb", buffering=1 << 20) as stream:
+                reader = TraceReader(stream, name=path, **options)
+                return [work(reader)], reader
+        return _in_two(path, work, size, options, send, receive)
+    except OSError as e:
+        raise TraceError(f"cannot read trace {path}: {e.strerror}") from None
+
+
+def _lines_between(path: str, start: int, stop: int) -> Iterator[bytes]:
+    with open(path, "rb", buffering=1 << 20) as stream:
+        stream.seek(start)
+        for line in stream:
+            if start >= stop:
+                return
+            start += len(line)
+            yield line
+
+
+def _work_on_part(path: str, start: int, stop: int, work, options: dict, send, conn) -> None:
+    try:
+        reader = TraceReader(_lines_between(path, start, stop), name=path, **options)
+        result = work(reader)
+        if send is not None:
+            result = send(result)
+        reader.stream = None
+        reader._interned = {}
+        conn.send((result, reader))
+    except TraceError as e:
+        conn.send(e)
+    conn.close()
+
+
+def _in_two(path: str, work, size: int, options: dict, send, receive) -> tuple[list, TraceReader]:
+    import multiprocessing
+
+    with open(path, "rb") as stream:
+        stream.seek(size // 2)
+        middle = size // 2 + len(stream.readline())
+    context = multiprocessing.get_context("fork")
+    incoming, outgoing = context.Pipe(duplex=False)
+    helper = context.Process(target=_work_on_part, args=(path, middle, size, work, options, send, outgoing),
+                             daemon=True)
+    helper.start()
+    outgoing.close()
+    try:
+        reader = TraceReader(_lines_between(path, 0, middle), name=path, **options)
+        first = work(reader)
+        second = incoming.recv()
+    finally:
+        helper.join()
+    if isinstance(second, TraceError):  # say which line, counted from the top: read it again in one go
+        with open(path, "rb", buffering=1 << 20) as stream:
+            reader = TraceReader(stream, name=path, **options)
+            return [work(reader)], reader
+    result, later = second
+    reader.absorb(later)
+    return [first, result if receive is None else receive(result)], reader
+
+
+def plain_events(events: list[Event]) -> list[tuple]:
+    """Events as plain tuples: they pickle three times quicker (a named tuple pickles by a call)."""
+    return [tuple(e) for e in events]
+
+
+def events_again(rows: list[tuple]) -> list[Event]:
+    """`plain_events` undone, in place: a plain tuple is freed as its Event takes its slot (a
+    million events of both kinds at once would double the memory)."""
+    new = tuple.__new__
+    for i, row in enumerate(rows):
+        rows[i] = new(Event, row)
+    return rows
 
 
 def read_events(path: str, *, build: str | None = None, **options) -> tuple[list[Event], TraceReader]:

@@ -1,7 +1,6 @@
 """Folded stacks: from a real traced build (`gotrace fold`) and as text (read_folded/write_folded)."""
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections import defaultdict
 
@@ -163,7 +162,7 @@ def test_fold_command_filters_by_tool_package_and_grouping(multi_build, tmp_path
 
 def test_fold_command_picks_one_build_of_several(multi_build, tmp_path):
     events = events_of(multi_build)
-    second = [dataclasses.replace(e, build="second") for e in events if e.tool == "compile"][:3]
+    second = [e._replace(build="second") for e in events if e.tool == "compile"][:3]
     trace = tmp_path / "two.jsonl"
     with open(trace, "wb") as f:
         write_events(events + second, f)
@@ -204,3 +203,26 @@ def test_a_line_longer_than_a_batch_is_read_in_growing_batches(tail):
     assert source.reads <= 2 * 9 + 4, source.reads  # log2(256) doublings and a few more
     assert [stack for stack, _, _ in rows] == ([line[:-2]] if tail else []) + [b"b"]
     assert reader.skipped == (0 if tail else 1)
+
+
+@pytest.mark.parametrize("build", [None, "second"])
+def test_a_large_trace_folded_by_two_processes_gives_what_one_folds(multi_build, tmp_path, monkeypatch, build):
+    import gotrace.events
+    from gotrace.commands.fold import trace_stacks
+
+    events, _ = read_events(str(multi_build.trace))
+    path = tmp_path / "two-builds.jsonl"
+    with open(path, "wb") as out:
+        write_events(events, out)
+        out.write(b"{truncated\n")
+        write_events([e._replace(build="second") for e in events], out)
+        out.write(b"not json\n")
+    folds = {}
+    for parallel in (False, True):
+        monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0 if parallel else 1 << 60)
+        for grouping in ("path", "file"):
+            stacks, reader = trace_stacks(str(path), build, weight="wall", grouping=grouping, tools=(), package=None)
+            folds[parallel, grouping] = (stacks, reader.lines, reader.skipped, reader.first_bad_line)
+    for grouping in ("path", "file"):
+        assert folds[True, grouping] == folds[False, grouping]
+        assert folds[True, grouping][2:] == (2, len(events) + 1)

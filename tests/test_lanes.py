@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import gotrace.events
 from gotrace.analysis import doctor, lanes
 from gotrace.analysis.lanes import Spans, assign_lanes, lanes_of, peak_concurrency
 from gotrace.analysis.parallelism import parallelism
@@ -241,7 +242,7 @@ def _synthetic(tmp_path, records: int):
 
 
 def _read(path, monkeypatch, parallel: bool, build=None):
-    monkeypatch.setattr(lanes, "PARALLEL_BYTES", 0 if parallel else 1 << 60)
+    monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0 if parallel else 1 << 60)
     return lanes.load_spans(str(path), build)
 
 

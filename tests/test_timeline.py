@@ -148,3 +148,39 @@ def test_dollar_signs_in_names_and_the_command_are_drawn_as_text_not_tex(tmp_pat
     if fmt == "svg":
         text = out.read_text()
         assert "-ldflags=-X main.v=$x^{2$" in text and "$\\sqrt{$" in text
+
+
+def test_subpixel_bars_of_a_lane_are_joined_and_nothing_else():
+    import numpy as np
+
+    from gotrace.charts import _merge_subpixel
+
+    # lane 0: two bars 1 ns apart join, one far away stays; lane 1: two join, across lanes never
+    x0 = np.array([0, 5, 100, 0, 3], dtype=np.int64)
+    x1 = np.array([4, 9, 110, 2, 50], dtype=np.int64)
+    lane = np.array([0, 0, 0, 1, 1], dtype=np.float64)
+    starts, ends, lanes = _merge_subpixel(x0, x1, lane, pixel_ns=2)
+    assert (starts.tolist(), ends.tolist(), lanes.tolist()) == ([0, 100, 0], [9, 110, 50], [0, 0, 1])
+    # a pixel of 0 joins only bars that touch
+    starts, ends, _ = _merge_subpixel(x0, x1, lane, pixel_ns=0)
+    assert starts.tolist() == [0, 5, 100, 0, 3]
+
+
+def test_a_timeline_of_many_bars_draws_them_joined(synthetic_2000, tmp_path, monkeypatch):
+    """Past MAX_BARS bars the chart joins a lane's touching bars: fewer polygons, same extent."""
+    import gotrace.charts as charts
+    from gotrace.analysis.critical_path import critical_path
+    from gotrace.analysis.parallelism import parallelism
+
+    events = list(open_trace(str(synthetic_2000)))
+    par = parallelism(events, None)
+    path = critical_path(events, None)
+    svgs = {}
+    for limit in (10**9, 100):
+        monkeypatch.setattr(charts, "MAX_BARS", limit)
+        with open(tmp_path / f"{limit}.svg", "wb") as out:
+            charts.render_timeline(events, out, "svg", par=par, path=path)
+        svgs[limit] = (tmp_path / f"{limit}.svg").read_bytes()
+    assert svgs[100] != svgs[10**9]
+    assert len(svgs[100]) < len(svgs[10**9])
+    ET.fromstring(svgs[100])

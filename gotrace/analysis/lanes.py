@@ -10,17 +10,16 @@ time still needs a lane, and two such at the same instant are two invocations ru
 semantics of parallelism.concurrency_steps, whose peak is the number of lanes).
 
 `load_spans` reads a trace into `Spans`, the columns view of the one trace reader (gotrace.events),
-for the timeline exports of million-record traces, using two processes for a large file.
+for the timeline exports of million-record traces (two processes for a large file: events.read_in_parts).
 """
 from __future__ import annotations
 
+import functools
 import heapq
-import os
-import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from gotrace.analysis.parallelism import occupied_end, peak_concurrency  # noqa: F401 - one sweep
-from gotrace.events import Event, Spans, TraceError, TraceReader
+from gotrace.events import Event, Spans, TraceReader, read_in_parts
 
 
 def lanes_of(starts: Sequence[int], ends: Sequence[int]) -> list[int]:
@@ -54,73 +53,17 @@ def assign_lanes(events: Sequence[Event]) -> list[int]:
 SpanReader = TraceReader
 
 
-PARALLEL_BYTES = 64 << 20  # traces larger than this are read by two processes where fork exists
-
-
 def load_spans(path: str, build: str | None = None, *, lines: Iterable[bytes] | None = None
                ) -> tuple[Spans, TraceReader]:
-    """The invocations of a trace file, or of `lines` already opened (`path` then names them)."""
+    """The invocations of a trace file (read in two processes when large), or of `lines` already
+    opened (`path` then names them)."""
     if lines is not None:
         reader = TraceReader(lines, name=path)
         return reader.columns(build), reader
-    try:
-        size = os.path.getsize(path)
-        if size > PARALLEL_BYTES and (os.cpu_count() or 1) > 1 and sys.platform == "linux":
-            return _load_in_two(path, build, size)
-        with open(path, "rb", buffering=1 << 20) as stream:
-            reader = TraceReader(stream, name=path)
-            return reader.columns(build), reader
-    except OSError as e:
-        raise TraceError(f"cannot read trace {path}: {e.strerror}") from None
-
-
-def _lines_between(path: str, start: int, stop: int) -> Iterator[bytes]:
-    with open(path, "rb", buffering=1 << 20) as stream:
-        stream.seek(start)
-        for line in stream:
-            if start >= stop:
-                return
-            start += len(line)
-            yield line
-
-
-def _read_part(path: str, start: int, stop: int, build: str | None, conn) -> None:
-    try:
-        reader = TraceReader(_lines_between(path, start, stop), name=path)
-        spans = reader.columns(build)
-        reader.stream = None
-        conn.send((spans, reader))
-    except TraceError as e:
-        conn.send(e)
-    conn.close()
-
-
-def _load_in_two(path: str, build: str | None, size: int) -> tuple[Spans, TraceReader]:
-    """Parsing JSON is most of the cost of a large trace: a forked helper reads the second half
-    while this process reads the first, then the halves are joined as if read in one go."""
-    import multiprocessing
-
-    with open(path, "rb") as stream:
-        stream.seek(size // 2)
-        middle = size // 2 + len(stream.readline())
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    helper = context.Process(target=_read_part, args=(path, middle, size, build, send), daemon=True)
-    helper.start()
-    send.close()
-    try:
-        reader = TraceReader(_lines_between(path, 0, middle), name=path)
-        spans = reader.columns(build)
-        second = receive.recv()
-    finally:
-        helper.join()
-    if isinstance(second, TraceError):  # say which line, counted from the top: read it again in one go
-        with open(path, "rb", buffering=1 << 20) as stream:
-            reader = TraceReader(stream, name=path)
-            return reader.columns(build), reader
-    more, later = second
-    spans.extend(more)
-    reader.absorb(later)
+    parts, reader = read_in_parts(path, functools.partial(TraceReader.columns, build=build))
+    spans = parts[0]
+    for more in parts[1:]:
+        spans.extend(more)
     return spans, reader
 
 

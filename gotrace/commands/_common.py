@@ -4,12 +4,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 import click
 
-from gotrace.events import Event, TraceReader, open_trace
+from gotrace.events import Event, TraceReader, events_again, open_trace, plain_events, read_in_parts
 from gotrace.text import PrintableText, printable
 
 
@@ -61,13 +61,35 @@ class SelectedEvents:
         warn_skipped(self.reader)
 
 
+def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[Event]], object], *,
+                      allow_empty: bool = False, send: Callable | None = None, receive: Callable | None = None,
+                      **options) -> tuple[list, TraceReader]:
+    """`work(events)` over the events of one build of a trace (or of all), in two processes for a
+    large file (events.read_in_parts): each part's result in file order, and the reader; the clear
+    error when nothing was selected, the warning when lines were skipped. Results must pickle."""
+    def part(reader: TraceReader) -> tuple[object, int]:
+        selected = SelectedEvents.__new__(SelectedEvents)
+        selected.path, selected.build_id, selected.reader, selected.count = path, build_id, reader, 0
+        return work(selected), selected.count
+
+    parts, reader = read_in_parts(path, part, send=send and (lambda got: (send(got[0]), got[1])),
+                                  receive=receive and (lambda got: (receive(got[0]), got[1])), **options)
+    if not sum(count for _, count in parts) and (build_id is not None or not allow_empty):
+        raise reader.nothing_selected(build_id)
+    warn_skipped(reader)
+    return [result for result, _ in parts], reader
+
+
 def load_events(path: str, build_id: str | None = None, *, keep_argv: bool = False,
                 include_probes: bool = False, allow_empty: bool = False) -> tuple[list[Event], TraceReader]:
-    """Read a trace for a command; raise a clear error for an empty trace or an unknown build."""
-    selection = SelectedEvents(path, build_id, keep_argv=keep_argv, include_probes=include_probes)
-    events = list(selection)
-    selection.check(allow_empty)
-    return events, selection.reader
+    """Read a trace for a command (a large one by two processes); raise a clear error for an empty
+    trace or an unknown build."""
+    parts, reader = selected_in_parts(path, build_id, list, allow_empty=allow_empty, send=plain_events,
+                                      receive=events_again, keep_argv=keep_argv, include_probes=include_probes)
+    events = parts[0]
+    for more in parts[1:]:
+        events.extend(more)
+    return events, reader
 
 
 # The one output rule, for every command that writes a file-like output:

@@ -4,7 +4,15 @@ from __future__ import annotations
 import click
 
 from gotrace.collapse import GROUPINGS, WEIGHT_MEANING, WEIGHTS, filter_events, fold_events, write_folded
-from gotrace.commands._common import DATA, Output, SelectedEvents, build_option, output_option, trace_argument
+from gotrace.commands._common import (
+    DATA,
+    Output,
+    SelectedEvents,
+    build_option,
+    output_option,
+    selected_in_parts,
+    trace_argument,
+)
 from gotrace.events import TraceReader
 
 
@@ -29,22 +37,29 @@ def trace_stacks(path: str, build_id: str | None, *, weight: str, grouping: str,
     """Folded stacks of a trace after the filters; a clear error when nothing is left.
     Streams: memory grows with distinct stacks, not with the trace (load_events keeps every event).
     With `ordered`, one (stack, value) pair per invocation in start order (for a flame chart)."""
-    selection = SelectedEvents(path, build_id)
-    selected = filter_events(selection, tools=tools, package=package)
     if ordered:
-        timeline = sorted(selected, key=lambda e: (e.start_ns, e.tool, e.pkg))
+        selection = SelectedEvents(path, build_id)
+        timeline = sorted(filter_events(selection, tools=tools, package=package),
+                          key=lambda e: (e.start_ns, e.tool, e.pkg))
         stacks: dict | list = [item for e in timeline
                                for item in fold_events([e], weight=weight, grouping=grouping).items()]
+        selection.check()
+        reader = selection.reader
     else:
-        stacks = fold_events(selected, weight=weight, grouping=grouping)
-    selection.check()
+        # folded stacks add up: each part of a large trace is folded by a process of its own
+        parts, reader = selected_in_parts(path, build_id, lambda events: fold_events(
+            filter_events(events, tools=tools, package=package), weight=weight, grouping=grouping))
+        stacks = parts[0]
+        for more in parts[1:]:
+            for key, value in more.items():
+                stacks[key] = stacks.get(key, 0) + value
     if not stacks:
         what = [f"tool {', '.join(tools)}"] if tools else []
         what += [f"package {package}"] if package else []
         if what:
             raise click.ClickException(f"{path}: no tool invocation matches {' and '.join(what)}")
         raise click.ClickException(f"{path}: no record has a {weight} value ({WEIGHT_MEANING[weight]})")
-    return stacks, selection.reader
+    return stacks, reader
 
 
 @click.command("fold")

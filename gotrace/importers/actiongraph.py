@@ -273,7 +273,7 @@ def merge_into_trace(trace_path: str, graph_path: str, build_id: str) -> MergeSt
         names = shim_names.get(event.pkg, set())
         if len(names) == 1 and event.pkg not in names:
             # a package built only for its test: the graph says "p", the shim "p [p.test]"
-            event = replace(event, pkg=next(iter(names)))
+            event = event._replace(pkg=next(iter(names)))
         extra.append(record_line(event.to_dict()))
     lines[last_of_build + 1:last_of_build + 1] = extra
     _replace(trace_path, lines)

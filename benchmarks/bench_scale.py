@@ -1,0 +1,118 @@
+"""Every analyzer on a million-record trace made from a real build's records, against the floor.
+
+The floor is the least any command can do: decode every line of the trace with orjson.loads, in one
+Python process (`python -c`, so it pays the interpreter's start like the commands do). Each command
+runs as a user runs it (`gotrace CMD TRACE -o FILE`), side by side with the floor: floor, command,
+floor, command, ... (--rounds), and the figures are medians. Printed per command: wall time and its
+ratio to the floor's wall time, CPU time (user+sys, all processes) and its ratio to the floor's CPU
+time, and peak RSS (the largest of its processes). The issue's targets: <= 3x the floor, < 1 GiB.
+
+    python benchmarks/bench_scale.py                       # traces samples/multi cold, grows it to 1,000,000
+    python benchmarks/bench_scale.py --source real.jsonl -n 200000 --only summary --only fold
+    python benchmarks/bench_scale.py --keep /tmp/big.jsonl  # reuse (or write) the big trace there
+
+The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
+invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from real_trace import grow_trace  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+FLOOR = ("import orjson, sys\n"
+         "loads = orjson.loads\n"
+         "with open(sys.argv[1], 'rb', buffering=1 << 20) as f:\n"
+         "    for line in f:\n"
+         "        loads(line)\n")
+COMMANDS = {
+    "summary": ["summary", "{t}", "-o", "{o}.txt"],
+    "summary --json": ["summary", "{t}", "--json", "-o", "{o}.json"],
+    "fold": ["fold", "{t}", "-o", "{o}.folded"],
+    "flame": ["flame", "{t}", "-o", "{o}.svg"],
+    "speedscope": ["speedscope", "{t}", "-o", "{o}.speedscope.json"],
+    "chrome": ["chrome", "{t}", "-o", "{o}.trace.json"],
+    "report": ["report", "{t}", "-o", "{o}.html"],
+    "timeline": ["timeline", "{t}", "-o", "{o}.png"],
+    "doctor": ["doctor", "{t}", "--machine-memory", "16G", "-o", "{o}.txt"],
+    "diff": ["diff", "{t}", "{t2}", "-o", "{o}.txt"],
+}
+
+
+def measure(argv: list[str]) -> tuple[float, float, int]:
+    """(wall s, CPU s, peak RSS KiB) of one run; the run must succeed."""
+    start = time.monotonic()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.monotonic() - start
+    err = child.stderr.read().decode(errors="replace")
+    child.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(argv)}\n{err}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def source_trace(tmp: Path) -> Path:
+    """A real cold trace of samples/multi, made now."""
+    module = tmp / "multi"
+    shutil.copytree(ROOT / "samples" / "multi", module)
+    trace = tmp / "real.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOTRACE_") and k != "GOFLAGS"}
+    env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", GOTOOLCHAIN="local", GOPROXY="off")
+    subprocess.run([str(BIN / "gotrace"), "run", "--cold", "--trace", str(trace), "--progress", "never", "-q",
+                    "--", "go", "build", "-o", str(tmp / "bin") + "/", "./..."], cwd=module, env=env, check=True)
+    return trace
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--records", type=int, default=1_000_000)
+    parser.add_argument("--source", help="a real trace to grow (default: trace samples/multi cold now)")
+    parser.add_argument("--keep", metavar="FILE", help="write the big trace here, or reuse it if present")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only", action="append", choices=sorted(COMMANDS), help="just these commands")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gotrace-scale-") as tmpdir:
+        tmp = Path(tmpdir)
+        big = Path(args.keep) if args.keep else tmp / "big.jsonl"
+        if not big.exists():
+            source = Path(args.source) if args.source else source_trace(tmp)
+            grow_trace(str(source), str(big), args.records)
+        # diff's second trace: the same records one build later, as two CI runs of one commit would be
+        second = tmp / "second.jsonl"
+        os.link(big, second) if big.stat().st_dev == tmp.stat().st_dev else shutil.copyfile(big, second)
+        size = big.stat().st_size
+        lines = sum(1 for _ in open(big, "rb"))
+        print(f"trace: {lines:,} records, {size / 1e6:,.0f} MB; {os.cpu_count()} cores, load average "
+              f"{os.getloadavg()[0]:.1f}; medians of {args.rounds} rounds, floor and command side by side")
+        print(f"{'command':<16}{'wall':>8}{'x floor':>9}{'CPU':>8}{'x floor':>9}{'peak RSS':>11}  target")
+        floor_argv = [sys.executable, "-c", FLOOR, str(big)]
+        for name in args.only or COMMANDS:
+            argv = [str(BIN / "gotrace"), *(a.format(t=big, t2=second, o=tmp / "out") for a in COMMANDS[name]), "-q"]
+            floors, runs = [], []
+            for _ in range(args.rounds):
+                floors.append(measure(floor_argv))
+                runs.append(measure(argv))
+            fw, fc = statistics.median(f[0] for f in floors), statistics.median(f[1] for f in floors)
+            if name == "diff":  # two traces to read: the floor is reading both
+                fw, fc = 2 * fw, 2 * fc
+            wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+            rss = max(r[2] for r in runs)
+            ok = wall / fw <= 3 and rss < 1 << 20
+            print(f"{name:<16}{wall:>7.1f}s{wall / fw:>8.2f}x{cpu:>7.1f}s{cpu / fc:>8.2f}x{rss / 1024:>8.0f} MiB  "
+                  f"{'met' if ok else 'NOT met'}   (floor {fw:.1f}s wall, {fc:.1f}s CPU)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
