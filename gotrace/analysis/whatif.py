@@ -156,8 +156,9 @@ def ran_alone(events: Sequence[Event], grid: Timeline | None = None) -> list[boo
 
 def tools_capacity(rates: Sequence[float], cores: int, grid: Timeline) -> float:
     """The cores the build's tools (on `grid`, each keeping `rates` cores busy: its CPU time spread
-    evenly over its run) got together while at least `cores` of them ran; `cores` when they never did. Below `cores` when other
-    processes took the rest (or the go command did, or the tools waited for the disk)."""
+    evenly over its run) got together while at least `cores` of them ran; `cores` when they never
+    did. Below `cores` when other processes took the rest (or the go command did, or the tools
+    waited for the disk)."""
     busy_ns = cpu_ns = 0.0
     for count, rate, width in zip(grid.running, grid.levels(rates), grid.widths):
         if count >= cores:
