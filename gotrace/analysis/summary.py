@@ -36,7 +36,7 @@ JSON_KEYS = {
                       "off_path_ns", "go_work_ns", "untraced_ns", "slots"),
     "bounds": ("floor_ns", "resource_ns", "cpu_ns", "cores", "wall_ns"),
     "what_if": ("predictions", "measured_slots", "overhead_ns", "measured_wall_ns", "replayed_wall_ns",
-                "measured_error"),
+                "measured_error", "cores", "shared_cores", "alone_rates"),
     "queue": ("total_ns", "packages", "top"),
     "parallelism": ("cores", "cores_source", "limit", "average_concurrency", "peak_concurrency",
                     "cpu_utilisation", "cpu_cores_busy", "serial_stretches"),
@@ -183,7 +183,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         std_packages=std_packages(ran),
         coverage=coverage(events),
         c_compiles=c_compiles_by_package(ran),
-        whatif=what_if(ran, info.parallelism, nodes=nodes),
+        whatif=what_if(ran, info.parallelism, nodes=nodes, cores=info.cores),
         queue=queue_waits(events),
     )
 
@@ -374,7 +374,8 @@ def _slots_name(slots: int | None) -> str:
 
 
 def _write_what_if(w: WhatIf, out: TextIO) -> None:
-    out.write("\nWhat if: predicted wall time by -p (this build's graph and tool times through go's scheduler)\n")
+    shared = f", tools sharing its {w.cores} cores" if w.cores else ""
+    out.write(f"\nWhat if: predicted wall time by -p (this build's graph through go's scheduler{shared})\n")
     write_table(out, ("-p", *(_slots_name(p.slots) for p in w.predictions)),
                 [("wall", *(seconds(p.wall_ns) for p in w.predictions))],
                 right=tuple(range(1, len(w.predictions) + 1)))
@@ -384,6 +385,18 @@ def _write_what_if(w: WhatIf, out: TextIO) -> None:
     else:
         out.write("  (the trace does not say its -p: nothing to check the model against); ")
     out.write(f"go's own work per action: {w.overhead_ns / 1e6:.0f} ms\n")
+    out.write(f"  {sharing_text(w)}\n")
+
+
+def sharing_text(w: WhatIf) -> str:
+    """How the curve treats the machine's cores, in one line (summary and report)."""
+    if not w.cores:
+        return "tools keep the durations they had here: the trace does not say its cores or CPU times"
+    rates = sorted(w.alone_rates.items(), key=lambda kv: (-kv[1], kv[0]))
+    alone = ", ".join(f"{tool} {rate:.2f}" for tool, rate in rates) or "no tool ran alone"
+    got = (f"the {w.cores} cores" if w.shared_cores is None or w.shared_cores >= w.cores - 0.005
+           else f"the {w.shared_cores:.2f} of {w.cores} cores they got together here")
+    return f"cores a tool kept busy running alone here: {alone}; tools running at once share {got}"
 
 
 def _write_queue(queue: dict[str, int], out: TextIO) -> None:
