@@ -37,7 +37,9 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gotrace.analysis.parallelism import concurrency_steps
+import numpy as np
+
+from gotrace.analysis.parallelism import step_arrays, time_columns
 from gotrace.collapse import split_variant
 from gotrace.events import Event
 
@@ -282,15 +284,21 @@ def listed_steps(path: CriticalPath) -> list[Step]:
 class Concurrency:
     """Time spent at each level of concurrency between two instants, by bisection over the steps."""
 
-    def __init__(self, events: Sequence[Event], slots: int | None):
-        steps = concurrency_steps(events)
-        self.times = [t for t, _ in steps]
-        self.idle: list[int] = [0]  # time with nothing running before each step
-        self.full: list[int] = [0]  # time with all slots busy before each step
-        for (t, r), (t2, _) in zip(steps, steps[1:]):
-            self.idle.append(self.idle[-1] + (t2 - t if r == 0 else 0))
-            self.full.append(self.full[-1] + (t2 - t if slots and r >= slots else 0))
-        self.levels = [r for _, r in steps]
+    def __init__(self, events: Sequence[Event], slots: int | None, *,
+                 columns: tuple[np.ndarray, np.ndarray] | None = None):
+        times, levels = step_arrays(*(time_columns(events) if columns is None else columns))
+        lasted = np.diff(times)
+        # time with nothing running / with all slots busy before each step
+        idle = np.zeros(len(times), np.int64)
+        np.cumsum(np.where(levels[:-1] == 0, lasted, 0), out=idle[1:])
+        full = np.zeros(len(times), np.int64)
+        if slots:
+            np.cumsum(np.where(levels[:-1] >= slots, lasted, 0), out=full[1:])
+        # lists: bisect on a list is cheaper than a numpy call per query
+        self.times: list[int] = times.tolist()
+        self.idle: list[int] = idle.tolist() if len(times) else [0]
+        self.full: list[int] = full.tolist() if len(times) else [0]
+        self.levels: list[int] = levels.tolist()
         self.slots = slots
 
     def _at(self, cum: list[int], x: int, pred) -> int:
@@ -310,11 +318,11 @@ class Concurrency:
 
 
 def critical_path(events: Sequence[Event], parallelism: int | None = None,
-                  nodes: list[Node] | None = None) -> CriticalPath | None:
+                  nodes: list[Node] | None = None, *, level: Concurrency | None = None) -> CriticalPath | None:
     """The dependency critical path of one build's events, with its wall-time account; None for a
     trace without invocations. `parallelism` (the build's -p) lets waits for a slot be told apart
     from the go command's own work; without it they count as the latter. Pass `nodes` when the
-    dependency graph of these events is already built."""
+    dependency graph of these events is already built, and `level` when their Concurrency is."""
     ran = [e for e in events if not e.probe and not e.cached]
     if not ran:
         return None
@@ -326,8 +334,8 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None,
             wait = max(0, e.start_ns - steps[-1].event.end_ns) if steps else 0
             steps.append(Step(e, edge if k == 0 else "package", wait))
 
-    start, end = min(e.start_ns for e in ran), max(e.end_ns for e in ran)
-    level = Concurrency(ran, parallelism)
+    start, end = min(n.start_ns for n in nodes), max(n.end_ns for n in nodes)  # the nodes hold every tool
+    level = Concurrency(ran, parallelism) if level is None else level
     off_path = slot = go = untraced = 0
 
     def waited(a: int, b: int, for_input: bool) -> None:

@@ -201,27 +201,31 @@ def machine_cores(info: BuildInfo | None) -> tuple[int, str]:
     return os.cpu_count() or 1, "this machine"
 
 
-def parallelism(events: Sequence[Event], info: BuildInfo | None = None) -> Parallelism:
+def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
+                columns: tuple[np.ndarray, np.ndarray] | None = None,
+                cpu: Sequence[int | None] | None = None) -> Parallelism:
+    """How the build used the machine. `columns` (`time_columns`) and `cpu` (`cpu_ns_column`) of
+    the events that ran, when the caller has read them already."""
     ran = [e for e in events if not e.probe and not e.cached]
     cores, source = machine_cores(info)
     limit = info.parallelism if info is not None else None
     if not ran:
         return Parallelism(cores, source, limit, 0.0, 0, 0.0, [], [0.0] * BUCKETS, [])
-    columns = starts, walls = time_columns(ran)
+    columns = starts, walls = time_columns(ran) if columns is None else columns
     start = int(starts.min())
     span = int((starts + walls).max()) - start
     times, running = step_arrays(starts, walls)
     steps = list(zip(times.tolist(), running.tolist()))
     busy = int(walls.sum())
-    cpus = cpu_ns_column(ran)
+    cpus = cpu_ns_column(ran) if cpu is None else cpu
     known = [c for c in cpus if c is not None]
-    cpu = sum(known) if known else None  # as total_cpu_ns: unknown, never 0
+    cpu_total = sum(known) if known else None  # as total_cpu_ns: unknown, never 0
     return Parallelism(
         cores=cores, cores_source=source, limit=limit,
         average=busy / span if span else float(len(ran)),
         peak=int(running.max()) if len(running) else 0,
-        utilisation=None if cpu is None else cpu / (span * cores) if span else 0.0,
-        steps=[(t - start, r) for t, r in steps],
-        cpu_buckets=[] if cpu is None else cpu_per_bucket(ran, start, span, columns=columns, cpu=cpus),
+        utilisation=None if cpu_total is None else cpu_total / (span * cores) if span else 0.0,
+        steps=list(zip((times - start).tolist(), running.tolist())),
+        cpu_buckets=[] if cpu_total is None else cpu_per_bucket(ran, start, span, columns=columns, cpu=cpus),
         serial=serial_stretches(ran, steps, start, span, columns=columns),
     )

@@ -13,13 +13,19 @@ from typing import TextIO
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
 from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_by_package, coverage
-from gotrace.analysis.critical_path import CriticalPath, critical_path, dependency_graph, listed_steps
-from gotrace.analysis.parallelism import Parallelism, parallelism
+from gotrace.analysis.critical_path import (
+    Concurrency,
+    CriticalPath,
+    critical_path,
+    dependency_graph,
+    listed_steps,
+)
+from gotrace.analysis.parallelism import Parallelism, cpu_ns_column, parallelism, time_columns
 from gotrace.analysis.phases import PhaseTable, phase_table
 from gotrace.analysis.whatif import WhatIf, what_if
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
 from gotrace.endings import interruption, signal_name
-from gotrace.events import BuildInfo, Event, total_cpu_ns
+from gotrace.events import BuildInfo, Event
 from gotrace.text import mebibytes, percent, seconds, seconds_or_unknown, write_table
 
 SCHEMA = 1
@@ -111,7 +117,8 @@ def group_name(pkg: str, depth: int | None = None, std: bool = False) -> str:
 
 def std_packages(events: Iterable[Event]) -> int:
     """How many standard-library packages the events touch (what the std row holds)."""
-    return len({base for base in (split_variant(e.pkg)[0] for e in events) if base and is_std(base)})
+    return len({base for base in (split_variant(pkg)[0] for pkg in {e.pkg for e in events})
+                if base and is_std(base)})
 
 
 def row_label(name: str, std_count: int) -> str:
@@ -119,19 +126,40 @@ def row_label(name: str, std_count: int) -> str:
     return f"{STD_GROUP} ({std_count} packages)" if name == STD_GROUP and std_count else name
 
 
-def top_rows(events: Sequence[Event], weight: str, n: int, depth: int | None, std: bool) -> list[Row]:
-    values: dict[str, int] = defaultdict(int)
-    names: dict[str, str] = {}  # a build has many invocations per package: name each package once
-    for e in events:
-        name = names.get(e.pkg)
-        if name is None:
-            name = names[e.pkg] = group_name(e.pkg, depth, std)
-        if weight == "wall":
-            values[name] += e.wall_ns
-        elif weight == "cpu":
-            values[name] += e.cpu_ns or 0
-        elif e.max_rss_kib is not None:
-            values[name] = max(values[name], e.max_rss_kib)
+WEIGHTS = ("wall", "cpu", "rss")
+
+
+def top_tables(events: Sequence[Event], n: int, depth: int | None, std: bool,
+               cpu: Sequence[int | None] | None = None) -> dict[str, list[Row]]:
+    """The top `n` rows by each of WEIGHTS, in one pass over the events: summed (wall, CPU) or
+    peaked (RSS) per package first, then per row, since a build has many invocations per package
+    and many packages per row. `cpu`: each event's `cpu_ns`, when the caller has it."""
+    wall: dict[str, int] = defaultdict(int)
+    cpu_of: dict[str, int] = defaultdict(int)
+    rss: dict[str, int] = {}
+    for e, used in zip(events, (e.cpu_ns for e in events) if cpu is None else cpu):
+        pkg = e.pkg
+        wall[pkg] += e.wall_ns
+        if used:
+            cpu_of[pkg] += used
+        kib = e.max_rss_kib
+        if kib is not None and kib > rss.get(pkg, 0):
+            rss[pkg] = kib
+    names = {pkg: group_name(pkg, depth, std) for pkg in wall}
+    rows: dict[str, dict[str, int]] = {}
+    for weight, per_package in (("wall", wall), ("cpu", cpu_of)):
+        values = rows[weight] = defaultdict(int)
+        for pkg, value in per_package.items():
+            values[names[pkg]] += value
+    peaks = rows["rss"] = {}
+    for pkg, kib in rss.items():
+        name = names[pkg]
+        if kib > peaks.get(name, 0):
+            peaks[name] = kib
+    return {weight: _ranked(rows[weight], weight, n) for weight in WEIGHTS}
+
+
+def _ranked(values: Mapping[str, int], weight: str, n: int) -> list[Row]:
     ranked = sorted(((k, v) for k, v in values.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))[:n]
     if weight == "rss":
         peak = ranked[0][1] if ranked else 1
@@ -142,6 +170,10 @@ def top_rows(events: Sequence[Event], weight: str, n: int, depth: int | None, st
         running += v
         rows.append(Row(k, v, 100.0 * v / total, 100.0 * running / total))
     return rows
+
+
+def top_rows(events: Sequence[Event], weight: str, n: int, depth: int | None, std: bool) -> list[Row]:
+    return top_tables(events, n, depth, std)[weight]
 
 
 def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo] | None = None, *,
@@ -156,10 +188,14 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
     if isinstance(info, Mapping):
         info = info.get(build_id)
     info = info or BuildInfo(build=build_id)
+    # read once, shared by the sweeps below (see the module doc)
+    columns = time_columns(ran)
+    cpus = cpu_ns_column(ran)
+    known_cpu = [c for c in cpus if c is not None]
     with_rss = [e for e in ran if e.max_rss_kib is not None]
-    wall = max(e.end_ns for e in ran) - min(e.start_ns for e in ran) if ran else 0
+    wall = int((columns[0] + columns[1]).max() - columns[0].min()) if ran else 0
     nodes = dependency_graph(ran)
-    par = parallelism(ran, info)
+    par = parallelism(ran, info, columns=columns, cpu=cpus)
     cache: tuple[int | None, int | None, list[str]] = (None, None, [])
     if has_cache_facts(events):
         hits, misses, per_package = cache_stats(events)
@@ -168,7 +204,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         info=info,
         builds_in_trace=list(builds_in_trace) or [info.build],
         wall_ns=wall,
-        cpu_ns=total_cpu_ns(ran),
+        cpu_ns=sum(known_cpu) if known_cpu else None,  # as total_cpu_ns: unknown, never 0
         by_tool=dict(sorted(Counter(e.tool for e in ran).items(), key=lambda kv: (-kv[1], kv[0]))),
         failures=sorted((e for e in ran if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)),
         cached=sum(1 for e in events if e.cached),
@@ -176,8 +212,8 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         peak=max(with_rss, key=lambda e: (e.max_rss_kib, e.pkg, e.tool)) if with_rss else None,
         depth=depth,
         std=std,
-        top={w: top_rows(ran, w, top, depth, std) for w in ("wall", "cpu", "rss")},
-        path=critical_path(ran, info.parallelism, nodes),
+        top=top_tables(ran, top, depth, std, cpu=cpus),
+        path=critical_path(ran, info.parallelism, nodes, level=Concurrency(ran, info.parallelism, columns=columns)),
         par=par,
         phases=phase_table(ran),
         std_packages=std_packages(ran),
