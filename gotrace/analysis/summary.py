@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
+
+import numpy as np
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
 from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_by_package, coverage
 from gotrace.analysis.critical_path import (
     Concurrency,
     CriticalPath,
+    Node,
     critical_path,
     dependency_graph,
     listed_steps,
@@ -94,6 +97,8 @@ class Summary:
     std_packages: int = 0  # standard-library packages of the build (in the std row unless `std`)
     whatif: WhatIf | None = None
     queue: dict[str, int] | None = None  # package -> ns its actions waited ready, when the trace knows
+    # the dependency graph the critical path walked, for the report's "waited for" (built once)
+    graph: list[Node] | None = field(default=None, compare=False, repr=False)
 
     @property
     def invocations(self) -> int:
@@ -129,42 +134,43 @@ def row_label(name: str, std_count: int) -> str:
 WEIGHTS = ("wall", "cpu", "rss")
 
 
-def top_tables(events: Sequence[Event], n: int, depth: int | None, std: bool,
+def top_tables(events: Sequence[Event], n: int, depth: int | None, std: bool, *,
+               columns: tuple[np.ndarray, np.ndarray] | None = None,
                cpu: Sequence[int | None] | None = None) -> dict[str, list[Row]]:
-    """The top `n` rows by each of WEIGHTS, in one pass over the events: summed (wall, CPU) or
-    peaked (RSS) per package first, then per row, since a build has many invocations per package
-    and many packages per row. `cpu`: each event's `cpu_ns`, when the caller has it."""
-    wall: dict[str, int] = defaultdict(int)
-    cpu_of: dict[str, int] = defaultdict(int)
-    rss: dict[str, int] = {}
-    for e, used in zip(events, (e.cpu_ns for e in events) if cpu is None else cpu):
-        pkg = e.pkg
-        wall[pkg] += e.wall_ns
-        if used:
-            cpu_of[pkg] += used
-        kib = e.max_rss_kib
-        if kib is not None and kib > rss.get(pkg, 0):
-            rss[pkg] = kib
-    names = {pkg: group_name(pkg, depth, std) for pkg in wall}
-    rows: dict[str, dict[str, int]] = {}
-    for weight, per_package in (("wall", wall), ("cpu", cpu_of)):
-        values = rows[weight] = defaultdict(int)
-        for pkg, value in per_package.items():
-            values[names[pkg]] += value
-    peaks = rows["rss"] = {}
-    for pkg, kib in rss.items():
-        name = names[pkg]
-        if kib > peaks.get(name, 0):
-            peaks[name] = kib
-    return {weight: _ranked(rows[weight], weight, n) for weight in WEIGHTS}
+    """The top `n` rows by each of WEIGHTS. A group-by in numpy: summed (wall, CPU) or peaked (RSS)
+    per package, then per row (a build has many invocations per package, many packages per row);
+    only the rows that can make the top n are sorted by name. `columns` (`time_columns`) and `cpu`
+    (`cpu_ns_column`) of the events, when the caller has them."""
+    packages: dict[str, int] = {}
+    number = packages.setdefault
+    ids = np.fromiter((number(e.pkg, len(packages)) for e in events), np.int64, len(events))
+    walls = time_columns(events)[1] if columns is None else columns[1]
+    cpus = np.fromiter(((c or 0) for c in (cpu_ns_column(events) if cpu is None else cpu)), np.int64, len(events))
+    kib = np.fromiter(((e.max_rss_kib or 0) for e in events), np.int64, len(events))
+    rows: dict[str, int] = {}
+    row_of = np.fromiter((rows.setdefault(group_name(pkg, depth, std), len(rows)) for pkg in packages),
+                         np.int64, len(packages))[ids]
+    names = list(rows)
+    tables = {}
+    for weight, values in (("wall", walls), ("cpu", cpus), ("rss", kib)):
+        per_row = np.zeros(len(names), np.int64)
+        (np.maximum if weight == "rss" else np.add).at(per_row, row_of, values)
+        tables[weight] = _ranked(names, per_row, weight, n)
+    return tables
 
 
-def _ranked(values: Mapping[str, int], weight: str, n: int) -> list[Row]:
-    ranked = sorted(((k, v) for k, v in values.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))[:n]
+def _ranked(names: list[str], values: np.ndarray, weight: str, n: int) -> list[Row]:
+    """The top `n` rows with a value, largest first, ties by name."""
+    shown = np.flatnonzero(values > 0)
+    if len(shown) > n:  # rows below the n-th largest value cannot make the table
+        cut = np.partition(values[shown], len(shown) - n)[len(shown) - n]
+        shown = shown[values[shown] >= cut]
+    ranked = sorted(((names[i], v) for i, v in zip(shown.tolist(), values[shown].tolist())),
+                    key=lambda kv: (-kv[1], kv[0]))[:n]
     if weight == "rss":
         peak = ranked[0][1] if ranked else 1
         return [Row(k, v, 100.0 * v / peak, None) for k, v in ranked]
-    total = sum(values.values()) or 1
+    total = int(values.sum()) or 1
     rows, running = [], 0
     for k, v in ranked:
         running += v
@@ -212,7 +218,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         peak=max(with_rss, key=lambda e: (e.max_rss_kib, e.pkg, e.tool)) if with_rss else None,
         depth=depth,
         std=std,
-        top=top_tables(ran, top, depth, std, cpu=cpus),
+        top=top_tables(ran, top, depth, std, columns=columns, cpu=cpus),
         path=critical_path(ran, info.parallelism, nodes, level=Concurrency(ran, info.parallelism, columns=columns)),
         par=par,
         phases=phase_table(ran),
@@ -221,6 +227,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         c_compiles=c_compiles_by_package(ran),
         whatif=what_if(ran, info.parallelism, nodes=nodes),
         queue=queue_waits(events),
+        graph=nodes,
     )
 
 

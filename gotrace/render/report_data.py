@@ -15,8 +15,9 @@ from collections.abc import Sequence
 import orjson
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
-from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Step, dependency_graph, listed_steps
-from gotrace.analysis.lanes import assign_lanes
+from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Node, Step, dependency_graph, listed_steps
+from gotrace.analysis.lanes import lanes_of
+from gotrace.analysis.parallelism import cpu_ns_column, time_columns
 from gotrace.analysis.phases import phase_times
 from gotrace.analysis.summary import STD_GROUP, Summary, group_name
 from gotrace.events import Event
@@ -46,52 +47,59 @@ def critical_steps(summary: Summary) -> list[tuple[Step, bool]]:
     return [(s, id(s) in listed) for s in summary.path.steps]
 
 
-def dependency_facts(ran: Sequence[Event], parallelism: int | None
+def dependency_facts(ran: Sequence[Event], nodes: Sequence[Node] | None = None
                      ) -> tuple[list[tuple[int, str]], list[tuple[str, ...]]]:
     """For each invocation: (index of the invocation it waited for or -1, the edge), and the
     packages of the trace it depended on. Both come from the one dependency graph the critical
-    path walks (`critical_path.dependency_graph`): what an invocation waited for is, of its
-    package's earlier tools and the inputs of its package, the one that finished last before it
-    started. `parallelism` is accepted for callers; a -p slot is not a dependency."""
-    nodes = dependency_graph(ran)
+    path walks (`critical_path.dependency_graph`; pass `nodes` when it is built, as
+    `Summary.graph`): what an invocation waited for is, of its package's earlier tools and the
+    inputs of its package, the one that finished last before it started.
+
+    A node's inputs all ended before its first tool started (`dependency_graph` keeps only those),
+    so the last of them, and the packages, are found once per node, not once per invocation."""
+    nodes = dependency_graph(ran) if nodes is None else nodes
     position = {id(e): i for i, e in enumerate(ran)}
-    node_of = {id(e): n for n in nodes for e in n.events}
-    last_of = [max(n.events, key=lambda d: d.end_ns) for n in nodes]  # once per node, not per dependent
-    waited: list[tuple[int, str]] = []
-    deps: list[tuple[str, ...]] = []
-    for e in ran:
-        node = node_of.get(id(e))
-        if node is None:
-            waited.append((UNKNOWN, ""))
-            deps.append(())
-            continue
-        limit = e.start_ns + CLOCK_SLACK_NS
-        options = [(d, "package") for d in node.events if d is not e and d.start_ns <= e.start_ns
-                   and d.end_ns <= limit]
-        for j, edge in node.deps:
-            last = last_of[j]
-            if last.end_ns <= limit:
-                options.append((last, edge))
-        best = max(options, key=lambda o: (o[0].end_ns, o[1] != "package", o[0].tool, o[0].pkg), default=None)
-        waited.append((position[id(best[0])], best[1]) if best else (UNKNOWN, ""))
-        deps.append(tuple(sorted({nodes[j].pkg for j, edge in node.deps if edge != "package"})))
+    waited: list[tuple[int, str]] = [(UNKNOWN, "")] * len(ran)
+    deps: list[tuple[str, ...]] = [()] * len(ran)
+
+    def rank(option: tuple[Event, str]) -> tuple:
+        last, edge = option
+        return (last.end_ns, edge != "package", last.tool, last.pkg)
+
+    for node in nodes:
+        inputs = [(max(nodes[j].events, key=lambda d: d.end_ns), edge) for j, edge in node.deps]
+        last_input = max(inputs, key=rank, default=None)
+        names = tuple(sorted({nodes[j].pkg for j, edge in node.deps if edge != "package"}))
+        for e in node.events:
+            limit = e.start_ns + CLOCK_SLACK_NS
+            options = [(d, "package") for d in node.events if d is not e and d.start_ns <= e.start_ns
+                       and d.end_ns <= limit] if len(node.events) > 1 else []
+            if last_input is not None:
+                options.append(last_input)
+            best = max(options, key=rank, default=None)
+            i = position[id(e)]
+            if best is not None:
+                waited[i] = (position[id(best[0])], best[1])
+            deps[i] = names
     return waited, deps
 
 
 def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
     """Columns of the timeline: `ran` in time order (see `in_time_order`)."""
     t0 = ran[0].start_ns if ran else 0
-    tools = sorted({e.tool for e in ran}, key=lambda t: (-sum(1 for e in ran if e.tool == t), t))
+    starts, walls = time_columns(ran)  # read once; microseconds below by floor division, as `us`
+    runs = Counter(e.tool for e in ran)
+    tools = sorted(runs, key=lambda t: (-runs[t], t))
     tool_ids = {t: i for i, t in enumerate(tools)}
     packages: dict[str, int] = {}
     for e in ran:
         packages.setdefault(e.pkg, len(packages))
-    waited, deps = dependency_facts(ran, summary.info.parallelism)
+    waited, deps = dependency_facts(ran, summary.graph)
     dep_lists: dict[tuple[str, ...], int] = {}
     for names in deps:
         if names:
             dep_lists.setdefault(names, len(dep_lists))
-    lanes = assign_lanes(ran)
+    lanes = lanes_of(starts.tolist(), (starts + walls).tolist())  # assign_lanes(ran), columns read once
     phase_names: dict[str, int] = {}
     phase_rows: list[int] = []
     phase_values: list[list[int]] = []
@@ -105,16 +113,16 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
     position = {id(e): i for i, e in enumerate(ran)}
     steps = critical_steps(summary)
     return {
-        "span": us(max((e.end_ns for e in ran), default=t0) - t0),
+        "span": us(int((starts + walls).max()) - t0) if ran else 0,
         "lanes": max(lanes, default=-1) + 1,
         "tools": tools,
         "colours": [tool_colour(t) for t in tools],
         "pkgs": list(packages),
         "pkg": [packages[e.pkg] for e in ran],
         "tool": [tool_ids[e.tool] for e in ran],
-        "start": [us(e.start_ns - t0) for e in ran],
-        "wall": [us(e.wall_ns) for e in ran],
-        "cpu": [UNKNOWN if e.cpu_ns is None else us(e.cpu_ns) for e in ran],
+        "start": ((starts - t0) // 1000).tolist(),
+        "wall": (walls // 1000).tolist(),
+        "cpu": [UNKNOWN if cpu is None else us(cpu) for cpu in cpu_ns_column(ran)],
         "rss": [UNKNOWN if e.max_rss_kib is None else e.max_rss_kib for e in ran],
         "lane": lanes,
         "failed": [i for i, e in enumerate(ran) if e.failed],
@@ -160,13 +168,17 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
             in_std[name] = not std and group_name(pkg) == STD_GROUP
         return rows[name]
 
+    row_of: dict[str, dict] = {}  # a build has many invocations per package: name each package once
     for e in ran:
-        r = row(e.pkg)
+        r = row_of.get(e.pkg)
+        if r is None:
+            r = row_of[e.pkg] = row(e.pkg)
         start = us(e.start_ns - t0)
         r["start"] = start if r["start"] is None else min(r["start"], start)
         r["wall"] += us(e.wall_ns)
-        if e.cpu_ns is not None:
-            r["cpu"] = (r["cpu"] or 0) + us(e.cpu_ns)
+        cpu = e.cpu_ns
+        if cpu is not None:
+            r["cpu"] = (r["cpu"] or 0) + us(cpu)
         if e.max_rss_kib is not None:
             r["rss"] = max(r["rss"] or 0, e.max_rss_kib)
         r["tools"][e.tool] += 1
