@@ -9,9 +9,11 @@ names are indexes into lists of distinct names. Same events, same bytes.
 """
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
 import orjson
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
@@ -66,22 +68,62 @@ def dependency_facts(ran: Sequence[Event], nodes: Sequence[Node] | None = None
         last, edge = option
         return (last.end_ns, edge != "package", last.tool, last.pkg)
 
+    last_of: list[Event | None] = [None] * len(nodes)  # a node's last tool, found when first needed
     for node in nodes:
-        inputs = [(max(nodes[j].events, key=lambda d: d.end_ns), edge) for j, edge in node.deps]
-        last_input = max(inputs, key=rank, default=None)
+        # the input that ended last; ties (rare) by the whole rank, as max over all of them would
+        last_input, latest, tied = None, -1, False
+        for j, edge in node.deps:
+            end = nodes[j].end_ns
+            if end > latest:
+                last_input, latest, tied = (j, edge), end, False
+            elif end == latest:
+                tied = True
+        candidates = [last_input] if not tied else [(j, edge) for j, edge in node.deps if nodes[j].end_ns == latest]
+        options_in = []
+        for j, edge in candidates if last_input is not None else ():
+            last = last_of[j]
+            if last is None:
+                last = last_of[j] = max(nodes[j].events, key=lambda d: d.end_ns)
+            options_in.append((last, edge))
+        best_input = max(options_in, key=rank, default=None)
         names = tuple(sorted({nodes[j].pkg for j, edge in node.deps if edge != "package"}))
-        for e in node.events:
-            limit = e.start_ns + CLOCK_SLACK_NS
-            options = [(d, "package") for d in node.events if d is not e and d.start_ns <= e.start_ns
-                       and d.end_ns <= limit] if len(node.events) > 1 else []
-            if last_input is not None:
-                options.append(last_input)
-            best = max(options, key=rank, default=None)
+        earlier = _latest_earlier(node.events) if len(node.events) > 1 else [-1]
+        for e, d in zip(node.events, earlier):
             i = position[id(e)]
+            deps[i] = names
+            best = best_input
+            if d >= 0:  # an input and an earlier tool of the package never rank alike (the edge differs)
+                best = max(((node.events[d], "package"), best_input), key=rank) if best_input else \
+                    (node.events[d], "package")
             if best is not None:
                 waited[i] = (position[id(best[0])], best[1])
-            deps[i] = names
     return waited, deps
+
+
+def _latest_earlier(events: Sequence[Event]) -> list[int]:
+    """For each of one node's tools (in start order), the index of the one it waited for among the
+    others: started no later, ended by its start (CLOCK_SLACK_NS), the latest end, then the last
+    tool name, then the first; -1 for none. A sweep in start order: the tools that qualify only
+    grow, so a heap of the others by end and the best two so far answer each in O(log n)."""
+    answer = [-1] * len(events)
+    pending: list[tuple[int, int]] = []  # (end, index) started, not yet ended by the current limit
+    best: list[tuple[tuple[int, str, int], int]] = []  # the two highest (rank, index) so far
+    at = 0
+    while at < len(events):
+        start = events[at].start_ns
+        group = at
+        while group < len(events) and events[group].start_ns == start:
+            heapq.heappush(pending, (events[group].end_ns, group))
+            group += 1
+        limit = start + CLOCK_SLACK_NS
+        while pending and pending[0][0] <= limit:
+            end, d = heapq.heappop(pending)
+            best = sorted([*best, ((end, events[d].tool, -d), d)], reverse=True)[:2]
+        for k in range(at, group):  # the best other than the tool itself
+            other = [d for _, d in best if d != k]
+            answer[k] = other[0] if other else -1
+        at = group
+    return answer
 
 
 def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
@@ -168,22 +210,28 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
             in_std[name] = not std and group_name(pkg) == STD_GROUP
         return rows[name]
 
-    row_of: dict[str, dict] = {}  # a build has many invocations per package: name each package once
-    for e in ran:
-        r = row_of.get(e.pkg)
-        if r is None:
-            r = row_of[e.pkg] = row(e.pkg)
-        start = us(e.start_ns - t0)
-        r["start"] = start if r["start"] is None else min(r["start"], start)
-        r["wall"] += us(e.wall_ns)
-        cpu = e.cpu_ns
-        if cpu is not None:
-            r["cpu"] = (r["cpu"] or 0) + us(cpu)
-        if e.max_rss_kib is not None:
-            r["rss"] = max(r["rss"] or 0, e.max_rss_kib)
-        r["tools"][e.tool] += 1
-        for name, ns in phase_times(e):
-            r["phases"][name] += us(ns)
+    # a group-by over columns: each package's row found once, the figures added up per row by
+    # numpy; only phases, which few invocations carry, are added one invocation at a time
+    row_of: dict[str, int] = {}  # package -> its row's number in `counted`
+    counted: list[dict] = []
+    numbers: dict[int, int] = {}  # id(row) -> number
+    ids = np.empty(len(ran), np.int64)
+    for i, e in enumerate(ran):
+        k = row_of.get(e.pkg)
+        if k is None:
+            r = row(e.pkg)
+            k = numbers.get(id(r))
+            if k is None:
+                k = numbers[id(r)] = len(counted)
+                counted.append(r)
+            row_of[e.pkg] = k
+        ids[i] = k
+        if e.phases:
+            phases = counted[k]["phases"]
+            for name, ns in phase_times(e):
+                phases[name] += us(ns)
+    if ran:
+        _add_up(ran, ids, counted, t0)
     if has_cache_facts(events):
         for pkg, hit in cache_stats(events)[2].items():
             r = row(pkg)
@@ -217,6 +265,37 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
         "phaseNames": phase_names,
         "phases": [[rows[n]["phases"].get(p, 0) for p in phase_names] for n in names] if phase_names else None,
     }
+
+
+def _add_up(ran: Sequence[Event], ids: np.ndarray, rows: list[dict], t0: int) -> None:
+    """Each row's first start, wall and CPU (sums of each invocation's microseconds), peak RSS and
+    runs per tool, over the invocations `ran`, invocation i counting in row ids[i]."""
+    n = len(rows)
+    starts, walls = time_columns(ran)
+    cpus = cpu_ns_column(ran)
+    known = np.fromiter((c is not None for c in cpus), bool, len(ran))
+    first = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first, ids, (starts - t0) // 1000)
+    wall = np.zeros(n, np.int64)
+    np.add.at(wall, ids, walls // 1000)
+    cpu = np.zeros(n, np.int64)
+    np.add.at(cpu, ids[known], np.fromiter((c for c in cpus if c is not None), np.int64) // 1000)
+    has_cpu = np.bincount(ids[known], minlength=n) > 0
+    rss = np.full(n, -1, np.int64)  # -1: no invocation of the row knows its peak
+    np.maximum.at(rss, ids, np.fromiter((-1 if k is None else k for k in (e.max_rss_kib for e in ran)),
+                                        np.int64, len(ran)))
+    tools: dict[str, int] = {}
+    code = tools.setdefault
+    tool_of = np.fromiter((code(e.tool, len(tools)) for e in ran), np.int64, len(ran))
+    names = list(tools)
+    pairs, runs = np.unique(ids * len(names) + tool_of, return_counts=True)
+    for pair, count in zip(pairs.tolist(), runs.tolist()):
+        rows[pair // len(names)]["tools"][names[pair % len(names)]] = count
+    for r, start, w, c, has, peak in zip(rows, first.tolist(), wall.tolist(), cpu.tolist(), has_cpu.tolist(),
+                                         rss.tolist()):
+        r["start"], r["wall"] = start, w
+        r["cpu"] = c if has else None
+        r["rss"] = None if peak < 0 else peak
 
 
 def _total(values) -> int | None:
