@@ -34,6 +34,7 @@ for n invocations and E dependency names in the trace.
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -281,6 +282,12 @@ def listed_steps(path: CriticalPath) -> list[Step]:
     return [s for s in path.steps if s.event.wall_ns * 100 >= work_ns or s is path.steps[-1]]
 
 
+def _int_array(values: np.ndarray) -> array:
+    out = array("q")
+    out.frombytes(values.astype(np.int64).tobytes())
+    return out
+
+
 class Concurrency:
     """Time spent at each level of concurrency between two instants, by bisection over the steps."""
 
@@ -294,14 +301,15 @@ class Concurrency:
         full = np.zeros(len(times), np.int64)
         if slots:
             np.cumsum(np.where(levels[:-1] >= slots, lasted, 0), out=full[1:])
-        # lists: bisect on a list is cheaper than a numpy call per query
-        self.times: list[int] = times.tolist()
-        self.idle: list[int] = idle.tolist() if len(times) else [0]
-        self.full: list[int] = full.tolist() if len(times) else [0]
-        self.levels: list[int] = levels.tolist()
+        # machine-integer arrays: bisect on them is ~5x cheaper than a numpy call per query, and they
+        # hold 8 bytes an entry where a list of ints holds 40 (a 1,000,000-record build has ~1.5M steps)
+        self.times = _int_array(times)
+        self.idle = _int_array(idle) if len(times) else array("q", [0])
+        self.full = _int_array(full) if len(times) else array("q", [0])
+        self.levels = _int_array(levels)
         self.slots = slots
 
-    def _at(self, cum: list[int], x: int, pred) -> int:
+    def _at(self, cum: Sequence[int], x: int, pred) -> int:
         i = bisect.bisect_right(self.times, x) - 1
         if i < 0:
             return 0

@@ -105,23 +105,28 @@ def _latest_earlier(events: Sequence[Event]) -> list[int]:
     others: started no later, ended by its start (CLOCK_SLACK_NS), the latest end, then the last
     tool name, then the first; -1 for none. A sweep in start order: the tools that qualify only
     grow, so a heap of the others by end and the best two so far answer each in O(log n)."""
+    starts = [e.start_ns for e in events]
     answer = [-1] * len(events)
     pending: list[tuple[int, int]] = []  # (end, index) started, not yet ended by the current limit
-    best: list[tuple[tuple[int, str, int], int]] = []  # the two highest (rank, index) so far
+    first = second = None  # the two highest (rank, index) so far
     at = 0
     while at < len(events):
-        start = events[at].start_ns
+        start = starts[at]
         group = at
-        while group < len(events) and events[group].start_ns == start:
-            heapq.heappush(pending, (events[group].end_ns, group))
+        while group < len(events) and starts[group] == start:
+            heapq.heappush(pending, (start + events[group].wall_ns, group))
             group += 1
         limit = start + CLOCK_SLACK_NS
         while pending and pending[0][0] <= limit:
             end, d = heapq.heappop(pending)
-            best = sorted([*best, ((end, events[d].tool, -d), d)], reverse=True)[:2]
+            ranked = ((end, events[d].tool, -d), d)
+            if first is None or ranked > first:
+                first, second = ranked, first
+            elif second is None or ranked > second:
+                second = ranked
         for k in range(at, group):  # the best other than the tool itself
-            other = [d for _, d in best if d != k]
-            answer[k] = other[0] if other else -1
+            other = first if first is not None and first[1] != k else second
+            answer[k] = other[1] if other is not None else -1
         at = group
     return answer
 
