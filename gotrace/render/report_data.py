@@ -151,7 +151,7 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
     phase_rows: list[int] = []
     phase_values: list[list[int]] = []
     for i, e in enumerate(ran):
-        times = phase_times(e)
+        times = phase_times(e) if e.phases else ()  # few invocations carry phases
         if times:
             for name, _ in times:
                 phase_names.setdefault(name, len(phase_names))
@@ -159,6 +159,7 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
             phase_values.append([v for pair in ((phase_names[n], us(ns)) for n, ns in times) for v in pair])
     position = {id(e): i for i, e in enumerate(ran)}
     steps = critical_steps(summary)
+    edge_ids = {edge: i for i, edge in enumerate(EDGES)}
     return {
         "span": us(int((starts + walls).max()) - t0) if ran else 0,
         "lanes": max(lanes, default=-1) + 1,
@@ -176,7 +177,7 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
         "why": [e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}")
                 for e in ran if e.failed],
         "wait": [w for w, _ in waited],
-        "edge": [EDGES.index(edge) for _, edge in waited],
+        "edge": [edge_ids[edge] for _, edge in waited],
         "edges": list(EDGES),
         "deps": [dep_lists[names] if names else UNKNOWN for names in deps],
         "depLists": [[packages[n] for n in names] for names in dep_lists],
@@ -220,8 +221,8 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
     row_of: dict[str, int] = {}  # package -> its row's number in `counted`
     counted: list[dict] = []
     numbers: dict[int, int] = {}  # id(row) -> number
-    ids = np.empty(len(ran), np.int64)
-    for i, e in enumerate(ran):
+    ids: list[int] = []
+    for e in ran:
         k = row_of.get(e.pkg)
         if k is None:
             r = row(e.pkg)
@@ -230,13 +231,13 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
                 k = numbers[id(r)] = len(counted)
                 counted.append(r)
             row_of[e.pkg] = k
-        ids[i] = k
+        ids.append(k)
         if e.phases:
             phases = counted[k]["phases"]
             for name, ns in phase_times(e):
                 phases[name] += us(ns)
     if ran:
-        _add_up(ran, ids, counted, t0)
+        _add_up(ran, np.array(ids, np.int64), counted, t0)
     if has_cache_facts(events):
         for pkg, hit in cache_stats(events)[2].items():
             r = row(pkg)
