@@ -78,9 +78,14 @@ def dependency_facts(ran: Sequence[Event], nodes: Sequence[Node] | None = None
                 last_input, latest, tied = (j, edge), end, False
             elif end == latest:
                 tied = True
-        candidates = [last_input] if not tied else [(j, edge) for j, edge in node.deps if nodes[j].end_ns == latest]
+        if last_input is None:
+            candidates = []
+        elif tied:
+            candidates = [(j, edge) for j, edge in node.deps if nodes[j].end_ns == latest]
+        else:
+            candidates = [last_input]
         options_in = []
-        for j, edge in candidates if last_input is not None else ():
+        for j, edge in candidates:
             last = last_of[j]
             if last is None:
                 last = last_of[j] = max(nodes[j].events, key=lambda d: d.end_ns)
