@@ -18,7 +18,9 @@ Python work per invocation that has no column form: grouping tools into nodes an
 names (0.8 s of 100,000 records, about one decode floor), what-if's replay (not this module's).
 Measured on a loaded 2-core machine (CPU seconds; the orjson decode floor was 0.9 s and 7.4 s),
 main then this change merged with main: 100,000 records, summary 8.1 -> 5.5 s, --json 7.5 -> 5.0 s,
-report 15.5 -> 9.2 s, same bytes; 1,000,000 records, summary 95.6 -> 51.9 s (RSS 1.76 -> 1.52 GB).
+report 15.5 -> 9.2 s; 1,000,000 records, summary 95.6 -> 51.9 s (peak RSS 1.76 -> 1.52 GB), --json
+99.1 -> 52.5 s, report 154.4 -> 89.9 s (2.04 -> 2.20 GB: the graph kept for the report is alive
+while the flame graph is drawn); every output the same bytes.
 """
 from __future__ import annotations
 
