@@ -19,7 +19,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gotrace.events import BuildInfo, Event, total_cpu_ns
+import numpy as np
+
+from gotrace.events import BuildInfo, Event
 from gotrace.text import percent
 
 # A stretch counts as serial when at most one tool ran for this long and this share of the build.
@@ -76,21 +78,36 @@ def occupied_end(start_ns: int, end_ns: int) -> int:
     return end_ns if end_ns > start_ns else start_ns + 1
 
 
+def time_columns(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray]:
+    """(start ns, wall ns) of each event as int64 arrays: the sweeps below read them once, not
+    through an attribute per event per pass."""
+    n = len(events)
+    return (np.fromiter((e.start_ns for e in events), np.int64, n),
+            np.fromiter((e.wall_ns for e in events), np.int64, n))
+
+
+def step_arrays(start: np.ndarray, wall: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`concurrency_steps` as two arrays (times, invocations running from then on): one sort of
+    the starts and ends, a running sum, and the last count at each instant where it changed."""
+    end = start + wall
+    occupied = np.where(end > start, end, start + 1)
+    times = np.concatenate((start, occupied))
+    delta = np.concatenate((np.ones(len(start), np.int64), np.full(len(start), -1, np.int64)))
+    order = np.argsort(times, kind="stable")
+    times = times[order]
+    running = np.cumsum(delta[order])
+    last = np.ones(len(times), bool)  # the count after every start and end at one instant
+    last[:-1] = times[1:] != times[:-1]
+    times, running = times[last], running[last]
+    changed = np.ones(len(times), bool)  # an end and a start at t net out: no step
+    changed[1:] = running[1:] != running[:-1]
+    return times[changed], running[changed]
+
+
 def concurrency_steps(events: Sequence[Event]) -> list[tuple[int, int]]:
     """(time ns, invocations running from then on) at every change of the count."""
-    points: dict[int, int] = {}
-    for e in events:
-        start = e.start_ns
-        end = occupied_end(start, start + e.wall_ns)
-        points[start] = points.get(start, 0) + 1
-        points[end] = points.get(end, 0) - 1  # an end and a start at t net out: no overlap
-    running = 0
-    steps = []
-    for t in sorted(points):
-        running += points[t]
-        if not steps or steps[-1][1] != running:
-            steps.append((t, running))
-    return steps
+    times, running = step_arrays(*time_columns(events))
+    return list(zip(times.tolist(), running.tolist()))
 
 
 def peak_concurrency(events: Sequence[Event]) -> int:
@@ -98,27 +115,44 @@ def peak_concurrency(events: Sequence[Event]) -> int:
     return max((running for _, running in concurrency_steps(events)), default=0)
 
 
-def cpu_per_bucket(events: Sequence[Event], start: int, span: int, buckets: int = BUCKETS) -> list[float]:
-    """Average cores busy in each of `buckets` equal slices of [start, start + span)."""
+def cpu_ns_column(events: Sequence[Event]) -> list[int | None]:
+    """Each event's CPU time (`Event.cpu_ns`), read once."""
+    return [None if u is None and s is None else (u or 0) + (s or 0)
+            for u, s in ((e.user_ns, e.sys_ns) for e in events)]
+
+
+def cpu_per_bucket(events: Sequence[Event], start: int, span: int, buckets: int = BUCKETS, *,
+                   columns: tuple[np.ndarray, np.ndarray] | None = None,
+                   cpu: Sequence[int | None] | None = None) -> list[float]:
+    """Average cores busy in each of `buckets` equal slices of [start, start + span).
+
+    Each invocation adds rate x overlap to each slice it overlaps, in event order (np.add.at adds
+    in the order given), so the sums are the float sums of a loop over events, to the last bit."""
     if span <= 0:
         return [0.0] * buckets
     width = span / buckets
-    busy = [0.0] * buckets
-    for e in events:
-        cpu = e.cpu_ns
-        if not cpu:
-            continue
-        if e.wall_ns <= 0:
-            busy[min(buckets - 1, int((e.start_ns - start) / width))] += cpu
-            continue
-        rate = cpu / e.wall_ns
-        a, b = e.start_ns - start, e.end_ns - start
-        first, last = int(a / width), min(buckets - 1, int(b / width))
-        for i in range(first, last + 1):
-            overlap = min(b, (i + 1) * width) - max(a, i * width)
-            if overlap > 0:
-                busy[i] += rate * overlap
-    return [ns / width for ns in busy]
+    starts, walls = time_columns(events) if columns is None else columns
+    cpus = np.array([c or 0 for c in (cpu_ns_column(events) if cpu is None else cpu)], np.int64)
+    some = cpus != 0
+    a = (starts[some] - start).astype(np.float64)
+    wall = walls[some]
+    b = a + wall.astype(np.float64)
+    used = cpus[some].astype(np.float64)
+    timed = wall > 0
+    first = (a / width).astype(np.int64)
+    first = np.where(timed, first, np.minimum(buckets - 1, first))  # no run time: one slice
+    last = np.where(timed, np.minimum(buckets - 1, (b / width).astype(np.int64)), first)
+    counts = np.maximum(last - first + 1, 0)
+    of = np.repeat(np.arange(len(first)), counts)  # the invocation of each (invocation, slice)
+    bucket = first[of] + (np.arange(len(of)) - np.repeat(np.cumsum(counts) - counts, counts))
+    overlap = (np.minimum(b[of], (bucket + 1) * width) - np.maximum(a[of], bucket * width))
+    rate = np.divide(used, wall, out=np.zeros(len(used)), where=timed)[of]
+    zero = ~timed[of]
+    value = np.where(zero, used[of], rate * overlap)
+    take = zero | (overlap > 0)
+    busy = np.zeros(buckets)
+    np.add.at(busy, bucket[take], value[take])
+    return (busy / width).tolist()
 
 
 def serial_threshold(span: int) -> int:
@@ -126,28 +160,36 @@ def serial_threshold(span: int) -> int:
     return max(SERIAL_MIN_NS, int(span * SERIAL_MIN_SHARE))
 
 
-def serial_stretches(events: Sequence[Event], steps: list[tuple[int, int]], start: int, span: int) -> list[Stretch]:
-    """The build's serial stretches (see the module's docstring), longest first."""
+def serial_stretches(events: Sequence[Event], times: np.ndarray, levels: np.ndarray, start: int, span: int, *,
+                     columns: tuple[np.ndarray, np.ndarray] | None = None) -> list[Stretch]:
+    """The build's serial stretches (see the module's docstring), longest first, from the
+    concurrency steps (`step_arrays`): runs of consecutive steps with at most one tool running."""
+    low = levels <= 1
+    if len(low) < 2:
+        return []
+    # run k covers steps first[k]..last[k]; a run starting at the last step lasts nothing
+    first = np.flatnonzero(low & ~np.concatenate(([False], low[:-1])))
+    last = np.flatnonzero(low & ~np.concatenate((low[1:], [False])))
+    until = times[np.minimum(last + 1, len(times) - 1)]  # the next step's time, or the last step's
+    long = (first < len(times) - 1) & (until - times[first] >= serial_threshold(span))
     out = []
-    threshold = serial_threshold(span)
-    for i, (t, running) in enumerate(steps):
-        if running > 1 or i + 1 >= len(steps):
-            continue
-        # merge consecutive low steps (0 then 1 then 0 ...) into one stretch
-        if i and steps[i - 1][1] <= 1:
-            continue
-        j = i
-        while j + 1 < len(steps) and steps[j + 1][1] <= 1:
-            j += 1
-        end = steps[j + 1][0] if j + 1 < len(steps) else steps[j][0]
-        if end - t < threshold:
-            continue
+    starts = ends = occupied = None
+    for i, j, end in zip(first[long].tolist(), last[long].tolist(), until[long].tolist()):
+        t = int(times[i])
+        if starts is None:  # only a build with a serial stretch reads the columns
+            starts, walls = time_columns(events) if columns is None else columns
+            ends = starts + walls
+            occupied = np.where(ends > starts, ends, starts + 1)
         # at most one tool runs in the stretch: its overlap with the stretch is time it ran alone
-        inside = [e for e in events if e.start_ns < end and occupied_end(e.start_ns, e.end_ns) > t]
-        longest = max(inside, key=lambda e: (min(e.end_ns, end) - max(e.start_ns, t), e.pkg), default=None)
+        inside = np.flatnonzero((starts < end) & (occupied > t))
+        longest = None
+        if len(inside):
+            overlap = np.minimum(ends[inside], end) - np.maximum(starts[inside], t)
+            tied = inside[overlap == overlap.max()]  # then the largest package name, the first one
+            longest = max((events[k] for k in tied.tolist()), key=lambda e: e.pkg)
         alone = f"{longest.tool} {longest.pkg}".strip() if longest else ""
         alone_ns = max(0, min(longest.end_ns, end) - max(longest.start_ns, t)) if longest else 0
-        out.append(Stretch(t - start, end - t, max(r for _, r in steps[i:j + 1]), alone, alone_ns, longest))
+        out.append(Stretch(t - start, end - t, int(levels[i:j + 1].max()), alone, alone_ns, longest))
     return sorted(out, key=lambda s: (-s.wall_ns, s.start_ns))
 
 
@@ -157,23 +199,30 @@ def machine_cores(info: BuildInfo | None) -> tuple[int, str]:
     return os.cpu_count() or 1, "this machine"
 
 
-def parallelism(events: Sequence[Event], info: BuildInfo | None = None) -> Parallelism:
+def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
+                columns: tuple[np.ndarray, np.ndarray] | None = None,
+                cpu: Sequence[int | None] | None = None) -> Parallelism:
+    """How the build used the machine. `columns` (`time_columns`) and `cpu` (`cpu_ns_column`) of
+    the events that ran, when the caller has read them already."""
     ran = [e for e in events if not e.probe and not e.cached]
     cores, source = machine_cores(info)
     limit = info.parallelism if info is not None else None
     if not ran:
         return Parallelism(cores, source, limit, 0.0, 0, 0.0, [], [0.0] * BUCKETS, [])
-    start = min(e.start_ns for e in ran)
-    span = max(e.end_ns for e in ran) - start
-    steps = concurrency_steps(ran)
-    busy = sum(e.wall_ns for e in ran)
-    cpu = total_cpu_ns(ran)
+    columns = starts, walls = time_columns(ran) if columns is None else columns
+    start = int(starts.min())
+    span = int((starts + walls).max()) - start
+    times, running = step_arrays(starts, walls)
+    busy = int(walls.sum())
+    cpus = cpu_ns_column(ran) if cpu is None else cpu
+    known = [c for c in cpus if c is not None]
+    cpu_total = sum(known) if known else None  # as total_cpu_ns: unknown, never 0
     return Parallelism(
         cores=cores, cores_source=source, limit=limit,
         average=busy / span if span else float(len(ran)),
-        peak=max((r for _, r in steps), default=0),
-        utilisation=None if cpu is None else cpu / (span * cores) if span else 0.0,
-        steps=[(t - start, r) for t, r in steps],
-        cpu_buckets=[] if cpu is None else cpu_per_bucket(ran, start, span),
-        serial=serial_stretches(ran, steps, start, span),
+        peak=int(running.max()) if len(running) else 0,
+        utilisation=None if cpu_total is None else cpu_total / (span * cores) if span else 0.0,
+        steps=list(zip((times - start).tolist(), running.tolist())),
+        cpu_buckets=[] if cpu_total is None else cpu_per_bucket(ran, start, span, columns=columns, cpu=cpus),
+        serial=serial_stretches(ran, times, running, start, span, columns=columns),
     )

@@ -13,7 +13,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EXPECTED = HERE / "expected"
-TRACES = {"p2": HERE / "multi-p2.jsonl", "p1": HERE / "multi-p1.jsonl"}
+ROOT = HERE.parent.parent
+# relative to the repository (the commands run there): the report names its trace, and a path of the
+# checkout would make the pinned bytes depend on where the repository lives
+TRACES = {"p2": "tests/pinned/multi-p2.jsonl", "p1": "tests/pinned/multi-p1.jsonl"}
 
 CASES = [
     ("summary.txt", ["summary", "{p2}", "-o", "{out}"]),
@@ -36,7 +39,7 @@ CASES = [
 
 def run_case(gotrace: str, args: list[str], out: Path) -> bytes:
     argv = [gotrace, *(a.format(out=out, **TRACES) for a in args), "-q"]
-    subprocess.run(argv, check=False, capture_output=True, timeout=300)
+    subprocess.run(argv, check=False, capture_output=True, timeout=300, cwd=ROOT)
     return out.read_bytes()
 
 
