@@ -258,3 +258,41 @@ def test_a_trace_with_the_action_graph_against_one_without_compares_only_what_bo
     assert result.returncode == 0
     assert "recording: shim only vs with go's action graph" in result.stderr.decode()
     assert json.loads(result.stdout)["changes"] == []  # no "vanished gcc", no false CPU drop
+
+
+PINNED = Path(__file__).resolve().parent / "pinned"
+
+
+@pytest.mark.parametrize("weight", ["wall", "cpu", "rss"])
+def test_stacks_folded_while_reading_are_the_stacks_of_the_events(weight, monkeypatch):
+    from gotrace.analysis.diff import BuildTable, differential_stacks, tables
+    from gotrace.events import open_trace
+
+    monkeypatch.setattr(BuildTable, "FOLD_CHUNK", 7)  # folded in many pieces, merged
+    before, after = (read_events(str(PINNED / name))[0] for name in ("multi-p2.jsonl", "multi-p1.jsonl"))
+    b, a = (next(iter(tables(open_trace(str(PINNED / name)).records(), fold=weight).values()))
+            for name in ("multi-p2.jsonl", "multi-p1.jsonl"))
+    assert differential_stacks(b, a, weight=weight) == differential_stacks(before, after, weight=weight)
+    assert differential_stacks(b.shim_only(), a, weight=weight) == differential_stacks(
+        [e for e in before if e.source == "shim"], after, weight=weight)
+
+
+@pytest.mark.parametrize("metric", ["wall", "cpu", "rss"])
+def test_a_trace_read_in_two_parts_compares_as_read_in_one(metric, monkeypatch):
+    from gotrace import events
+    from gotrace.analysis.diff import compare, differential_stacks, tables
+    from gotrace.analysis.per_build import merge_parts
+    from gotrace.commands._common import selected_in_parts
+
+    def read(name: str):
+        parts, _ = selected_in_parts(str(PINNED / name), None, lambda selection: tables(selection.records(), metric))
+        return parts, merge_parts(parts)
+
+    whole = {name: read(name)[1] for name in ("multi-p2.jsonl", "multi-p1.jsonl")}
+    monkeypatch.setattr(events, "PARALLEL_BYTES", 0)  # two processes, however small the trace
+    halves = {name: read(name) for name in ("multi-p2.jsonl", "multi-p1.jsonl")}
+    assert all(len(parts) == 2 for parts, _ in halves.values())
+    (b1,), (a1,) = (whole[name].values() for name in whole)
+    (b2,), (a2,) = (merged.values() for _, merged in halves.values())
+    assert compare(b2, a2, metric) == compare(b1, a1, metric)
+    assert differential_stacks(b2, a2, weight=metric) == differential_stacks(b1, a1, weight=metric)

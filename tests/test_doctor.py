@@ -13,10 +13,13 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gotrace.analysis.doctor import diagnose
-from gotrace.events import events_from_text, read_events
+from gotrace.events import Event, events_from_text, read_events
 
 from .conftest import Traced, copy_sample, run_gotrace
 from .conftest import test_env as go_env
@@ -376,3 +379,78 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, multi_build):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     assert run_gotrace(["doctor", str(empty)]).returncode == 1
+
+
+# -- the one-pass facts ---------------------------------------------------------------------------
+
+PINNED = Path(__file__).resolve().parent / "pinned"
+
+
+def test_findings_from_events_and_from_the_one_pass_facts_are_the_same():
+    from gotrace.analysis.doctor import Context, diagnose_facts, gather, previous_packages
+    from gotrace.events import open_trace
+
+    context = Context(machine_memory_kib=300 * 1024, serial_floor_ns=0, serial_share=0.0)  # findings to compare
+    events, reader = read_events(str(PINNED / "multi-p2.jsonl"), include_probes=True)
+    earlier, _ = read_events(str(PINNED / "multi-p1.jsonl"), include_probes=True)
+    found = diagnose(events, reader.builds, context, previous=earlier)
+    records = open_trace(str(PINNED / "multi-p2.jsonl"), include_probes=True)
+    facts = gather(records.records())
+    before = previous_packages(open_trace(str(PINNED / "multi-p1.jsonl")).records())
+    assert {f.check for f in found} >= {"serial-bottleneck", "memory-hog", "memory-concurrency"}
+    assert diagnose_facts(facts, records.builds, context, previous=before) == found
+
+
+_intervals = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 25), st.integers(0, 9)), min_size=2, max_size=40)
+_UNIT = 100_000_000  # 0.1 s: serial stretches start at 0.2 s
+
+
+def _timed(triples) -> list[Event]:
+    return [Event(build="b", tool="compile", pkg=f"x.org/p{i}", start_ns=s * _UNIT, wall_ns=d * _UNIT,
+                  user_ns=d * _UNIT, max_rss_kib=r * 1024) for i, (s, d, r) in enumerate(triples)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_intervals)
+def test_doctor_reports_every_serial_stretch_summary_lists(triples):
+    from gotrace.analysis.doctor import Context, check_serial
+    from gotrace.analysis.parallelism import parallelism
+
+    events = _timed(triples)
+    span = max(e.end_ns for e in events) - min(e.start_ns for e in events)
+    expected = [f"{st.alone} ran alone for {st.alone_ns / 1e9:.1f} s of the build's {span / 1e9:.1f} s "
+                f"({100 * st.alone_ns / span:.0f}%)"
+                for st in sorted(parallelism(events).serial, key=lambda st: (-st.alone_ns, st.start_ns))
+                if st.invocation is not None]
+    found = check_serial(events, "b", Context(serial_floor_ns=0, serial_share=0.0))
+    assert (list(found[0].evidence) if found else []) == expected
+
+
+def _peak_by_sweep(events: list[Event]) -> tuple[int, list[str]]:
+    # the sweep as doctor wrote it over events, a zero-length tool's end coming before its start
+    points = sorted([(e.start_ns, 1, i) for i, e in enumerate(events)] + [(e.end_ns, 0, i) for i, e in enumerate(events)])
+    running: set[int] = set()
+    total = best = 0
+    best_set: list[str] = []
+    for _, is_start, i in points:
+        if is_start:
+            running.add(i)
+            total += events[i].max_rss_kib
+            if total > best:
+                best, best_set = total, sorted(f"compile {events[j].pkg}" for j in running)
+        else:
+            running.discard(i)
+            total -= events[i].max_rss_kib
+    return best, best_set
+
+
+@settings(max_examples=200, deadline=None)
+@given(_intervals)
+def test_the_memory_of_tools_at_once_is_the_largest_sum_of_peaks_in_the_sweep(triples):
+    from gotrace.analysis.doctor import _facts, _peak_concurrent_rss
+
+    events = _timed(triples)
+    facts = _facts(events)
+    rows = np.arange(len(facts))
+    starts, walls, rss = (facts.column(name) for name in ("start_ns", "wall_ns", "max_rss_kib"))
+    assert _peak_concurrent_rss(facts, rows, starts, walls, rss) == _peak_by_sweep(events)

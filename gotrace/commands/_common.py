@@ -54,6 +54,14 @@ class SelectedEvents:
                 self.count += 1
                 yield event
 
+    def records(self) -> Iterator[dict]:
+        """The same selection as decoded records, for a command that keeps a few facts of each
+        invocation rather than its Event."""
+        for record in self.reader.records(probes=self.reader.include_probes):
+            if self.build_id is None or record["build"] == self.build_id:
+                self.count += 1
+                yield record
+
     def check(self, allow_empty: bool = False) -> None:
         # the error of an empty result says what was skipped itself: one line, not two
         if not self.count and (self.build_id is not None or not allow_empty):

@@ -12,6 +12,7 @@ import click
 
 from gotrace.analysis.diff import (
     METRICS,
+    BuildTable,
     Comparison,
     Gate,
     Threshold,
@@ -22,7 +23,9 @@ from gotrace.analysis.diff import (
     noise,
     recording_differences,
     speed_factor,
+    tables,
 )
+from gotrace.analysis.per_build import merge_parts
 from gotrace.capture import parse_size
 from gotrace.collapse import weight_unit, write_folded
 from gotrace.commands._common import (
@@ -30,12 +33,12 @@ from gotrace.commands._common import (
     DATA,
     TEXT,
     Output,
-    load_events,
     no_terminal_stdin,
     output_option,
     say,
+    selected_in_parts,
 )
-from gotrace.events import BuildInfo, Event
+from gotrace.events import BuildInfo
 from gotrace.text import write_table
 
 GATE_EXIT = 3  # as `gotrace doctor --fail-on`: distinct from 1 (unreadable trace) and 2 (bad option)
@@ -80,14 +83,15 @@ def parse_percent(text: str) -> float:
     return value / 100
 
 
-def _last_build(path: str, events: list[Event],
-                builds: dict[str, BuildInfo]) -> tuple[list[Event], BuildInfo | None]:
+def _last_build(path: str, fold: str | None) -> tuple[BuildTable, BuildInfo | None]:
+    """The table of the trace's last build (one pass, no events kept) and its build record."""
+    parts, reader = selected_in_parts(path, None, lambda selection: tables(selection.records(), fold))
+    per_build = merge_parts(parts)
     # A trace written with --append holds several builds; comparing their sum would mean nothing.
-    ids = list(dict.fromkeys(e.build for e in events))
+    ids = list(per_build)
     if len(ids) > 1:
         say(f"gotrace: {path} holds {len(ids)} builds; comparing the last one, {ids[-1]}")
-        events = [e for e in events if e.build == ids[-1]]
-    return events, builds.get(ids[-1]) if ids else None
+    return per_build[ids[-1]], reader.builds.get(ids[-1])
 
 
 def fmt(value: int | None, unit: str, signed: bool = False) -> str:
@@ -203,11 +207,8 @@ def command(before, after, metric, threshold, fail_if_slower, svg_path, folded_p
     for extra in (svg, folded):
         if extra.path is not None:
             extra.check()
-    sides = []
-    for path in (before, after):
-        events, reader = load_events(path)
-        sides.append(_last_build(path, events, reader.builds))
-    (b_events, b_info), (a_events, a_info) = sides
+    fold = metric if svg_path or folded_path else None
+    (b_events, b_info), (a_events, a_info) = (_last_build(path, fold) for path in (before, after))
     differences = recording_differences(b_events, a_events, b_info, a_info)
     if differences:
         say(f"gotrace: warning: the two traces were recorded differently ({'; '.join(differences)}): "

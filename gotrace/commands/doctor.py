@@ -8,13 +8,12 @@ from typing import TextIO
 
 import click
 
-from gotrace.analysis.doctor import SEVERITIES, Context, Finding, diagnose
+from gotrace.analysis.doctor import SEVERITIES, Context, Finding, diagnose_facts, gather, previous_packages
 from gotrace.capture import parse_size
 from gotrace.commands._common import (
     TEXT,
     SelectedEvents,
     build_option,
-    load_events,
     output_option,
     trace_argument,
 )
@@ -107,17 +106,20 @@ def command(trace, build_id, previous, as_json, fail_on, machine_memory, output)
       gotrace run --trace second.jsonl -- go build ./...
       gotrace doctor second.jsonl --previous first.jsonl
     """
+    # one pass over each trace, keeping the facts the checks need, not the events
     selection = SelectedEvents(trace, build_id, include_probes=True)
-    events, reader = list(selection), selection.reader
-    if not events and not reader.builds:  # a build record alone is something to diagnose
+    facts, reader = gather(selection.records()), selection.reader
+    if not facts and not reader.builds:  # a build record alone is something to diagnose
         raise reader.nothing_selected(build_id)
     selection.check(allow_empty=True)
-    before = []
+    before = None
     if previous:
-        before, _ = load_events(previous, include_probes=True, allow_empty=True)
+        earlier = SelectedEvents(previous, include_probes=True)
+        before = previous_packages(earlier.records())
+        earlier.check(allow_empty=True)
     memory = _size_kib(machine_memory, "--machine-memory") or physical_memory_kib()
     context = Context(machine_memory_kib=memory, find_go_mod=go_mod_finder())
-    findings = diagnose(events, reader.builds, context, previous=before)
+    findings = diagnose_facts(facts, reader.builds, context, previous=before)
     with output.open() as out:
         (render_json if as_json else render_text)(findings, out)
     output.done()
