@@ -3,6 +3,7 @@
 The page itself, in a real chromium, is checked in test_report_browser.py."""
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -176,4 +177,7 @@ def test_report_states_the_bounds_and_the_what_if_curve_that_summary_states(mult
     table = page.split('id="what-if-table"', 1)[1].split("</table>", 1)[0]
     cells = re.findall(r'<td class="n">([0-9.]+)</td>', table)
     assert cells == [f"{p['wall_ns'] / 1e9:.2f}" for p in summary["what_if"]["predictions"]]
+    text = run_gotrace(["summary", str(multi_build.trace)], check=True).stdout.decode()
+    sharing = next(line.strip() for line in text.splitlines() if "kept busy running alone here" in line)
+    assert html.escape(sharing) in page  # how the curve treats the cores, in the same words
     assert 'id="wall-account"' in page

@@ -29,7 +29,7 @@ STABLE_KEYS = {
                       "off_path_ns", "go_work_ns", "untraced_ns", "slots"},
     "bounds": {"floor_ns", "resource_ns", "cpu_ns", "cores", "wall_ns"},
     "what_if": {"predictions", "measured_slots", "overhead_ns", "measured_wall_ns", "replayed_wall_ns",
-                "measured_error"},
+                "measured_error", "cores", "shared_cores", "alone_rates"},
     "queue": {"total_ns", "packages", "top"},
     "parallelism": {"cores", "cores_source", "limit", "average_concurrency", "peak_concurrency",
                     "cpu_utilisation", "cpu_cores_busy", "serial_stretches"},

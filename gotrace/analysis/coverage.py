@@ -14,6 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from gotrace.analysis.parallelism import time_columns
 from gotrace.events import Event
 
 C_COMPILERS = frozenset({"gcc", "cc", "clang", "g++", "c++", "clang++"})
@@ -66,25 +69,25 @@ def coverage(events: Iterable[Event]) -> Coverage:
     summary's wall time). Version probes and flag checks count as covering time, since the go
     command waits for them, but do not stretch the span; cache hits ran nothing."""
     events = [e for e in events if not e.cached]
-    work = [e for e in events if not e.probe]
-    if not work:
+    starts, walls = time_columns(events)
+    ends = starts + walls
+    work = ~np.fromiter((e.probe for e in events), bool, len(events))
+    if not work.any():
         return Coverage(0, 0, ())
-    first = min(e.start_ns for e in work)
-    last = max(e.end_ns for e in work)
-    spans = sorted((max(e.start_ns, first), min(e.end_ns, last)) for e in events
-                   if e.end_ns >= first and e.start_ns <= last)
-    covered = 0
-    gaps = []
-    run_start, run_end = spans[0]
-    for start, end in spans[1:]:
-        if start > run_end:
-            covered += run_end - run_start
-            gaps.append(Gap(run_end - first, start - run_end))
-            run_start = start
-        run_end = max(run_end, end)
-    covered += run_end - run_start
-    gaps.sort(key=lambda g: (-g.wall_ns, g.start_ns))
-    return Coverage(last - first, covered, tuple(gaps))
+    first, last = int(starts[work].min()), int(ends[work].max())
+    inside = (ends >= first) & (starts <= last)
+    begin, end = np.maximum(starts[inside], first), np.minimum(ends[inside], last)
+    order = np.lexsort((end, begin))
+    begin, end = begin[order], end[order]
+    # a sweep in start order: a gap opens where a start passes every earlier end
+    reach = np.maximum.accumulate(end)[:-1]
+    opens = begin[1:] > reach
+    gap_start, gap_ns = reach[opens] - first, begin[1:][opens] - reach[opens]
+    covered = int(end.max() - begin[0] - gap_ns.sum())
+    longest_first = np.lexsort((gap_start, -gap_ns))
+    gaps = tuple(Gap(start, ns) for start, ns in zip(gap_start[longest_first].tolist(),
+                                                      gap_ns[longest_first].tolist()))
+    return Coverage(last - first, covered, gaps)
 
 
 @dataclass(frozen=True)

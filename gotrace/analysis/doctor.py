@@ -35,7 +35,6 @@ from gotrace.analysis.coverage import C_COMPILERS, is_flag_check
 from gotrace.analysis.parallelism import (
     machine_cores,
     serial_stretches,
-    serial_threshold,
     step_arrays,
     time_columns,
 )
@@ -689,26 +688,6 @@ def _peak_running(events: Sequence[Event]) -> int:
     return max(1, _peak(*time_columns(events)))
 
 
-def _stretch_steps(times: np.ndarray, running: np.ndarray, threshold: int) -> list[tuple[int, int]]:
-    """The concurrency steps `serial_stretches` can make a stretch of: the runs of steps with at
-    most one tool running that last `threshold` or more (to the step after the run), each with
-    the step that ends it. Of a million invocations' two million steps, a few dozen are left: a
-    stretch lasts at least 2% of the build, so there are at most fifty."""
-    n = len(times)
-    low = running <= 1
-    first = low.copy()
-    first[1:] &= ~low[:-1]
-    last = low.copy()
-    last[:-1] &= ~low[1:]
-    starts, ends = np.flatnonzero(first), np.flatnonzero(last)
-    stop = times[np.minimum(ends + 1, n - 1)]
-    long = stop - times[starts] >= threshold
-    out: list[tuple[int, int]] = []
-    for i, j in zip(starts[long].tolist(), ends[long].tolist()):
-        out += zip(times[i:j + 2].tolist(), running[i:j + 2].tolist())
-    return out
-
-
 def check_serial(events: BuildFacts | Iterable[Event], build: str, context: Context = Context()) -> list[Finding]:
     """The serial stretches `summary` lists (parallelism.serial_stretches) in which one invocation
     ran alone long enough to matter here."""
@@ -720,8 +699,7 @@ def check_serial(events: BuildFacts | Iterable[Event], build: str, context: Cont
     span = int((starts + walls).max()) - start
     floor = max(context.serial_floor_ns, context.serial_share * span)
     times, running = step_arrays(starts, walls)
-    steps = _stretch_steps(times, running, serial_threshold(span))
-    stretches = serial_stretches(_Rows(facts), steps, start, span, columns=(starts, walls))
+    stretches = serial_stretches(_Rows(facts), times, running, start, span, columns=(starts, walls))
     lines = []
     for st in sorted(stretches, key=lambda st: (-st.alone_ns, st.start_ns)):
         e = st.invocation

@@ -160,24 +160,22 @@ def serial_threshold(span: int) -> int:
     return max(SERIAL_MIN_NS, int(span * SERIAL_MIN_SHARE))
 
 
-def serial_stretches(events: Sequence[Event], steps: list[tuple[int, int]], start: int, span: int, *,
+def serial_stretches(events: Sequence[Event], times: np.ndarray, levels: np.ndarray, start: int, span: int, *,
                      columns: tuple[np.ndarray, np.ndarray] | None = None) -> list[Stretch]:
-    """The build's serial stretches (see the module's docstring), longest first."""
+    """The build's serial stretches (see the module's docstring), longest first, from the
+    concurrency steps (`step_arrays`): runs of consecutive steps with at most one tool running."""
+    low = levels <= 1
+    if len(low) < 2:
+        return []
+    # run k covers steps first[k]..last[k]; a run starting at the last step lasts nothing
+    first = np.flatnonzero(low & ~np.concatenate(([False], low[:-1])))
+    last = np.flatnonzero(low & ~np.concatenate((low[1:], [False])))
+    until = times[np.minimum(last + 1, len(times) - 1)]  # the next step's time, or the last step's
+    long = (first < len(times) - 1) & (until - times[first] >= serial_threshold(span))
     out = []
-    threshold = serial_threshold(span)
     starts = ends = occupied = None
-    for i, (t, running) in enumerate(steps):
-        if running > 1 or i + 1 >= len(steps):
-            continue
-        # merge consecutive low steps (0 then 1 then 0 ...) into one stretch
-        if i and steps[i - 1][1] <= 1:
-            continue
-        j = i
-        while j + 1 < len(steps) and steps[j + 1][1] <= 1:
-            j += 1
-        end = steps[j + 1][0] if j + 1 < len(steps) else steps[j][0]
-        if end - t < threshold:
-            continue
+    for i, j, end in zip(first[long].tolist(), last[long].tolist(), until[long].tolist()):
+        t = int(times[i])
         if starts is None:  # only a build with a serial stretch reads the columns
             starts, walls = time_columns(events) if columns is None else columns
             ends = starts + walls
@@ -191,7 +189,7 @@ def serial_stretches(events: Sequence[Event], steps: list[tuple[int, int]], star
             longest = max((events[k] for k in tied.tolist()), key=lambda e: e.pkg)
         alone = f"{longest.tool} {longest.pkg}".strip() if longest else ""
         alone_ns = max(0, min(longest.end_ns, end) - max(longest.start_ns, t)) if longest else 0
-        out.append(Stretch(t - start, end - t, max(r for _, r in steps[i:j + 1]), alone, alone_ns, longest))
+        out.append(Stretch(t - start, end - t, int(levels[i:j + 1].max()), alone, alone_ns, longest))
     return sorted(out, key=lambda s: (-s.wall_ns, s.start_ns))
 
 
@@ -201,27 +199,30 @@ def machine_cores(info: BuildInfo | None) -> tuple[int, str]:
     return os.cpu_count() or 1, "this machine"
 
 
-def parallelism(events: Sequence[Event], info: BuildInfo | None = None) -> Parallelism:
+def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
+                columns: tuple[np.ndarray, np.ndarray] | None = None,
+                cpu: Sequence[int | None] | None = None) -> Parallelism:
+    """How the build used the machine. `columns` (`time_columns`) and `cpu` (`cpu_ns_column`) of
+    the events that ran, when the caller has read them already."""
     ran = [e for e in events if not e.probe and not e.cached]
     cores, source = machine_cores(info)
     limit = info.parallelism if info is not None else None
     if not ran:
         return Parallelism(cores, source, limit, 0.0, 0, 0.0, [], [0.0] * BUCKETS, [])
-    columns = starts, walls = time_columns(ran)
+    columns = starts, walls = time_columns(ran) if columns is None else columns
     start = int(starts.min())
     span = int((starts + walls).max()) - start
     times, running = step_arrays(starts, walls)
-    steps = list(zip(times.tolist(), running.tolist()))
     busy = int(walls.sum())
-    cpus = cpu_ns_column(ran)
+    cpus = cpu_ns_column(ran) if cpu is None else cpu
     known = [c for c in cpus if c is not None]
-    cpu = sum(known) if known else None  # as total_cpu_ns: unknown, never 0
+    cpu_total = sum(known) if known else None  # as total_cpu_ns: unknown, never 0
     return Parallelism(
         cores=cores, cores_source=source, limit=limit,
         average=busy / span if span else float(len(ran)),
         peak=int(running.max()) if len(running) else 0,
-        utilisation=None if cpu is None else cpu / (span * cores) if span else 0.0,
-        steps=[(t - start, r) for t, r in steps],
-        cpu_buckets=[] if cpu is None else cpu_per_bucket(ran, start, span, columns=columns, cpu=cpus),
-        serial=serial_stretches(ran, steps, start, span, columns=columns),
+        utilisation=None if cpu_total is None else cpu_total / (span * cores) if span else 0.0,
+        steps=list(zip((times - start).tolist(), running.tolist())),
+        cpu_buckets=[] if cpu_total is None else cpu_per_bucket(ran, start, span, columns=columns, cpu=cpus),
+        serial=serial_stretches(ran, times, running, start, span, columns=columns),
     )

@@ -179,7 +179,7 @@ def command(before, after, metric, threshold, fail_if_slower, svg_path, folded_p
 
     Rows are sorted by the size of the change. The gate (--fail-if-slower) judges CPU time unless
     --metric says otherwise, after taking out how much slower the machine ran the after-build as a
-    whole (the median package); a package counts past max(PERCENT, 2x the noise) and past 250ms and
+    whole (the median package); a package counts past max(PERCENT, 3x the noise) and past 250ms and
     40ms per tool run of the package (process starts drift on a busy machine). Traces
     recorded differently (action graph or not, Go version, -p, cores, cold or warm cache) are
     compared on what both have, with a warning, and never gated. The table's rss is peak RSS (the

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from gotrace import __version__
 from gotrace.analysis.critical_path import Step
-from gotrace.analysis.summary import Summary, bounds
+from gotrace.analysis.summary import Summary, bounds, sharing_text
 from gotrace.collapse import fold_events
 from gotrace.endings import interruption
 from gotrace.events import Event
@@ -186,8 +186,8 @@ def _what_if(out: TextIO, s: Summary) -> None:
     if w is None:
         return
     out.write('<section><h2 id="what-if">What if: wall time by -p</h2>\n')
-    out.write("<p>This build's dependency graph and tool times replayed through a scheduler like go's "
-              "(<code>-p N</code> tools at once).</p>\n")
+    out.write("<p>This build's dependency graph replayed through a scheduler like go's "
+              f"(<code>-p N</code> tools at once); {esc(sharing_text(w))}.</p>\n")
     _table(out, ("-p", *("unlimited" if p.slots is None else str(p.slots) for p in w.predictions)),
            [("wall (s)", *(f"{p.wall_ns / 1e9:.2f}" for p in w.predictions))],
            tuple(range(1, len(w.predictions) + 1)), "what-if-table")

@@ -9,14 +9,17 @@ names are indexes into lists of distinct names. Same events, same bytes.
 """
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
 import orjson
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
-from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Step, dependency_graph, listed_steps
-from gotrace.analysis.lanes import assign_lanes
+from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Node, Step, dependency_graph, listed_steps
+from gotrace.analysis.lanes import lanes_of
+from gotrace.analysis.parallelism import cpu_ns_column, time_columns
 from gotrace.analysis.phases import phase_times
 from gotrace.analysis.summary import STD_GROUP, Summary, group_name
 from gotrace.events import Event
@@ -46,57 +49,114 @@ def critical_steps(summary: Summary) -> list[tuple[Step, bool]]:
     return [(s, id(s) in listed) for s in summary.path.steps]
 
 
-def dependency_facts(ran: Sequence[Event], parallelism: int | None
+def dependency_facts(ran: Sequence[Event], nodes: Sequence[Node] | None = None
                      ) -> tuple[list[tuple[int, str]], list[tuple[str, ...]]]:
     """For each invocation: (index of the invocation it waited for or -1, the edge), and the
     packages of the trace it depended on. Both come from the one dependency graph the critical
-    path walks (`critical_path.dependency_graph`): what an invocation waited for is, of its
-    package's earlier tools and the inputs of its package, the one that finished last before it
-    started. `parallelism` is accepted for callers; a -p slot is not a dependency."""
-    nodes = dependency_graph(ran)
+    path walks (`critical_path.dependency_graph`; pass `nodes` when it is built, as
+    `Summary.graph`): what an invocation waited for is, of its package's earlier tools and the
+    inputs of its package, the one that finished last before it started.
+
+    A node's inputs all ended before its first tool started (`dependency_graph` keeps only those),
+    so the last of them, and the packages, are found once per node, not once per invocation."""
+    nodes = dependency_graph(ran) if nodes is None else nodes
     position = {id(e): i for i, e in enumerate(ran)}
-    node_of = {id(e): n for n in nodes for e in n.events}
-    last_of = [max(n.events, key=lambda d: d.end_ns) for n in nodes]  # once per node, not per dependent
-    waited: list[tuple[int, str]] = []
-    deps: list[tuple[str, ...]] = []
-    for e in ran:
-        node = node_of.get(id(e))
-        if node is None:
-            waited.append((UNKNOWN, ""))
-            deps.append(())
-            continue
-        limit = e.start_ns + CLOCK_SLACK_NS
-        options = [(d, "package") for d in node.events if d is not e and d.start_ns <= e.start_ns
-                   and d.end_ns <= limit]
+    waited: list[tuple[int, str]] = [(UNKNOWN, "")] * len(ran)
+    deps: list[tuple[str, ...]] = [()] * len(ran)
+
+    def rank(option: tuple[Event, str]) -> tuple:
+        last, edge = option
+        return (last.end_ns, edge != "package", last.tool, last.pkg)
+
+    last_of: list[Event | None] = [None] * len(nodes)  # a node's last tool, found when first needed
+    for node in nodes:
+        # the input that ended last; ties (rare) by the whole rank, as max over all of them would
+        last_input, latest, tied = None, -1, False
         for j, edge in node.deps:
+            end = nodes[j].end_ns
+            if end > latest:
+                last_input, latest, tied = (j, edge), end, False
+            elif end == latest:
+                tied = True
+        if last_input is None:
+            candidates = []
+        elif tied:
+            candidates = [(j, edge) for j, edge in node.deps if nodes[j].end_ns == latest]
+        else:
+            candidates = [last_input]
+        options_in = []
+        for j, edge in candidates:
             last = last_of[j]
-            if last.end_ns <= limit:
-                options.append((last, edge))
-        best = max(options, key=lambda o: (o[0].end_ns, o[1] != "package", o[0].tool, o[0].pkg), default=None)
-        waited.append((position[id(best[0])], best[1]) if best else (UNKNOWN, ""))
-        deps.append(tuple(sorted({nodes[j].pkg for j, edge in node.deps if edge != "package"})))
+            if last is None:
+                last = last_of[j] = max(nodes[j].events, key=lambda d: d.end_ns)
+            options_in.append((last, edge))
+        best_input = max(options_in, key=rank, default=None)
+        names = tuple(sorted({nodes[j].pkg for j, edge in node.deps if edge != "package"}))
+        earlier = _latest_earlier(node.events) if len(node.events) > 1 else [-1]
+        for e, d in zip(node.events, earlier):
+            i = position[id(e)]
+            deps[i] = names
+            best = best_input
+            if d >= 0:  # an input and an earlier tool of the package never rank alike (the edge differs)
+                best = max(((node.events[d], "package"), best_input), key=rank) if best_input else \
+                    (node.events[d], "package")
+            if best is not None:
+                waited[i] = (position[id(best[0])], best[1])
     return waited, deps
+
+
+def _latest_earlier(events: Sequence[Event]) -> list[int]:
+    """For each of one node's tools (in start order), the index of the one it waited for among the
+    others: started no later, ended by its start (CLOCK_SLACK_NS), the latest end, then the last
+    tool name, then the first; -1 for none. A sweep in start order: the tools that qualify only
+    grow, so a heap of the others by end and the best two so far answer each in O(log n)."""
+    starts = [e.start_ns for e in events]
+    answer = [-1] * len(events)
+    pending: list[tuple[int, int]] = []  # (end, index) started, not yet ended by the current limit
+    first = second = None  # the two highest (rank, index) so far
+    at = 0
+    while at < len(events):
+        start = starts[at]
+        group = at
+        while group < len(events) and starts[group] == start:
+            heapq.heappush(pending, (start + events[group].wall_ns, group))
+            group += 1
+        limit = start + CLOCK_SLACK_NS
+        while pending and pending[0][0] <= limit:
+            end, d = heapq.heappop(pending)
+            ranked = ((end, events[d].tool, -d), d)
+            if first is None or ranked > first:
+                first, second = ranked, first
+            elif second is None or ranked > second:
+                second = ranked
+        for k in range(at, group):  # the best other than the tool itself
+            other = first if first is not None and first[1] != k else second
+            answer[k] = other[1] if other is not None else -1
+        at = group
+    return answer
 
 
 def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
     """Columns of the timeline: `ran` in time order (see `in_time_order`)."""
     t0 = ran[0].start_ns if ran else 0
-    tools = sorted({e.tool for e in ran}, key=lambda t: (-sum(1 for e in ran if e.tool == t), t))
+    starts, walls = time_columns(ran)  # read once; microseconds below by floor division, as `us`
+    runs = Counter(e.tool for e in ran)
+    tools = sorted(runs, key=lambda t: (-runs[t], t))
     tool_ids = {t: i for i, t in enumerate(tools)}
     packages: dict[str, int] = {}
     for e in ran:
         packages.setdefault(e.pkg, len(packages))
-    waited, deps = dependency_facts(ran, summary.info.parallelism)
+    waited, deps = dependency_facts(ran, summary.graph)
     dep_lists: dict[tuple[str, ...], int] = {}
     for names in deps:
         if names:
             dep_lists.setdefault(names, len(dep_lists))
-    lanes = assign_lanes(ran)
+    lanes = lanes_of(starts.tolist(), (starts + walls).tolist())  # assign_lanes(ran), columns read once
     phase_names: dict[str, int] = {}
     phase_rows: list[int] = []
     phase_values: list[list[int]] = []
     for i, e in enumerate(ran):
-        times = phase_times(e)
+        times = phase_times(e) if e.phases else ()  # few invocations carry phases
         if times:
             for name, _ in times:
                 phase_names.setdefault(name, len(phase_names))
@@ -104,24 +164,25 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
             phase_values.append([v for pair in ((phase_names[n], us(ns)) for n, ns in times) for v in pair])
     position = {id(e): i for i, e in enumerate(ran)}
     steps = critical_steps(summary)
+    edge_ids = {edge: i for i, edge in enumerate(EDGES)}
     return {
-        "span": us(max((e.end_ns for e in ran), default=t0) - t0),
+        "span": us(int((starts + walls).max()) - t0) if ran else 0,
         "lanes": max(lanes, default=-1) + 1,
         "tools": tools,
         "colours": [tool_colour(t) for t in tools],
         "pkgs": list(packages),
         "pkg": [packages[e.pkg] for e in ran],
         "tool": [tool_ids[e.tool] for e in ran],
-        "start": [us(e.start_ns - t0) for e in ran],
-        "wall": [us(e.wall_ns) for e in ran],
-        "cpu": [UNKNOWN if e.cpu_ns is None else us(e.cpu_ns) for e in ran],
+        "start": ((starts - t0) // 1000).tolist(),
+        "wall": (walls // 1000).tolist(),
+        "cpu": [UNKNOWN if cpu is None else us(cpu) for cpu in cpu_ns_column(ran)],
         "rss": [UNKNOWN if e.max_rss_kib is None else e.max_rss_kib for e in ran],
         "lane": lanes,
         "failed": [i for i, e in enumerate(ran) if e.failed],
         "why": [e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}")
                 for e in ran if e.failed],
         "wait": [w for w, _ in waited],
-        "edge": [EDGES.index(edge) for _, edge in waited],
+        "edge": [edge_ids[edge] for _, edge in waited],
         "edges": list(EDGES),
         "deps": [dep_lists[names] if names else UNKNOWN for names in deps],
         "depLists": [[packages[n] for n in names] for names in dep_lists],
@@ -160,18 +221,28 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
             in_std[name] = not std and group_name(pkg) == STD_GROUP
         return rows[name]
 
+    # a group-by over columns: each package's row found once, the figures added up per row by
+    # numpy; only phases, which few invocations carry, are added one invocation at a time
+    row_of: dict[str, int] = {}  # package -> its row's number in `counted`
+    counted: list[dict] = []
+    numbers: dict[int, int] = {}  # id(row) -> number
+    ids: list[int] = []
     for e in ran:
-        r = row(e.pkg)
-        start = us(e.start_ns - t0)
-        r["start"] = start if r["start"] is None else min(r["start"], start)
-        r["wall"] += us(e.wall_ns)
-        if e.cpu_ns is not None:
-            r["cpu"] = (r["cpu"] or 0) + us(e.cpu_ns)
-        if e.max_rss_kib is not None:
-            r["rss"] = max(r["rss"] or 0, e.max_rss_kib)
-        r["tools"][e.tool] += 1
-        for name, ns in phase_times(e):
-            r["phases"][name] += us(ns)
+        k = row_of.get(e.pkg)
+        if k is None:
+            r = row(e.pkg)
+            k = numbers.get(id(r))
+            if k is None:
+                k = numbers[id(r)] = len(counted)
+                counted.append(r)
+            row_of[e.pkg] = k
+        ids.append(k)
+        if e.phases:
+            phases = counted[k]["phases"]
+            for name, ns in phase_times(e):
+                phases[name] += us(ns)
+    if ran:
+        _add_up(ran, np.array(ids, np.int64), counted, t0)
     if has_cache_facts(events):
         for pkg, hit in cache_stats(events)[2].items():
             r = row(pkg)
@@ -205,6 +276,37 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
         "phaseNames": phase_names,
         "phases": [[rows[n]["phases"].get(p, 0) for p in phase_names] for n in names] if phase_names else None,
     }
+
+
+def _add_up(ran: Sequence[Event], ids: np.ndarray, rows: list[dict], t0: int) -> None:
+    """Each row's first start, wall and CPU (sums of each invocation's microseconds), peak RSS and
+    runs per tool, over the invocations `ran`, invocation i counting in row ids[i]."""
+    n = len(rows)
+    starts, walls = time_columns(ran)
+    cpus = cpu_ns_column(ran)
+    known = np.fromiter((c is not None for c in cpus), bool, len(ran))
+    first = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first, ids, (starts - t0) // 1000)
+    wall = np.zeros(n, np.int64)
+    np.add.at(wall, ids, walls // 1000)
+    cpu = np.zeros(n, np.int64)
+    np.add.at(cpu, ids[known], np.fromiter((c for c in cpus if c is not None), np.int64) // 1000)
+    has_cpu = np.bincount(ids[known], minlength=n) > 0
+    rss = np.full(n, -1, np.int64)  # -1: no invocation of the row knows its peak
+    np.maximum.at(rss, ids, np.fromiter((-1 if k is None else k for k in (e.max_rss_kib for e in ran)),
+                                        np.int64, len(ran)))
+    tools: dict[str, int] = {}
+    code = tools.setdefault
+    tool_of = np.fromiter((code(e.tool, len(tools)) for e in ran), np.int64, len(ran))
+    names = list(tools)
+    pairs, runs = np.unique(ids * len(names) + tool_of, return_counts=True)
+    for pair, count in zip(pairs.tolist(), runs.tolist()):
+        rows[pair // len(names)]["tools"][names[pair % len(names)]] = count
+    for r, start, w, c, has, peak in zip(rows, first.tolist(), wall.tolist(), cpu.tolist(), has_cpu.tolist(),
+                                         rss.tolist()):
+        r["start"], r["wall"] = start, w
+        r["cpu"] = c if has else None
+        r["rss"] = None if peak < 0 else peak
 
 
 def _total(values) -> int | None:
