@@ -841,20 +841,6 @@ def _in_two(path: str, work, size: int, options: dict, send, receive) -> tuple[l
     return [first, result if receive is None else receive(result)], reader
 
 
-def plain_events(events: list[Event]) -> list[tuple]:
-    """Events as plain tuples: they pickle three times quicker (a named tuple pickles by a call)."""
-    return [tuple(e) for e in events]
-
-
-def events_again(rows: list[tuple]) -> list[Event]:
-    """`plain_events` undone, in place: a plain tuple is freed as its Event takes its slot (a
-    million events of both kinds at once would double the memory)."""
-    new = tuple.__new__
-    for i, row in enumerate(rows):
-        rows[i] = new(Event, row)
-    return rows
-
-
 def read_events(path: str, *, build: str | None = None, **options) -> tuple[list[Event], TraceReader]:
     """All events of a trace (optionally of one build), and the reader with its skip counts."""
     reader = open_trace(path, **options)

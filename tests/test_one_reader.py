@@ -150,28 +150,3 @@ def test_the_events_and_columns_views_agree_field_by_field_on_a_real_trace(damag
                   "seen_builds"):
         assert getattr(columns_reader, count) == getattr(events_reader, count), count
     assert events_reader.skipped == (0 if which == "clean" else SKIPPED)
-
-
-@pytest.mark.parametrize("build", [None, "second"])
-def test_events_read_by_two_processes_are_what_one_reads(multi_build, tmp_path, monkeypatch, build):
-    """load_events, which summary, report, timeline and diff read through, gives the same events and
-    counts whether a large trace is read in one part or two (monkeypatched to two for a small one)."""
-    import gotrace.events
-    from gotrace.commands._common import load_events
-    from gotrace.events import Event, read_events, write_events
-
-    events, _ = read_events(str(multi_build.trace), include_probes=True)
-    path = tmp_path / "two-builds.jsonl"
-    with open(path, "wb") as out:
-        write_events(events, out)
-        out.write(b"{truncated\n")
-        write_events([e._replace(build="second") for e in events], out)
-        out.write(b'{"v":1,"build":"second","tool":"compile","pkg":"p","start_ns":-1,"wall_ns":1}\n')
-    read = {}
-    for parallel in (False, True):
-        monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0 if parallel else 1 << 60)
-        got, reader = load_events(str(path), build, include_probes=True)
-        read[parallel] = (got, reader.lines, reader.skipped, reader.first_bad_line, reader.probes)
-    assert read[True] == read[False]
-    assert all(type(e) is Event for e in read[True][0])
-    assert read[True][2:4] == (2, len(events) + 1)
