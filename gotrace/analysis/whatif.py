@@ -73,6 +73,8 @@ as they ran, the model until this sharing):
   +12.7% load-adjusted); -p 2 from -p 1 -44.5%. A first pair (16:58, others not measured, the
   -p 2 build slower than the -p 1 one: its tools got 0.60 of a core each, the -p 1 build's 1.15):
   own -p +1.5% / -0.3%, -p 1 from -p 2 +88.6% (before: +127%).
+- go build -a cmd (1,274 invocations, 21 links), load 7-9, 18:24: replay at its own -p 2 720.9s
+  vs 666.7s measured (+8.1%); no -p 1 build to compare with (another 10+ minutes here).
 So: -p 1 predicted from a -p 2 trace lands within 10% for samples/multi at every load seen, and
 22% off for cmd/go under 1.4 cores of other load (13% after the load adjustment; issue 15 asks
 15%). -p 2 predicted from a -p 1 trace underestimates on a loaded machine (-10% quiet, -45% at
