@@ -15,7 +15,7 @@ from gotrace.analysis.critical_path import dependency_graph
 from gotrace.analysis.parallelism import concurrency_steps
 from gotrace.analysis.whatif import SLOTS, Timeline, measure_sharing, replay, what_if
 from gotrace.events import total_cpu_ns
-from tests.conftest import run_gotrace
+from tests.conftest import ROOT, run_gotrace
 from tests.test_critical_path import _trace, load
 
 
@@ -139,3 +139,16 @@ def test_the_sharing_grid_counts_running_tools_as_the_concurrency_sweep_does(mul
     changes = [(t, c) for k, (t, c) in enumerate(zip(grid.times, grid.running))
                if k == 0 or c != grid.running[k - 1]]
     assert changes == concurrency_steps(ran)
+
+
+def test_alone_time_never_exceeds_the_span_by_float_rounding():
+    """A real cold trace (from a CI run) whose link, run alone, came out 2e-6 ns longer than its span
+    from summed float progress: alone times are held to 0..span."""
+    from gotrace.events import open_trace
+
+    reader = open_trace(str(ROOT / "tests" / "pinned" / "multi-alone-rounding.jsonl"))
+    events = list(reader)
+    info = list(reader.builds.values())[-1]
+    nodes = dependency_graph([e for e in events if not e.cached and not e.probe])
+    sharing = measure_sharing(nodes, info.cores)
+    assert all(0 <= a <= n.span_ns for n, a in zip(nodes, sharing.alone_ns))

@@ -223,7 +223,9 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
             cpu += e.cpu_ns if e.cpu_ns is not None else UNKNOWN_DEMAND * e.wall_ns
             given += model_cpu[k]
             k += 1
-        own = max(0.0, n.span_ns - ran_ns + own_alone)  # never below 0 by a float's rounding
+        # within 0..span: sums of float progress can land a few 1e-6 ns outside (a link that ran
+        # alone came out 2e-6 ns longer than its span)
+        own = min(float(n.span_ns), max(0.0, n.span_ns - ran_ns + own_alone))
         alone_ns.append(own)
         demands.append(max(cpu, given) / own if own > 0 else 0.0)
     return Sharing(cores, capacity, rates, alone_ns, demands)
