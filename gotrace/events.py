@@ -90,6 +90,15 @@ class Rule(NamedTuple):
     low: int = 0
     high: int = 0
 
+    def test_source(self, local: str) -> str:
+        """Python source of this rule's test of the value in variable `local` (the compiled checks
+        of RecordRules and of TraceReader.products both use it; `join` and `durations` in scope)."""
+        return {int: f"type({local}) is int and {self.low} <= {local} <= {self.high}",
+                str: f"type({local}) is str", bool: f"type({local}) is bool",
+                # join raises TypeError unless every element is a string; quicker than a loop
+                list: f"type({local}) is list and type(join({local})) is str",
+                dict: f"type({local}) is dict and durations({local}, {self.low}, {self.high})"}[self.kind]
+
     def describe(self) -> str:
         if self.kind is int:
             return f"integer {_number(self.low)} to {_number(self.high)}"
@@ -191,12 +200,7 @@ class RecordRules:
             rule = self.rules.get(name)
             if rule is None:
                 continue
-            test = {int: f"type(f{i}) is int and {rule.low} <= f{i} <= {rule.high}",
-                    str: f"type(f{i}) is str", bool: f"type(f{i}) is bool",
-                    # join raises TypeError unless every element is a string; quicker than a loop
-                    list: f"type(f{i}) is list and type(join(f{i})) is str",
-                    dict: f"type(f{i}) is dict and durations(f{i}, {rule.low}, {rule.high})"}[rule.kind]
-            tests.append(f"({test})")
+            tests.append(f"({rule.test_source(f'f{i}')})")
         source = (f"def check(record):\n"
                   f"    {''.join(f'f{i}, ' for i in range(len(shape)))}= record.values()\n"
                   f"    try:\n"
@@ -459,11 +463,7 @@ def _row_maker(shape: tuple[str, ...], view: str, keep_argv: bool) -> Callable[[
         if rule is None:
             continue
         local[name] = f = f"f{i}"
-        test = {int: f"type({f}) is int and {rule.low} <= {f} <= {rule.high}",
-                str: f"type({f}) is str", bool: f"type({f}) is bool",
-                # join raises TypeError unless every element is a string; quicker than a loop
-                list: f"type({f}) is list and type(join({f})) is str",
-                dict: f"type({f}) is dict and durations({f}, {rule.low}, {rule.high})"}[rule.kind]
+        test = rule.test_source(f)
         tests.append(f"({test})" if name in REQUIRED else f"({f} is None or {test})")
     if "v" not in shape or "kind" in shape or not set(REQUIRED) <= set(local):
         return _no_fast_row
@@ -768,14 +768,13 @@ def open_trace(path: str, **options) -> TraceReader:
 PARALLEL_BYTES = 64 << 20  # traces larger than this are read by two processes where fork exists
 
 
-def read_in_parts(path: str, work: Callable[[TraceReader], object], *, send: Callable | None = None,
-                  receive: Callable | None = None, **options) -> tuple[list, TraceReader]:
+def read_in_parts(path: str, work: Callable[[TraceReader], object], **options) -> tuple[list, TraceReader]:
     """`work` done over a trace file, in two processes for a large file: decoding JSON is most of a
     big trace's cost, so a forked helper reads the second half (from a line start) while this
     process reads the first. Returns each part's result, in file order, and one reader whose counts
     (lines, skips and the first bad line, counted from the top, probes, builds) are the whole file's.
-    The helper's result is pickled: `send` makes it quick to pickle, `receive` undoes that.
-    Where fork is missing, or for a small file, one part."""
+    The helper's result is pickled, so it had better be small (events are not: see
+    commands._common.load_events). Where fork is missing, or for a small file, one part."""
     if path == "-":
         reader = open_trace(path, **options)
         return [work(reader)], reader
@@ -785,7 +784,7 @@ def read_in_parts(path: str, work: Callable[[TraceReader], object], *, send: Cal
             with open(path, "rb", buffering=1 << 20) as stream:
                 reader = TraceReader(stream, name=path, **options)
                 return [work(reader)], reader
-        return _in_two(path, work, size, options, send, receive)
+        return _in_two(path, work, size, options)
     except OSError as e:
         raise TraceError(f"cannot read trace {path}: {e.strerror}") from None
 
@@ -800,12 +799,10 @@ def _lines_between(path: str, start: int, stop: int) -> Iterator[bytes]:
             yield line
 
 
-def _work_on_part(path: str, start: int, stop: int, work, options: dict, send, conn) -> None:
+def _work_on_part(path: str, start: int, stop: int, work, options: dict, conn) -> None:
     try:
         reader = TraceReader(_lines_between(path, start, stop), name=path, **options)
         result = work(reader)
-        if send is not None:
-            result = send(result)
         reader.stream = None
         reader._interned = {}
         conn.send((result, reader))
@@ -814,7 +811,7 @@ def _work_on_part(path: str, start: int, stop: int, work, options: dict, send, c
     conn.close()
 
 
-def _in_two(path: str, work, size: int, options: dict, send, receive) -> tuple[list, TraceReader]:
+def _in_two(path: str, work, size: int, options: dict) -> tuple[list, TraceReader]:
     import multiprocessing
 
     with open(path, "rb") as stream:
@@ -822,7 +819,7 @@ def _in_two(path: str, work, size: int, options: dict, send, receive) -> tuple[l
         middle = size // 2 + len(stream.readline())
     context = multiprocessing.get_context("fork")
     incoming, outgoing = context.Pipe(duplex=False)
-    helper = context.Process(target=_work_on_part, args=(path, middle, size, work, options, send, outgoing),
+    helper = context.Process(target=_work_on_part, args=(path, middle, size, work, options, outgoing),
                              daemon=True)
     helper.start()
     outgoing.close()
@@ -838,7 +835,7 @@ def _in_two(path: str, work, size: int, options: dict, send, receive) -> tuple[l
             return [work(reader)], reader
     result, later = second
     reader.absorb(later)
-    return [first, result if receive is None else receive(result)], reader
+    return [first, result], reader
 
 
 def read_events(path: str, *, build: str | None = None, **options) -> tuple[list[Event], TraceReader]:

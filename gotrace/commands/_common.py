@@ -70,8 +70,7 @@ class SelectedEvents:
 
 
 def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[Event]], object], *,
-                      allow_empty: bool = False, send: Callable | None = None, receive: Callable | None = None,
-                      **options) -> tuple[list, TraceReader]:
+                      allow_empty: bool = False, **options) -> tuple[list, TraceReader]:
     """`work(events)` over the events of one build of a trace (or of all), in two processes for a
     large file (events.read_in_parts): each part's result in file order, and the reader; the clear
     error when nothing was selected, the warning when lines were skipped. Results must pickle."""
@@ -80,8 +79,7 @@ def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[
         selected.path, selected.build_id, selected.reader, selected.count = path, build_id, reader, 0
         return work(selected), selected.count
 
-    parts, reader = read_in_parts(path, part, send=send and (lambda got: (send(got[0]), got[1])),
-                                  receive=receive and (lambda got: (receive(got[0]), got[1])), **options)
+    parts, reader = read_in_parts(path, part, **options)
     if not sum(count for _, count in parts) and (build_id is not None or not allow_empty):
         raise reader.nothing_selected(build_id)
     warn_skipped(reader)
