@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, TextIO, Union
 
 from gotrace.events import Event
@@ -68,6 +68,14 @@ def split_variant(pkg: str) -> tuple[str, str | None]:
 def clean_frame(name: str) -> str:
     # ';' separates frames and a newline ends a line in folded text; neither may be inside a name.
     return name.replace(";", ":").replace("\n", " ").replace("\r", " ")
+
+
+def clean_frames(frames: Sequence[str]) -> tuple[str, ...]:
+    """`clean_frame` of each frame; one test of them all first, since a name rarely needs it."""
+    joined = "".join(frames)
+    if ";" in joined or "\n" in joined or "\r" in joined:
+        return tuple(clean_frame(f) for f in frames)
+    return tuple(frames)
 
 
 def package_frame(base: str) -> str:
@@ -134,10 +142,7 @@ def stack_of(event: Event, grouping: str = "path", root: str | None = "build") -
         frames = package_frames(event.pkg, grouping) + [event.tool]
     if root:
         frames.insert(0, root)
-    joined = "".join(frames)
-    if ";" in joined or "\n" in joined or "\r" in joined:
-        return tuple(clean_frame(f) for f in frames)
-    return tuple(frames)
+    return clean_frames(frames)
 
 
 def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str = "path",
@@ -353,9 +358,6 @@ def write_folded(stacks: Mapping[tuple[str, ...], Count | tuple[Count, Count]], 
             text = f"{format_count(value[0])} {format_count(value[1])}"
         else:
             text = format_count(value)
-        line = ";".join(key)
-        if line.count(";") != len(key) - 1 or "\n" in line or "\r" in line:  # rare: clean each frame
-            line = ";".join(clean_frame(f) for f in key)
-        out.write(f"{line} {text}\n")
+        out.write(f"{';'.join(clean_frames(key))} {text}\n")
         n += 1
     return n
