@@ -24,12 +24,12 @@ node_modules/speedscope/package.json: package.json
 
 demo: $(BIN)/gotrace  ## trace a cold build of samples/multi, write out/report.html and the flame graph out/build.svg
 	@mkdir -p $(OUT)
-	cd samples/multi && ../../$(BIN)/gotrace run --cold --trace ../../$(OUT)/demo.jsonl -- go build ./...
+	cd samples/multi && ../../$(BIN)/gotrace run --cold --trace $(abspath $(OUT))/demo.jsonl -- go build ./...
 	$(BIN)/gotrace report $(OUT)/demo.jsonl -o $(OUT)/report.html
 	$(BIN)/gotrace flame $(OUT)/demo.jsonl -o $(OUT)/build.svg
-	@echo "demo: trace $(CURDIR)/$(OUT)/demo.jsonl"
-	@echo "demo: report $(CURDIR)/$(OUT)/report.html"
-	@echo "demo: flame graph written to $(CURDIR)/$(OUT)/build.svg (open it in a browser)"
+	@echo "demo: trace $(abspath $(OUT))/demo.jsonl"
+	@echo "demo: report $(abspath $(OUT))/report.html"
+	@echo "demo: flame graph written to $(abspath $(OUT))/build.svg (open it in a browser)"
 	@echo "demo: to use gotrace on your own build, put it on PATH: export PATH=\"$(CURDIR)/$(BIN):\$$PATH\""
 
 test: $(BIN)/gotrace node_modules/speedscope/package.json  ## run the test suite (real go builds, speedscope, chromium)
