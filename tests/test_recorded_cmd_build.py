@@ -6,6 +6,8 @@ these tests read two real traces recorded by benchmarks/bench_whatif.py --cmd (t
 cmd-go-p{2,1}.jsonl.gz, `gotrace run --cold`, 333 packages, 459 invocations each): a -p 2 and a -p 1
 build run one after the other on a quiet machine (2026-12-01 20:01-20:04 UTC, other processes kept
 0.02 of the 2 cores busy during each). The benchmark makes such a pair again on any machine.
+A third trace, cmd-go-march-native.jsonl.gz, is the same cold build with CGO_CFLAGS="-O2
+-march=native" (a problem injected for doctor to name), recorded beside other work.
 """
 from __future__ import annotations
 
@@ -30,14 +32,14 @@ class Recorded:
 
 @pytest.fixture(scope="module")
 def cmd_traces(tmp_path_factory):
-    """{-p: the recorded trace, unpacked}."""
+    """{-p (or "native"): the recorded trace, unpacked}."""
     out = tmp_path_factory.mktemp("cmd-go")
     traces = {}
-    for p in (2, 1):
-        trace = out / f"cmd-go-p{p}.jsonl"
-        with gzip.open(PINNED / f"cmd-go-p{p}.jsonl.gz", "rb") as src, open(trace, "wb") as dst:
+    for key, name in ((2, "cmd-go-p2"), (1, "cmd-go-p1"), ("native", "cmd-go-march-native")):
+        trace = out / f"{name}.jsonl"
+        with gzip.open(PINNED / f"{name}.jsonl.gz", "rb") as src, open(trace, "wb") as dst:
             shutil.copyfileobj(src, dst)
-        traces[p] = Recorded(trace)
+        traces[key] = Recorded(trace)
     return traces
 
 
@@ -80,6 +82,15 @@ def test_doctor_passes_a_warning_gate_on_a_cold_cmd_go_build(cmd_traces, p):
     assert all(f["severity"] == "info" for f in findings), findings
 
 
+def test_doctor_names_a_problem_injected_into_a_cold_cmd_go_build_and_fails_the_gate(cmd_traces):
+    result = run_gotrace(["doctor", str(cmd_traces["native"].trace), "--json", "--fail-on", "warning"])
+    assert result.returncode == 3
+    findings = json.loads(result.stdout)["findings"]
+    (flags,) = [f for f in findings if f["severity"] != "info"]
+    assert flags["check"] == "cgo-host-flags" and flags["severity"] == "warning"
+    assert any("runtime/cgo" in line and "-march=native" in line for line in flags["evidence"])
+
+
 def test_summary_of_cmd_go_shows_the_curve_and_both_bounds(cmd_traces):
     result = run_gotrace(["summary", str(cmd_traces[2].trace), "--json"], check=True)
     s = json.loads(result.stdout)
@@ -87,3 +98,18 @@ def test_summary_of_cmd_go_shows_the_curve_and_both_bounds(cmd_traces):
     assert s["bounds"]["floor_ns"] <= s["totals"]["wall_ns"]
     walls = [p["wall_ns"] for p in s["what_if"]["predictions"]]
     assert walls[0] > walls[1]  # -p 1 slower than -p 2 on this 2-core machine
+
+
+def test_replays_shared_with_a_child_and_cut_short_are_every_replay_made_alone(cmd_traces, monkeypatch):
+    from gotrace.analysis import whatif
+    from gotrace.analysis.critical_path import dependency_graph
+
+    events, info = load(cmd_traces[2])
+    nodes = dependency_graph([e for e in events if not e.probe and not e.cached])
+    sharing = whatif.measure_sharing(nodes, info.cores)
+    slots = list(whatif.SLOTS)
+    each = [whatif.replay(nodes, s, 30_000_000, sharing) for s in slots]
+    assert each[-1] == each[-2] and each[0] > each[1]  # -p 64 is unlimited here; -p 1 is slower
+    for threshold in (0, 1 << 60):  # a forked child replays every other -p; all in this process
+        monkeypatch.setattr(whatif, "PARALLEL_NODES", threshold)
+        assert [p.wall_ns for p in whatif.predict(nodes, slots, 30_000_000, sharing)] == each
