@@ -123,7 +123,10 @@ class Timeline:
         start, wall = time_columns(events)
         # as concurrency_steps counts them: [start, end), at least one nanosecond (occupied_end)
         end = np.where(wall > 0, start + wall, start + 1)
-        self.times = np.unique(np.concatenate((start, end)))
+        times = np.sort(np.concatenate((start, end)))  # np.unique's hash table was 20x slower here
+        distinct = np.ones(len(times), bool)
+        distinct[1:] = times[1:] != times[:-1]
+        self.times = times[distinct]
         self.starts = np.searchsorted(self.times, start)  # per event: where it starts on the grid
         self.ends = np.searchsorted(self.times, end)
         self.widths = np.diff(self.times)
@@ -148,14 +151,18 @@ class Timeline:
         return out
 
 
-def _rates(events: Sequence[Event]) -> np.ndarray:
+def _cpu_columns(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(CPU ns as floats, 0 where unknown; whether known; wall ns as floats) of each invocation."""
+    column = cpu_ns_column(events)
+    known = np.fromiter((c is not None for c in column), bool, len(events))
+    cpu = np.fromiter((c or 0 for c in column), np.float64, len(events))
+    return cpu, known, time_columns(events)[1].astype(np.float64)
+
+
+def _rates(cpu: np.ndarray, known: np.ndarray, wall: np.ndarray) -> np.ndarray:
     """Cores each invocation kept busy on average while it ran (UNKNOWN_DEMAND without its CPU time)."""
-    cpu = cpu_ns_column(events)
-    wall = np.fromiter((e.wall_ns for e in events), np.float64, len(events))
-    known = np.fromiter((c is not None for c in cpu), bool, len(events))
-    used = np.fromiter((c or 0 for c in cpu), np.float64, len(events))
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(wall > 0, used / wall, 0.0)
+        rate = np.where(wall > 0, cpu / wall, 0.0)
     return np.where(known, rate, UNKNOWN_DEMAND)
 
 
@@ -198,19 +205,20 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
     if all(e.user_ns is None and e.sys_ns is None for e in events):
         return None
     grid = Timeline(events)
-    alone = ran_alone(events, grid).tolist()
-    sums: dict[str, list[int]] = {}
-    for e, by_itself in zip(events, alone):
-        if by_itself and e.cpu_ns is not None:
-            total = sums.setdefault(e.tool, [0, 0])
-            total[0] += e.cpu_ns
-            total[1] += e.wall_ns
-    rates = {tool: cpu / wall for tool, (cpu, wall) in sorted(sums.items()) if wall > 0}
-    used = _rates(events)
-    used_list = used.tolist()
-    demand = np.array([rate if by_itself or (e.user_ns is None and e.sys_ns is None)
-                       else max(rate, rates.get(e.tool, rate))
-                       for e, rate, by_itself in zip(events, used_list, alone)], np.float64)
+    alone = ran_alone(events, grid)
+    cpu, cpu_known, wall = _cpu_columns(events)
+    tools: dict[str, int] = {}
+    tool = np.fromiter((tools.setdefault(e.tool, len(tools)) for e in events), np.int64, len(events))
+    # each tool's CPU and wall time over its invocations that ran alone (integer sums: exact)
+    counted = alone & cpu_known
+    cpu_sums, wall_sums = np.zeros(len(tools), np.int64), np.zeros(len(tools), np.int64)
+    np.add.at(cpu_sums, tool[counted], cpu[counted].astype(np.int64))
+    np.add.at(wall_sums, tool[counted], wall[counted].astype(np.int64))
+    rates = {name: int(cpu_sums[t]) / int(wall_sums[t]) for name, t in sorted(tools.items()) if wall_sums[t] > 0}
+    used = _rates(cpu, cpu_known, wall)
+    # a tool that ran beside others wanted at least its tool's alone rate
+    tool_rate = np.array([rates.get(name, -np.inf) for name in tools], np.float64)
+    demand = np.where(alone | ~cpu_known, used, np.maximum(used, tool_rate[tool]))
     # at least what one tool got alone: the machine gave the build that much then
     capacity = max(tools_capacity(used, cores, grid), min(float(cores), max(rates.values(), default=0.0)))
     level = grid.levels(demand)
@@ -220,15 +228,29 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
     # The CPU the model gave each invocation while measuring: a node's demand is that, or its CPU
     # time when more; where a tool used less than its share (it waited for the disk, or lost CPU to
     # something untraced), the replay holds its share from the others as the measured build did.
-    model_cpu = (demand * progressed_array).tolist()
+    model_cpu_array = demand * progressed_array
+    # A node of one tool (most of them): its alone time is its tool's, held within 0..its wall, and
+    # its demand the larger of its CPU and the model's over that; the same floats as the loop below.
+    counts = np.fromiter((len(n.events) for n in nodes), np.int64, len(nodes))
+    first = np.zeros(len(nodes), np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    cpu_used = np.where(cpu_known, cpu, UNKNOWN_DEMAND * wall)
+    one = first[counts == 1]
+    own_one = np.minimum(wall[one], np.maximum(0.0, progressed_array[one]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        demand_one = np.where(own_one > 0, np.maximum(cpu_used[one], model_cpu_array[one]) / own_one, 0.0)
+    alone_ns = np.zeros(len(nodes))
+    demands = np.zeros(len(nodes))
+    alone_ns[counts == 1], demands[counts == 1] = own_one, demand_one
+    # nodes of several tools: the union of their intervals, each piece once
+    model_cpu = model_cpu_array.tolist()
     progress, progressed = progress_array.tolist(), progressed_array.tolist()
     starts, ends = grid.starts.tolist(), grid.ends.tolist()
-    alone_ns, demands = [], []
-    k = 0
-    for n in nodes:
+    for i in np.flatnonzero(counts > 1).tolist():
+        n, k = nodes[i], int(first[i])
         ran_ns = own_alone = cpu = given = 0.0
         reach, reach_at = None, 0  # the furthest end so far, and its place on the grid
-        for e in n.events:  # by start: the union of the node's tool intervals, each piece once
+        for e in n.events:  # by start
             end = e.start_ns + e.wall_ns
             if reach is None or e.start_ns >= reach:
                 ran_ns += e.wall_ns
@@ -245,8 +267,9 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
         # within 0..span: sums of float progress can land a few 1e-6 ns outside (a link that ran
         # alone came out 2e-6 ns longer than its span)
         own = min(float(n.span_ns), max(0.0, n.span_ns - ran_ns + own_alone))
-        alone_ns.append(own)
-        demands.append(max(cpu, given) / own if own > 0 else 0.0)
+        alone_ns[i] = own
+        demands[i] = max(cpu, given) / own if own > 0 else 0.0
+    alone_ns, demands = alone_ns.tolist(), demands.tolist()
     return Sharing(cores, capacity, rates, alone_ns, demands)
 
 
