@@ -777,8 +777,8 @@ def read_in_parts(path: str, work: Callable[[TraceReader], object], **options) -
     big trace's cost, so a forked helper reads the second half (from a line start) while this
     process reads the first. Returns each part's result, in file order, and one reader whose counts
     (lines, skips and the first bad line, counted from the top, probes, builds) are the whole file's.
-    The helper's result is pickled, so it had better be small (events are not: see
-    commands._common.load_events). Where fork is missing, or for a small file, one part."""
+    The helper's result is pickled, so it had better be small or pickle as columns (a list of
+    events: EventList). Where fork is missing, or for a small file, one part."""
     if path == "-":
         reader = open_trace(path, **options)
         return [work(reader)], reader

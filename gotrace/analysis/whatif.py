@@ -49,6 +49,15 @@ median overestimated a cold `go build -a cmd/go` on a loaded machine by 17% and 
 builds by 0-3%; the lower quartile landed within -6%..+0.1% on all of them, no overhead at all
 within -10%..-4%.
 
+Cost (issue 14: a million-record trace near the cost of reading it). The grid of instants and
+every sum over it are numpy arrays, each float sum made in the order the Python loops it replaced
+made it (ufunc.at and cumsum go element by element: the pinned outputs kept their bytes), nodes of
+one tool in numpy and only nodes of several tools in a Python loop; the replays (one Python loop
+over the nodes each) stop once a replay had no ready node waiting for a slot (every larger -p runs
+that schedule), and a big graph's replays are shared with a forked child (gotrace.forked). At
+100,000 records (CPU, this process): sharing 1.43 -> 0.34 s, replays 1.9 s -> half of it in each
+process; at 1,000,000: one replay 1.5 s (5.5 s unlimited) over 416,149 nodes.
+
 What the model leaves out, so read the curve as an estimate: other processes' load changing during
 the build or between builds (the shared cores are one figure for the whole build, and a -p 1 trace,
 where tools never competed, cannot tell what they would be left), tools whose need differs from
