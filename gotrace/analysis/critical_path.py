@@ -160,30 +160,37 @@ def dependency_graph(events: Sequence[Event]) -> list[Node]:
     imported = {pkg: sorted(names) for pkg, names in imports.items()}
     del imports
 
+    ends = [n.end_ns for n in nodes]
     for i, n in enumerate(nodes):
         found: dict[int, str] = {}  # the first edge named for a node wins (EDGE_RANK's order)
-        suffix = None if (variant := variant_of(n.pkg)) is None else f" [{variant}]"
-        if n.kind == "build":
-            _resolve_into(found, imported.get(n.pkg, ()), build_of, suffix, "import")
+        pkg, kind = n.pkg, n.kind
+        # most packages are no test variant: skip parsing their names
+        plain = " [" not in pkg and not pkg.endswith(".test")
+        suffix = None if plain or (variant := variant_of(pkg)) is None else f" [{variant}]"
+        if kind == "build":
+            names = imported.get(pkg)
+            if names:
+                _resolve_into(found, names, build_of, suffix, "import")
         else:
-            j = build_of.get(n.pkg)
+            j = build_of.get(pkg)
             if j is not None:
                 found[j] = "package"
-        if n.kind == "link":
-            linked = sorted({d for e in n.events for d in e.deps or ()})
-            _resolve_into(found, linked, build_of, suffix, "link")
-        if n.kind == "vet":
-            _resolve_into(found, imported.get(n.pkg, ()), vet_of, suffix, "import")
-        for e in n.events:
-            for a in e.action_deps or ():
-                j = node_of_action.get(a)
-                if j is not None and j not in found:
-                    found[j] = "action"
+            if kind == "link":
+                linked = sorted({d for e in n.events for d in e.deps or ()})
+                _resolve_into(found, linked, build_of, suffix, "link")
+            elif kind == "vet":
+                _resolve_into(found, imported.get(pkg, ()), vet_of, suffix, "import")
+        if actions:
+            for e in n.events:
+                for a in e.action_deps or ():
+                    j = node_of_action.get(a)
+                    if j is not None and j not in found:
+                        found[j] = "action"
         if found:
             limit = n.start_ns + CLOCK_SLACK_NS
-            n.deps = [(j, edge) for j, edge in found.items() if j < i and nodes[j].end_ns <= limit]
-            if n.deps:
-                n.ready_ns = min(n.start_ns, max(nodes[j].end_ns for j, _ in n.deps))
+            n.deps = deps = [(j, edge) for j, edge in found.items() if j < i and ends[j] <= limit]
+            if deps:
+                n.ready_ns = min(n.start_ns, max(ends[j] for j, _ in deps))
     return nodes
 
 
@@ -320,6 +327,19 @@ class Concurrency:
             return 0
         slots = self.slots
         return self._at(self.full, b, lambda r: r >= slots) - self._at(self.full, a, lambda r: r >= slots)
+
+    def full_ns_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """`full_ns` of many intervals [a[k], b[k]] at once."""
+        if not self.slots or not len(self.times):
+            return np.zeros(len(a), np.int64)
+        times, full = np.frombuffer(self.times, np.int64), np.frombuffer(self.full, np.int64)
+        busy = np.frombuffer(self.levels, np.int64) >= self.slots
+
+        def at(x: np.ndarray) -> np.ndarray:
+            i = np.searchsorted(times, x, side="right") - 1
+            j = np.maximum(i, 0)
+            return np.where(i < 0, 0, full[j] + np.where(busy[j], x - times[j], 0))
+        return at(b) - at(a)
 
 
 def critical_path(events: Sequence[Event], parallelism: int | None = None,

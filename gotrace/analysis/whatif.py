@@ -115,9 +115,11 @@ PARALLEL_NODES = 20_000
 def action_overhead_ns(nodes: Sequence[Node], level: Concurrency) -> int:
     """The go command's own work per action in this build: the lower quartile of the gaps between an
     action's last input ending and its start while a slot was free (see the module doc)."""
-    gaps = sorted(max(0, n.start_ns - n.ready_ns - level.full_ns(n.ready_ns, n.start_ns))
-                  for n in nodes if n.ready_ns is not None)
-    return gaps[len(gaps) // 4] if gaps else 0
+    waited = [n for n in nodes if n.ready_ns is not None]
+    ready = np.fromiter((n.ready_ns for n in waited), np.int64, len(waited))
+    start = np.fromiter((n.start_ns for n in waited), np.int64, len(waited))
+    gaps = np.sort(np.maximum(0, start - ready - level.full_ns_between(ready, start)))
+    return int(gaps[len(gaps) // 4]) if len(gaps) else 0
 
 
 class Timeline:
@@ -415,10 +417,12 @@ class WhatIf:
 
 
 def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequence[int | None] = SLOTS,
-            nodes: Sequence[Node] | None = None, cores: int | None = None) -> WhatIf | None:
+            nodes: Sequence[Node] | None = None, cores: int | None = None,
+            level: Concurrency | None = None) -> WhatIf | None:
     """Predicted wall time of one build's events for each number of `slots` (go build -p N) on
     `cores` (the build record's; None: tools run as long as they did); None for a trace without
-    invocations. Pass `nodes` when the dependency graph is already built."""
+    invocations. Pass `nodes` when the dependency graph is already built, and `level` when the
+    Concurrency of these events at `parallelism` is."""
     ran = [e for e in events if not e.probe and not e.cached]
     if not ran:
         return None
@@ -427,7 +431,7 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
     if parallelism and parallelism not in wanted:
         wanted.append(parallelism)
     wanted.sort(key=lambda s: (s is None, s or 0))
-    overhead = action_overhead_ns(nodes, Concurrency(ran, parallelism))
+    overhead = action_overhead_ns(nodes, Concurrency(ran, parallelism) if level is None else level)
     sharing = measure_sharing(nodes, cores) if cores else None
     predicted = predict(nodes, wanted, overhead, sharing)
     measured = max(e.end_ns for e in ran) - min(e.start_ns for e in ran)
