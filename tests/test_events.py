@@ -277,3 +277,19 @@ def test_events_read_by_two_processes_are_the_events_one_reads(multi_build, tmp_
     # the columns a list of events crosses the pipe as rebuild it exactly, defaults and all
     assert pickle.loads(pickle.dumps(gotrace.events.EventList(events))) == events
     assert pickle.loads(pickle.dumps(gotrace.events.EventList())) == []
+
+
+@pytest.mark.parametrize("half", ["first", "second"])
+def test_a_newer_record_in_either_half_of_a_trace_read_by_two_processes_names_its_line(tmp_path, monkeypatch,
+                                                                                       half):
+    import gotrace.events
+    from gotrace.commands._common import load_events
+
+    lines = [record(pkg=f"p{i}", start_ns=i) for i in range(200)]
+    bad = 20 if half == "first" else 180
+    lines[bad] = record(v=FORMAT_VERSION + 1)
+    path = tmp_path / "newer.jsonl"
+    path.write_bytes(b"".join(lines))
+    monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0)
+    with pytest.raises(TraceError, match=f"line {bad + 1} is trace format version {FORMAT_VERSION + 1}"):
+        load_events(str(path))
