@@ -1,15 +1,21 @@
 """Work done in a forked child while this process does other work: the second of two cores.
 
 The cost of a big trace is Python work per record, and a Python process runs on one core: where
-the work splits (the two halves of a file, the what-if replays for different -p), a child made by
-fork (it shares everything this process has built, copy-on-write) does one part while this
-process does the other, and sends its result back pickled, so results had better be small or
-pickle as columns. Linux only (fork after numpy and friends are loaded is safe there); elsewhere,
-and on one core, the work runs in this process when its result is asked for.
+the work splits (the two halves of a file, the what-if model beside the rest of a summary, its
+replays for different -p), a child made by fork (it shares everything this process has built,
+copy-on-write) does one part while this process does the other, and sends its result back
+pickled, so results had better be small or pickle as columns. A child may fork again.
+
+Linux only (fork after numpy and friends are loaded is safe there); elsewhere, on one core, or for
+work too small to pay for a process, the work runs in this process when its result is asked for.
+A child that dies without a result (killed, out of memory) costs time, never the answer: the work
+is done again here.
 """
 from __future__ import annotations
 
 import os
+import pickle
+import signal
 import sys
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -22,45 +28,54 @@ def can_fork() -> bool:
 
 
 class Forked(Generic[T]):
-    """`work()` started in a forked child; `result()` waits for it (and raises what it raised)."""
+    """`work()` started in a forked child; `result()` waits for it (and raises what it raised).
+    With `fork=False` it runs here, when asked for."""
 
-    def __init__(self, work: Callable[[], T]):
+    def __init__(self, work: Callable[[], T], fork: bool = True):
         self._work = work
-        self._child = None
-        if can_fork():
-            import multiprocessing
-
-            context = multiprocessing.get_context("fork")
-            self._incoming, outgoing = context.Pipe(duplex=False)
-            self._child = context.Process(target=_run, args=(work, outgoing), daemon=True)
-            self._child.start()
-            outgoing.close()
+        self._pid = None
+        if fork and can_fork():
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read)
+                _child(work, write)  # never returns
+            os.close(write)
+            self._pid, self._read = pid, read
 
     def result(self) -> T:
-        if self._child is None:
+        if self._pid is None:
             return self._work()
-        try:
-            failed, value = self._incoming.recv()
-        finally:
-            self._incoming.close()
-            self._child.join()
+        with os.fdopen(self._read, "rb") as incoming:
+            data = incoming.read()
+        os.waitpid(self._pid, 0)
+        self._pid = None
+        if not data:  # the child died before it could answer
+            return self._work()
+        failed, value = pickle.loads(data)
         if failed:
             raise value
         return value
 
     def cancel(self) -> None:
         """Stop the child when its result is no longer wanted (this process failed meanwhile)."""
-        if self._child is not None:
-            self._child.kill()
-            self._child.join()
-            self._incoming.close()
-            self._child = None
+        if self._pid is not None:
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            os.close(self._read)
+            self._pid = None
 
 
-def _run(work: Callable, conn) -> None:
+def _child(work: Callable, write: int) -> None:
+    status = 1
     try:
-        value = (False, work())
-    except Exception as e:  # the parent raises it where it asks for the result
-        value = (True, e)
-    conn.send(value)
-    conn.close()
+        try:
+            answer = (False, work())
+        except Exception as e:  # the parent raises it where it asks for the result
+            answer = (True, e)
+        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write, "wb") as outgoing:
+            outgoing.write(data)
+        status = 0
+    finally:  # never back into the parent's code (its stack, its atexit handlers, its buffers)
+        os._exit(status)

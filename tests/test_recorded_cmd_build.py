@@ -113,3 +113,18 @@ def test_replays_shared_with_a_child_and_cut_short_are_every_replay_made_alone(c
     for threshold in (0, 1 << 60):  # a forked child replays every other -p; all in this process
         monkeypatch.setattr(whatif, "PARALLEL_NODES", threshold)
         assert [p.wall_ns for p in whatif.predict(nodes, slots, 30_000_000, sharing)] == each
+
+
+def test_a_summary_whose_what_if_a_forked_child_made_is_the_summary_made_in_one_process(cmd_traces, monkeypatch):
+    from gotrace.analysis import summary, whatif
+    from gotrace.events import open_trace
+
+    reader = open_trace(str(cmd_traces[2].trace), include_probes=True)
+    events = list(reader)
+    made = {}
+    for threshold in (0, 1 << 60):  # forked (the what-if, and its replays) or not
+        monkeypatch.setattr(summary, "PARALLEL_NODES", threshold)
+        monkeypatch.setattr(whatif, "PARALLEL_NODES", threshold)
+        made[threshold] = summary.summary_to_json(summary.summarize(events, reader.builds))
+    assert made[0] == made[1 << 60]
+    assert made[0]["what_if"]["predictions"][0]["wall_ns"] > 0

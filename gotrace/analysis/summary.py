@@ -43,10 +43,11 @@ from gotrace.analysis.critical_path import (
 )
 from gotrace.analysis.parallelism import Parallelism, cpu_ns_column, parallelism, time_columns
 from gotrace.analysis.phases import PhaseTable, phase_table
-from gotrace.analysis.whatif import WhatIf, what_if
+from gotrace.analysis.whatif import PARALLEL_NODES, WhatIf, what_if
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
 from gotrace.endings import interruption, signal_name
 from gotrace.events import BuildInfo, Event
+from gotrace.forked import Forked
 from gotrace.text import mebibytes, percent, seconds, seconds_or_unknown, write_table
 
 SCHEMA = 1
@@ -220,6 +221,9 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
     wall = int((columns[0] + columns[1]).max() - columns[0].min()) if ran else 0
     nodes = dependency_graph(ran)
     level = Concurrency(ran, info.parallelism, columns=columns)
+    # the what-if replays are most of a big build's cost: a child makes them while this process does the rest
+    whatif = Forked(lambda: what_if(ran, info.parallelism, nodes=nodes, cores=info.cores, level=level),
+                    fork=len(nodes) >= PARALLEL_NODES)
     par = parallelism(ran, info, columns=columns, cpu=cpus)
     cache: tuple[int | None, int | None, list[str]] = (None, None, [])
     if has_cache_facts(events):
@@ -244,7 +248,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         std_packages=std_packages(ran),
         coverage=coverage(events),
         c_compiles=c_compiles_by_package(ran),
-        whatif=what_if(ran, info.parallelism, nodes=nodes, cores=info.cores, level=level),
+        whatif=whatif.result(),
         queue=queue_waits(events),
         graph=nodes,
     )
