@@ -52,17 +52,9 @@ class Parallelism:
     average: float
     peak: int
     utilisation: float | None  # CPU time / (span x cores); None when no invocation knows its CPU time
-    # the concurrency steps as two arrays (a list of pairs held 230 MB for a million invocations):
-    # offset ns from the build's first start, and invocations running from then on
-    step_at: np.ndarray = field(compare=False, repr=False)
-    step_running: np.ndarray = field(compare=False, repr=False)
+    steps: list[tuple[int, int]]  # (offset ns, invocations running from then on)
     cpu_buckets: list[float]  # cores busy on average in each of BUCKETS equal slices of the build
     serial: list[Stretch]
-
-    @property
-    def steps(self) -> list[tuple[int, int]]:
-        """(offset ns, invocations running from then on) at every change of the count."""
-        return list(zip(self.step_at.tolist(), self.step_running.tolist()))
 
     @property
     def utilisation_text(self) -> str:
@@ -216,8 +208,7 @@ def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
     cores, source = machine_cores(info)
     limit = info.parallelism if info is not None else None
     if not ran:
-        nothing = np.zeros(0, np.int64)
-        return Parallelism(cores, source, limit, 0.0, 0, 0.0, nothing, nothing, [0.0] * BUCKETS, [])
+        return Parallelism(cores, source, limit, 0.0, 0, 0.0, [], [0.0] * BUCKETS, [])
     columns = starts, walls = time_columns(ran) if columns is None else columns
     start = int(starts.min())
     span = int((starts + walls).max()) - start
@@ -231,7 +222,7 @@ def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
         average=busy / span if span else float(len(ran)),
         peak=int(running.max()) if len(running) else 0,
         utilisation=None if cpu_total is None else cpu_total / (span * cores) if span else 0.0,
-        step_at=times - start, step_running=running,
+        steps=list(zip((times - start).tolist(), running.tolist())),
         cpu_buckets=[] if cpu_total is None else cpu_per_bucket(ran, start, span, columns=columns, cpu=cpus),
         serial=serial_stretches(ran, times, running, start, span, columns=columns),
     )

@@ -196,8 +196,8 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
 def parallelism_data(summary: Summary) -> dict:
     par = summary.par
     return {
-        "at": (par.step_at // 1000).tolist(),  # microseconds by floor division, as `us`
-        "running": par.step_running.tolist(),
+        "at": [us(t) for t, _ in par.steps],
+        "running": [r for _, r in par.steps],
         "cpu": [round(b, 3) for b in par.cpu_buckets],
         "cores": par.cores,
         "limit": par.limit,
