@@ -91,13 +91,24 @@ def test_a_relative_threshold_compares_with_the_before_value(multi_build, multi_
     assert changes and all(c["relative"] is None or abs(c["relative"]) >= 0.5 for c in changes)
 
 
-def test_a_slower_build_fails_the_gate_with_exit_3_and_says_why(multi_build, multi_test_build):
-    report = diff_json(multi_build.trace, multi_test_build.trace, "--metric", "cpu", "--fail-if-slower", "10%",
-                       expect=3)
+def test_a_build_that_did_more_work_fails_the_gate_with_exit_3_and_says_why(multi_build, tmp_path):
+    # The same build plus what a test build adds (each package compiled again as its test
+    # variant): the packages both have ran alike to the nanosecond, so no run-to-run noise can
+    # hide the total's growth, whatever the machine's load while the fixture was traced.
+    lines = multi_build.trace.read_bytes().splitlines(keepends=True)
+    variants = []
+    for line in lines:
+        record = json.loads(line)
+        if record.get("tool") == "compile":
+            variants.append(json.dumps({**record, "pkg": f"{record['pkg']} [{record['pkg']}.test]"}).encode() + b"\n")
+    more = tmp_path / "more-work.jsonl"
+    more.write_bytes(b"".join(lines + variants))
+    report = diff_json(multi_build.trace, more, "--metric", "cpu", "--fail-if-slower", "10%", expect=3)
     assert report["gate_failures"][0].startswith("total CPU time grew ")
-    result = run_gotrace(["diff", str(multi_build.trace), str(multi_test_build.trace), "--metric", "cpu",
-                          "--fail-if-slower", "10%"])
+    result = run_gotrace(["diff", str(multi_build.trace), str(more), "--metric", "cpu", "--fail-if-slower", "10%"])
     assert result.returncode == 3 and "slower than 10%: total CPU time grew" in result.stdout.decode()
+    # the other way round the build did less: it passes
+    diff_json(more, multi_build.trace, "--metric", "cpu", "--fail-if-slower", "10%", expect=0)
 
 
 def test_folded_output_is_differential_and_keeps_both_sides_totals(multi_build, multi_test_build, tmp_path):
