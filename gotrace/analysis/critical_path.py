@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -150,8 +150,6 @@ def dependency_graph(events: Sequence[Event]) -> list[Node]:
     nodes = [_node(pkg, kind, evs) for (pkg, kind), evs in groups.items()]
     del groups
     nodes.sort(key=lambda n: (n.start_ns, n.end_ns, n.pkg, n.kind))
-    build_of = {n.pkg: i for i, n in enumerate(nodes) if n.kind == "build"}
-    vet_of = {n.pkg: i for i, n in enumerate(nodes) if n.kind == "vet"}
     node_of_action: dict[str, int] = {}
     for i, n in enumerate(nodes if actions else ()):  # only records from an action graph name actions
         for e in n.events:
@@ -159,55 +157,83 @@ def dependency_graph(events: Sequence[Event]) -> list[Node]:
                 node_of_action[e.action] = i
     imported = {pkg: sorted(names) for pkg, names in imports.items()}
     del imports
+    inputs = node_inputs([n.pkg for n in nodes], [n.kind for n in nodes], [n.start_ns for n in nodes],
+                         [n.end_ns for n in nodes], imported,
+                         lambda i: sorted({d for e in nodes[i].events for d in e.deps or ()}),
+                         (lambda i: [a for e in nodes[i].events for a in e.action_deps or ()]) if actions else None,
+                         node_of_action)
+    for n, deps in zip(nodes, inputs):
+        if deps:
+            n.deps = deps
+            n.ready_ns = min(n.start_ns, max(nodes[j].end_ns for j, _ in deps))
+    return nodes
 
-    for i, n in enumerate(nodes):
+
+def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: Sequence[int], ends: Sequence[int],
+                imported: dict[str, list[str]], linked: Callable[[int], Sequence[str]],
+                waited_actions: Callable[[int], Sequence[str]] | None,
+                node_of_action: dict[str, int]) -> list[list[tuple[int, str]]]:
+    """The edges into each node (see the module doc) of nodes given as columns in start order:
+    (earlier node, edge) pairs, the first edge named for a node kept. `imported`: each package's
+    compiled imports, sorted; `linked(i)`: the sorted packages link node i linked; `waited_actions(i)`:
+    the actions node i's tools waited for (None when no record names one). The one statement of the
+    wiring rules, for the graph of Events (`dependency_graph`) and of columns (`chain_rows`)."""
+    build_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "build"}
+    vet_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "vet"}
+    out: list[list[tuple[int, str]]] = []
+    for i, (pkg, kind) in enumerate(zip(pkgs, kinds)):
         found: dict[int, str] = {}  # the first edge named for a node wins (EDGE_RANK's order)
-        suffix = None if (variant := variant_of(n.pkg)) is None else f" [{variant}]"
-        if n.kind == "build":
-            _resolve_into(found, imported.get(n.pkg, ()), build_of, suffix, "import")
+        suffix = None if (variant := variant_of(pkg)) is None else f" [{variant}]"
+        if kind == "build":
+            _resolve_into(found, imported.get(pkg, ()), build_of, suffix, "import")
         else:
-            j = build_of.get(n.pkg)
+            j = build_of.get(pkg)
             if j is not None:
                 found[j] = "package"
-        if n.kind == "link":
-            linked = sorted({d for e in n.events for d in e.deps or ()})
-            _resolve_into(found, linked, build_of, suffix, "link")
-        if n.kind == "vet":
-            _resolve_into(found, imported.get(n.pkg, ()), vet_of, suffix, "import")
-        for e in n.events:
-            for a in e.action_deps or ():
+        if kind == "link":
+            _resolve_into(found, linked(i), build_of, suffix, "link")
+        if kind == "vet":
+            _resolve_into(found, imported.get(pkg, ()), vet_of, suffix, "import")
+        if waited_actions is not None:
+            for a in waited_actions(i):
                 j = node_of_action.get(a)
                 if j is not None and j not in found:
                     found[j] = "action"
         if found:
-            limit = n.start_ns + CLOCK_SLACK_NS
-            n.deps = [(j, edge) for j, edge in found.items() if j < i and nodes[j].end_ns <= limit]
-            if n.deps:
-                n.ready_ns = min(n.start_ns, max(nodes[j].end_ns for j, _ in n.deps))
-    return nodes
+            limit = starts[i] + CLOCK_SLACK_NS
+            out.append([(j, edge) for j, edge in found.items() if j < i and ends[j] <= limit])
+        else:
+            out.append([])
+    return out
 
 
 def longest_chain(nodes: list[Node]) -> tuple[list[int], list[str], int]:
     """(node indices of the heaviest chain in order, the edge into each, its weight)."""
-    if not nodes:
+    return heaviest_chain([n.deps for n in nodes], [n.end_ns for n in nodes], [n.own_ns for n in nodes])
+
+
+def heaviest_chain(inputs: Sequence[Sequence[tuple[int, str]]], ends: Sequence[int], weights: Sequence[int]
+                   ) -> tuple[list[int], list[str], int]:
+    """`longest_chain` of nodes given as columns: each node's inputs (`node_inputs`), end and own
+    tool time. Ties go to the input that ended later, then by EDGE_RANK, then to the earlier node."""
+    if not len(ends):
         return [], [], 0
-    best = [0] * len(nodes)
-    prev: list[tuple[int, str] | None] = [None] * len(nodes)
-    for i, n in enumerate(nodes):
+    best = [0] * len(ends)
+    prev: list[tuple[int, str] | None] = [None] * len(ends)
+    for i, deps in enumerate(inputs):
         choice = None
-        for j, edge in n.deps:
-            key = (best[j], nodes[j].end_ns, -EDGE_RANK[edge], -j)
+        for j, edge in deps:
+            key = (best[j], ends[j], -EDGE_RANK[edge], -j)
             if choice is None or key > choice[0]:
                 choice = (key, j, edge)
         if choice is not None:
             prev[i] = (choice[1], choice[2])
-            best[i] = choice[0][0] + n.own_ns
+            best[i] = choice[0][0] + weights[i]
         else:
-            best[i] = n.own_ns
-    last = max(range(len(nodes)), key=lambda i: (best[i], nodes[i].end_ns, -i))
+            best[i] = weights[i]
+    last = max(range(len(ends)), key=lambda i: (best[i], ends[i], -i))
     chain, edges = [], []
     at: int | None = last
-    edge = ""
     while at is not None:
         chain.append(at)
         link = prev[at]
