@@ -396,3 +396,96 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None,
     waited(at, end, True)
     return CriticalPath(steps, length_ns=length, wall_ns=end - start, off_path_ns=off_path,
                         slot_wait_ns=slot, go_work_ns=go, untraced_ns=untraced, slots=parallelism)
+
+
+def chain_rows(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Sequence[str], start_ns: np.ndarray,
+               wall_ns: np.ndarray, deps: dict[int, Sequence[str]], actions: dict[int, str] | None = None,
+               action_deps: dict[int, Sequence[str]] | None = None) -> np.ndarray:
+    """Which invocations are on the critical path, of one build's invocations that ran given as
+    columns (package and tool as indexes into `pkgs` and `tools`; `deps`, `actions`, `action_deps`
+    by row): the rows of the nodes of `critical_path`'s chain, found without an Event or a Node.
+
+    The same nodes (numpy group-bys of the rows by package and node kind), the same edges
+    (`node_inputs`) and the same chain (`heaviest_chain`) as `dependency_graph` and `longest_chain`."""
+    n = len(start_ns)
+    on_path = np.zeros(n, bool)
+    if not n:
+        return on_path
+    kind_names = ("build", "link", "vet")  # in string order, as the nodes' sort compares kinds
+    kind_of_tool = np.array([kind_names.index(KINDS.get(t, "build")) for t in tools], np.int64)
+    node_kind = kind_of_tool[tool]
+    end_ns = start_ns + wall_ns
+    tool_rank = string_ranks(tools)[tool]
+    # rows by node, and in a node by start, end, tool (a node's events in dependency_graph's order)
+    node_key = pkg.astype(np.int64) * 3 + node_kind
+    order = np.lexsort((tool_rank, end_ns, start_ns, node_key))
+    keys = node_key[order]
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    count = np.diff(np.r_[first, n])
+    node_start = start_ns[order][first]
+    node_end = np.maximum.reduceat(end_ns[order], first)
+    own = wall_ns[order][first].copy()
+    several = np.flatnonzero(count > 1)
+    if len(several):  # the union of the tools' intervals (_union_ns), for nodes of several tools
+        s, e = start_ns[order].tolist(), end_ns[order].tolist()
+        firsts, counts = first[several].tolist(), count[several].tolist()
+        unions = []
+        for a, c in zip(firsts, counts):
+            total, reach = 0, None
+            for k in range(a, a + c):
+                if reach is None or s[k] >= reach:
+                    total += e[k] - s[k]
+                    reach = e[k]
+                elif e[k] > reach:
+                    total += e[k] - reach
+                    reach = e[k]
+            unions.append(total)
+        own[several] = unions
+    node_pkg, node_kind_of = keys[first] // 3, keys[first] % 3
+    # nodes by start, end, package name, kind
+    by_start = np.lexsort((node_kind_of, string_ranks(pkgs)[node_pkg], node_end, node_start))
+    names = [pkgs[p] for p in node_pkg[by_start].tolist()]
+    kinds = [kind_names[k] for k in node_kind_of[by_start].tolist()]
+    starts, ends = node_start[by_start].tolist(), node_end[by_start].tolist()
+    # a node's rows, in its events' order: order[first[m]:first[m] + count[m]] for node m (before by_start)
+    first_of, count_of = first[by_start].tolist(), count[by_start].tolist()
+
+    def rows_of(i: int) -> list[int]:
+        return order[first_of[i]:first_of[i] + count_of[i]].tolist()
+
+    imports: dict[str, set[str]] = {}
+    compile_ids = {t for t, name in enumerate(tools) if name == "compile"}
+    for row, names_ in deps.items():
+        if names_ and int(tool[row]) in compile_ids:
+            imports.setdefault(pkgs[pkg[row]], set()).update(names_)
+    imported = {p: sorted(d) for p, d in imports.items()}
+    del imports
+    node_of_action: dict[str, int] = {}
+    waited = None
+    if actions:
+        node_at = np.empty(len(first), np.int64)
+        node_at[by_start] = np.arange(len(first))
+        node_of_row = np.empty(n, np.int64)
+        node_of_row[order] = np.repeat(node_at, count)
+        place = np.empty(n, np.int64)  # a row's place in `order`: its event's place in its node
+        place[order] = np.arange(n)
+        # the last tool naming an action, in node order then event order, keeps it
+        for row in sorted(actions, key=lambda r: (node_of_row[r], place[r])):
+            node_of_action[actions[row]] = int(node_of_row[row])
+        if action_deps:
+            def waited(i: int) -> list[str]:
+                return [a for r in rows_of(i) for a in action_deps.get(r, ())]
+    inputs = node_inputs(names, kinds, starts, ends, imported,
+                         lambda i: sorted({d for r in rows_of(i) for d in deps.get(r, ())}),
+                         waited, node_of_action)
+    chain, _, _ = heaviest_chain(inputs, ends, own[by_start].tolist())
+    for i in chain:
+        on_path[rows_of(i)] = True
+    return on_path
+
+
+def string_ranks(names: Sequence[str]) -> np.ndarray:
+    """Each name's place among the names in Python's string order."""
+    ranks = np.empty(len(names), np.int64)
+    ranks[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    return ranks

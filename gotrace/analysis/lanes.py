@@ -18,20 +18,24 @@ import functools
 import heapq
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from gotrace.analysis.parallelism import occupied_end, peak_concurrency  # noqa: F401 - one sweep
 from gotrace.events import Event, Spans, TraceReader, read_in_parts
 
 
 def lanes_of(starts: Sequence[int], ends: Sequence[int]) -> list[int]:
-    """`assign_lanes` over parallel sequences of start and end times."""
-    order = sorted(range(len(starts)), key=starts.__getitem__)  # stable: ties keep input order
+    """`assign_lanes` over parallel sequences (or int64 arrays) of start and end times."""
+    starts = np.asarray(starts, np.int64)
+    ends = np.asarray(ends, np.int64)
+    order = np.argsort(starts, kind="stable")  # ties keep input order, as sorted() did
+    occupied = np.where(ends > starts, ends, starts + 1)  # occupied_end, down the columns
     free: list[int] = []  # lane numbers that are free, smallest first
     busy: list[tuple[int, int]] = []  # (end, lane)
     lanes = [0] * len(starts)
     next_lane = 0
     push, pop = heapq.heappush, heapq.heappop
-    for i in order:
-        start = starts[i]
+    for i, start, end in zip(order.tolist(), starts[order].tolist(), occupied[order].tolist()):
         while busy and busy[0][0] <= start:
             push(free, pop(busy)[1])
         if free:
@@ -40,7 +44,7 @@ def lanes_of(starts: Sequence[int], ends: Sequence[int]) -> list[int]:
             lane = next_lane
             next_lane += 1
         lanes[i] = lane
-        push(busy, (occupied_end(start, ends[i]), lane))
+        push(busy, (end, lane))
     return lanes
 
 

@@ -201,10 +201,12 @@ def machine_cores(info: BuildInfo | None) -> tuple[int, str]:
 
 def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
                 columns: tuple[np.ndarray, np.ndarray] | None = None,
-                cpu: Sequence[int | None] | None = None) -> Parallelism:
+                cpu: Sequence[int | None] | None = None, only_ran: bool = False) -> Parallelism:
     """How the build used the machine. `columns` (`time_columns`) and `cpu` (`cpu_ns_column`) of
-    the events that ran, when the caller has read them already."""
-    ran = [e for e in events if not e.probe and not e.cached]
+    the events that ran, when the caller has read them already; `only_ran` when `events` are
+    those already (then, with both columns given, only a serial stretch's invocation is looked up:
+    gantt.GanttRows.events makes that one Event, not a million)."""
+    ran = events if only_ran else [e for e in events if not e.probe and not e.cached]
     cores, source = machine_cores(info)
     limit = info.parallelism if info is not None else None
     if not ran:

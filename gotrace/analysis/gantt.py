@@ -1,0 +1,197 @@
+"""One build's invocations as the Gantt chart (`gotrace timeline`) needs them: columns, not Events.
+
+`read_gantt` reads a trace in two processes for a large file (commands._common.selected_in_parts)
+and keeps, of each invocation that ran, its start, wall and CPU time, tool and package (as indexes
+into lists of names), and the few facts the critical path wires nodes with (deps of compiles and
+links, action ids); `chain_rows` (critical_path) finds the rows on the critical path from them.
+
+Why not Events (issue 14, a 1,000,000-record trace at <= 3x the orjson decode floor and < 1 GiB):
+profiled with cProfile on 100,000 real-derived records (/tmp/b100k.jsonl), the Event-based timeline
+spent 3.7 s reading Events in one process, 2.3 s on the critical path's graph of Node objects,
+0.6 s sorting Events for the chart and its labels, 0.45 s on lanes over lists of Event attributes,
+and held a million 34-field Event tuples (~630 MB) at 1M records: 71.6 s wall (6.7x the floor),
+45.9 s CPU (6.7x), 1,343 MiB on a loaded machine (load 5.4).
+"""
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gotrace.analysis.critical_path import chain_rows, string_ranks
+from gotrace.analysis.parallelism import Parallelism, parallelism
+from gotrace.events import _UNKNOWN, BuildInfo, Event, TraceReader
+
+UNKNOWN = _UNKNOWN  # an unknown CPU time, as in Spans
+
+
+@dataclass
+class GanttRows:
+    """The invocations that ran in one build, row i being one of them, in trace order."""
+
+    build: str
+    start_ns: np.ndarray  # int64
+    wall_ns: np.ndarray  # int64
+    cpu_ns: np.ndarray  # int64, UNKNOWN where the trace does not know it
+    tool: np.ndarray  # index into `tools`
+    pkg: np.ndarray  # index into `pkgs`
+    tools: list[str]
+    pkgs: list[str]
+    deps: dict[int, tuple[str, ...]] = field(default_factory=dict)  # compile and link rows -> deps
+    actions: dict[int, str] = field(default_factory=dict)  # row -> action id (imported records)
+    action_deps: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row -> actions waited for
+
+    def __len__(self) -> int:
+        return len(self.start_ns)
+
+    def cpu_list(self) -> list[int | None]:
+        """The CPU column as parallelism.cpu_ns_column gives it (None for unknown)."""
+        return [None if c == UNKNOWN else c for c in self.cpu_ns.tolist()]
+
+    def parallelism(self, info: BuildInfo | None) -> Parallelism:
+        """`parallelism.parallelism` of these invocations, from the columns."""
+        return parallelism(self.events(), info, columns=(self.start_ns, self.wall_ns), cpu=self.cpu_list(),
+                           only_ran=True)
+
+    def on_critical_path(self) -> np.ndarray:
+        """Whether each row is on the critical path (`critical_path.chain_rows`)."""
+        return chain_rows(self.pkg, self.pkgs, self.tool, self.tools, self.start_ns, self.wall_ns, self.deps,
+                          self.actions, self.action_deps)
+
+    def events(self) -> Sequence[Event]:
+        """The rows as Events, made one at a time when asked for (build, tool, package and times:
+        what parallelism's serial stretches read)."""
+        return _RowEvents(self)
+
+
+class _RowEvents(Sequence):
+    def __init__(self, rows: GanttRows):
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, k):
+        r = self.rows
+        return Event(r.build, r.tools[r.tool[k]], r.pkgs[r.pkg[k]], int(r.start_ns[k]), int(r.wall_ns[k]))
+
+
+@dataclass
+class _Part:
+    """What one process read: every build's rows, and the builds in order of first appearance."""
+
+    builds: dict[str, None]  # of the events selected, cache hits included (as summary.one_build)
+    kinds: list[tuple[str, str, str]]  # (build, tool, package)
+    kind: array  # per row, index into kinds
+    times: array  # per row: start, wall, cpu
+    deps: dict[int, tuple[str, ...]]
+    actions: dict[int, str]
+    action_deps: dict[int, tuple[str, ...]]
+
+
+def _read_part(events: Iterable[Event]) -> _Part:
+    builds: dict[str, None] = {}
+    kind_ids: dict[tuple[str, str, str], int] = {}
+    kinds: list[tuple[str, str, str]] = []
+    kind, times = array("i"), array("q")
+    add_kind, add_times = kind.append, times.extend
+    deps: dict[int, tuple[str, ...]] = {}
+    actions: dict[int, str] = {}
+    action_deps: dict[int, tuple[str, ...]] = {}
+    last_build = None
+    row = 0
+    for e in events:
+        build = e.build
+        if build is not last_build:
+            builds[build] = None
+            last_build = build
+        if e.cached:
+            continue
+        key = (build, e.tool, e.pkg)
+        k = kind_ids.get(key)
+        if k is None:
+            k = kind_ids[key] = len(kinds)
+            kinds.append(key)
+        add_kind(k)
+        user, sys_ = e.user_ns, e.sys_ns
+        add_times((e.start_ns, e.wall_ns, UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0)))
+        if e.deps is not None and (key[1] == "compile" or key[1] == "link"):
+            deps[row] = e.deps
+        if e.action is not None:
+            actions[row] = e.action
+        if e.action_deps:
+            action_deps[row] = e.action_deps
+        row += 1
+    return _Part(builds, kinds, kind, times, deps, actions, action_deps)
+
+
+def read_gantt(path: str, build_id: str | None = None) -> tuple[GanttRows, BuildInfo | None, TraceReader]:
+    """The invocations that ran in the chosen build of a trace (the last one when none is chosen),
+    its build record and the reader; the clear errors of commands._common.load_events, and the
+    one of a build served wholly from the cache."""
+    import click
+
+    from gotrace.commands._common import selected_in_parts
+
+    parts, reader = selected_in_parts(path, build_id, _read_part)
+    builds: dict[str, None] = {}
+    for part in parts:
+        builds.update(part.builds)
+    chosen = build_id or list(builds)[-1]
+    rows = _rows_of(parts, chosen)
+    if not len(rows):
+        raise click.ClickException(f"{path}: every action of this build came from the cache; nothing ran to draw")
+    return rows, reader.builds.get(chosen), reader
+
+
+def _rows_of(parts: list[_Part], build: str) -> GanttRows:
+    tool_ids: dict[str, int] = {}
+    pkg_ids: dict[str, int] = {}
+    starts, walls, cpus, tools, pkgs = [], [], [], [], []
+    deps: dict[int, tuple[str, ...]] = {}
+    actions: dict[int, str] = {}
+    action_deps: dict[int, tuple[str, ...]] = {}
+    offset = 0
+    for part in parts:
+        # per kind: whether it is of this build, and its tool and package indexes
+        mine = np.array([b == build for b, _, _ in part.kinds], bool)
+        tool_of = np.array([tool_ids.setdefault(t, len(tool_ids)) for _, t, _ in part.kinds], np.int32)
+        pkg_of = np.array([pkg_ids.setdefault(p, len(pkg_ids)) for _, _, p in part.kinds], np.int32)
+        kind = np.frombuffer(part.kind, np.int32) if len(part.kind) else np.zeros(0, np.int32)
+        times = (np.frombuffer(part.times, np.int64) if len(part.times) else np.zeros(0, np.int64)).reshape(-1, 3)
+        keep = mine[kind] if len(mine) else np.zeros(len(kind), bool)
+        every = bool(keep.all())
+        if not every:
+            kind, times = kind[keep], times[keep]
+        starts.append(times[:, 0])
+        walls.append(times[:, 1])
+        cpus.append(times[:, 2])
+        tools.append(tool_of[kind] if len(kind) else np.zeros(0, np.int32))
+        pkgs.append(pkg_of[kind] if len(kind) else np.zeros(0, np.int32))
+        # row numbers of the part -> of the build's rows
+        renumber = (lambda r, offset=offset: r + offset) if every else _renumbering(keep, offset)
+        for mine_of, theirs in ((deps, part.deps), (actions, part.actions), (action_deps, part.action_deps)):
+            for r, value in theirs.items():
+                at = renumber(r)
+                if at is not None:
+                    mine_of[at] = value
+        offset += len(kind)
+    return GanttRows(build, np.concatenate(starts), np.concatenate(walls), np.concatenate(cpus),
+                     np.concatenate(tools), np.concatenate(pkgs), list(tool_ids), list(pkg_ids),
+                     deps, actions, action_deps)
+
+
+def _renumbering(keep: np.ndarray, offset: int):
+    index = (np.cumsum(keep) - 1 + offset).tolist()
+    kept = keep.tolist()
+    return lambda r: index[r] if kept[r] else None
+
+
+def rows_in_order(rows: GanttRows) -> np.ndarray:
+    """The rows sorted as the chart draws them: by start, end, tool, package, then trace order."""
+    tool_rank = string_ranks(rows.tools)[rows.tool]
+    pkg_rank = string_ranks(rows.pkgs)[rows.pkg]
+    return np.lexsort((pkg_rank, tool_rank, rows.start_ns + rows.wall_ns, rows.start_ns))
+
