@@ -169,9 +169,11 @@ def test_subpixel_bars_of_a_lane_are_joined_and_nothing_else():
 def test_a_timeline_of_many_bars_draws_them_joined(synthetic_2000, tmp_path, monkeypatch):
     """Past MAX_BARS bars the chart joins a lane's touching bars: fewer polygons, same extent."""
     import gotrace.charts as charts
-    from gotrace.analysis.gantt import read_gantt
+    from gotrace.analysis.gantt import read_part, rows_of_build
+    from gotrace.commands._common import selected_in_parts
 
-    rows, info, _ = read_gantt(str(synthetic_2000))
+    parts, reader = selected_in_parts(str(synthetic_2000), None, read_part)
+    rows, info = rows_of_build(parts), None
     par, on_path = rows.parallelism(info), rows.on_critical_path()
     svgs = {}
     for limit in (10**9, 100):

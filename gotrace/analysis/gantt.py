@@ -1,6 +1,6 @@
 """One build's invocations as the Gantt chart (`gotrace timeline`) needs them: columns, not Events.
 
-`read_gantt` reads a trace in two processes for a large file (commands._common.selected_in_parts)
+`read_part` reads a trace (in two processes for a large file: commands._common.selected_in_parts)
 and keeps, of each invocation that ran, its start, wall and CPU time, tool and package (as indexes
 into lists of names), and the few facts the critical path wires nodes with (deps of compiles and
 links, action ids); `chain_rows` (critical_path) finds the rows on the critical path from them.
@@ -15,14 +15,18 @@ and held a million 34-field Event tuples (~630 MB) at 1M records: 71.6 s wall (6
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gotrace.analysis.critical_path import chain_rows, string_ranks
 from gotrace.analysis.parallelism import Parallelism, parallelism
-from gotrace.events import _UNKNOWN, BuildInfo, Event, TraceReader
+from gotrace.events import _UNKNOWN, BuildInfo, Event
+
+if TYPE_CHECKING:
+    from gotrace.commands._common import SelectedEvents
 
 UNKNOWN = _UNKNOWN  # an unknown CPU time, as in Spans
 
@@ -79,11 +83,11 @@ class _RowEvents(Sequence):
 
 
 @dataclass
-class _Part:
+class GanttPart:
     """What one process read: every build's rows, and the builds in order of first appearance."""
 
     builds: dict[str, None]  # of the events selected, cache hits included (as summary.one_build)
-    kinds: list[tuple[str, str, str]]  # (build, tool, package)
+    kinds: list[tuple[str, str, str]]  # (build, package, tool)
     kind: array  # per row, index into kinds
     times: array  # per row: start, wall, cpu
     deps: dict[int, tuple[str, ...]]
@@ -91,7 +95,10 @@ class _Part:
     action_deps: dict[int, tuple[str, ...]]
 
 
-def _read_part(events: Iterable[Event]) -> _Part:
+def read_part(selected: SelectedEvents) -> GanttPart:
+    """The rows of one part of a trace (TraceReader.products("graph")): the work of
+    commands._common.selected_in_parts, counting what it selects as its events would be counted."""
+    wanted = selected.build_id
     builds: dict[str, None] = {}
     kind_ids: dict[tuple[str, str, str], int] = {}
     kinds: list[tuple[str, str, str]] = []
@@ -101,52 +108,43 @@ def _read_part(events: Iterable[Event]) -> _Part:
     actions: dict[int, str] = {}
     action_deps: dict[int, tuple[str, ...]] = {}
     last_build = None
-    row = 0
-    for e in events:
-        build = e.build
+    row = selected_count = 0
+    for key, numbers, names, action, _, cached, waited in selected.reader.products("graph"):
+        build = key[0]
         if build is not last_build:
+            if wanted is not None and build != wanted:
+                continue
             builds[build] = None
             last_build = build
-        if e.cached:
+        selected_count += 1
+        if cached:
             continue
-        key = (build, e.tool, e.pkg)
         k = kind_ids.get(key)
         if k is None:
             k = kind_ids[key] = len(kinds)
             kinds.append(key)
         add_kind(k)
-        user, sys_ = e.user_ns, e.sys_ns
-        add_times((e.start_ns, e.wall_ns, UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0)))
-        if e.deps is not None and (key[1] == "compile" or key[1] == "link"):
-            deps[row] = e.deps
-        if e.action is not None:
-            actions[row] = e.action
-        if e.action_deps:
-            action_deps[row] = e.action_deps
+        add_times(numbers)
+        if names is not None and (key[2] == "compile" or key[2] == "link"):
+            deps[row] = names
+        if action is not None:
+            actions[row] = action
+        if waited:
+            action_deps[row] = waited
         row += 1
-    return _Part(builds, kinds, kind, times, deps, actions, action_deps)
+    selected.count += selected_count
+    return GanttPart(builds, kinds, kind, times, deps, actions, action_deps)
 
 
-def read_gantt(path: str, build_id: str | None = None) -> tuple[GanttRows, BuildInfo | None, TraceReader]:
-    """The invocations that ran in the chosen build of a trace (the last one when none is chosen),
-    its build record and the reader; the clear errors of commands._common.load_events, and the
-    one of a build served wholly from the cache."""
-    import click
-
-    from gotrace.commands._common import selected_in_parts
-
-    parts, reader = selected_in_parts(path, build_id, _read_part)
+def rows_of_build(parts: list[GanttPart], build: str | None = None) -> GanttRows:
+    """The rows of one build (the last one seen when None) from the parts of a trace, in file order."""
     builds: dict[str, None] = {}
     for part in parts:
         builds.update(part.builds)
-    chosen = build_id or list(builds)[-1]
-    rows = _rows_of(parts, chosen)
-    if not len(rows):
-        raise click.ClickException(f"{path}: every action of this build came from the cache; nothing ran to draw")
-    return rows, reader.builds.get(chosen), reader
+    return _rows_of(parts, build or list(builds)[-1])
 
 
-def _rows_of(parts: list[_Part], build: str) -> GanttRows:
+def _rows_of(parts: list[GanttPart], build: str) -> GanttRows:
     tool_ids: dict[str, int] = {}
     pkg_ids: dict[str, int] = {}
     starts, walls, cpus, tools, pkgs = [], [], [], [], []
@@ -157,8 +155,8 @@ def _rows_of(parts: list[_Part], build: str) -> GanttRows:
     for part in parts:
         # per kind: whether it is of this build, and its tool and package indexes
         mine = np.array([b == build for b, _, _ in part.kinds], bool)
-        tool_of = np.array([tool_ids.setdefault(t, len(tool_ids)) for _, t, _ in part.kinds], np.int32)
-        pkg_of = np.array([pkg_ids.setdefault(p, len(pkg_ids)) for _, _, p in part.kinds], np.int32)
+        tool_of = np.array([tool_ids.setdefault(t, len(tool_ids)) for _, _, t in part.kinds], np.int32)
+        pkg_of = np.array([pkg_ids.setdefault(p, len(pkg_ids)) for _, p, _ in part.kinds], np.int32)
         kind = np.frombuffer(part.kind, np.int32) if len(part.kind) else np.zeros(0, np.int32)
         times = (np.frombuffer(part.times, np.int64) if len(part.times) else np.zeros(0, np.int64)).reshape(-1, 3)
         keep = mine[kind] if len(mine) else np.zeros(len(kind), bool)

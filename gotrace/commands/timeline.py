@@ -5,7 +5,14 @@ import os
 
 import click
 
-from gotrace.commands._common import BINARY, Output, build_option, output_option, trace_argument
+from gotrace.commands._common import (
+    BINARY,
+    Output,
+    build_option,
+    output_option,
+    selected_in_parts,
+    trace_argument,
+)
 
 FORMATS = ("png", "svg")
 
@@ -46,10 +53,14 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
     """
     fmt = chart_format(output.path, fmt)
     output.check()
-    from gotrace.analysis.gantt import read_gantt
+    from gotrace.analysis.gantt import read_part, rows_of_build
     from gotrace.charts import render_timeline
 
-    rows, info, _ = read_gantt(trace, build_id)
+    parts, reader = selected_in_parts(trace, build_id, read_part)
+    rows = rows_of_build(parts, build_id)
+    if not len(rows):
+        raise click.ClickException(f"{trace}: every action of this build came from the cache; nothing ran to draw")
+    info = reader.builds.get(rows.build)
     par, on_path = rows.parallelism(info), rows.on_critical_path()
     title = "Build timeline" + (f": {info.command}" if info and info.argv else f" {rows.build}")
     with output.open(binary=True) as out:
