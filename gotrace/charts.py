@@ -10,6 +10,7 @@ a fixed SVG hash salt, no dates, no software version in the file.
 """
 from __future__ import annotations
 
+from itertools import chain
 from typing import IO, TYPE_CHECKING
 
 from gotrace.analysis.gantt import GanttRows, rows_in_order
@@ -163,9 +164,11 @@ def render_timeline(rows: GanttRows, out: IO[bytes], fmt: str = "png", *, par: P
         gantt.set_title(printable(title or "Build timeline"), fontsize=10, loc="left", pad=18)
 
         steps = par.steps
-        if steps:
-            xs = [t / 1e9 for t, _ in steps] + [span_s]
-            ys = [r for _, r in steps] + [steps[-1][1]]
+        if steps:  # as arrays: a million-record build has a million and a half steps
+            at = np.fromiter(chain.from_iterable(steps), np.int64, 2 * len(steps)).reshape(-1, 2)
+            xs = np.append(at[:, 0] / 1e9, span_s)
+            ys = np.append(at[:, 1], at[-1, 1])
+            del at
             curve.step(xs, ys, where="post", color="#333333", linewidth=1, label="tools running")
         width = span_s / BUCKETS
         centres = [(i + 0.5) * width for i in range(BUCKETS)]

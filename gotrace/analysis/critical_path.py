@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -170,20 +170,22 @@ def dependency_graph(events: Sequence[Event]) -> list[Node]:
 
 
 def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: Sequence[int], ends: Sequence[int],
-                imported: dict[str, list[str]], linked: Callable[[int], Sequence[str]],
+                imported: Mapping[str, Sequence[str]], linked: Callable[[int], Sequence[str]],
                 waited_actions: Callable[[int], Sequence[str]] | None,
-                node_of_action: dict[str, int]) -> list[list[tuple[int, str]]]:
+                node_of_action: dict[str, int]) -> Iterator[list[tuple[int, str]]]:
     """The edges into each node (see the module doc) of nodes given as columns in start order:
     (earlier node, edge) pairs, the first edge named for a node kept. `imported`: each package's
     compiled imports, sorted; `linked(i)`: the sorted packages link node i linked; `waited_actions(i)`:
     the actions node i's tools waited for (None when no record names one). The one statement of the
-    wiring rules, for the graph of Events (`dependency_graph`) and of columns (`chain_rows`)."""
+    wiring rules, for the graph of Events (`dependency_graph`) and of columns (`chain_rows`); one
+    node's edges at a time (a million-record build has millions), in node order."""
     build_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "build"}
     vet_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "vet"}
-    out: list[list[tuple[int, str]]] = []
     for i, (pkg, kind) in enumerate(zip(pkgs, kinds)):
         found: dict[int, str] = {}  # the first edge named for a node wins (EDGE_RANK's order)
-        suffix = None if (variant := variant_of(pkg)) is None else f" [{variant}]"
+        # (variant_of is None unless the name ends in "]" or ".test": one test, not two calls, per node)
+        variant = variant_of(pkg) if pkg.endswith(("]", ".test")) else None
+        suffix = None if variant is None else f" [{variant}]"
         if kind == "build":
             _resolve_into(found, imported.get(pkg, ()), build_of, suffix, "import")
         else:
@@ -201,10 +203,9 @@ def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: Sequence[int]
                     found[j] = "action"
         if found:
             limit = starts[i] + CLOCK_SLACK_NS
-            out.append([(j, edge) for j, edge in found.items() if j < i and ends[j] <= limit])
+            yield [(j, edge) for j, edge in found.items() if j < i and ends[j] <= limit]
         else:
-            out.append([])
-    return out
+            yield []
 
 
 def longest_chain(nodes: list[Node]) -> tuple[list[int], list[str], int]:
@@ -212,7 +213,7 @@ def longest_chain(nodes: list[Node]) -> tuple[list[int], list[str], int]:
     return heaviest_chain([n.deps for n in nodes], [n.end_ns for n in nodes], [n.own_ns for n in nodes])
 
 
-def heaviest_chain(inputs: Sequence[Sequence[tuple[int, str]]], ends: Sequence[int], weights: Sequence[int]
+def heaviest_chain(inputs: Iterable[Sequence[tuple[int, str]]], ends: Sequence[int], weights: Sequence[int]
                    ) -> tuple[list[int], list[str], int]:
     """`longest_chain` of nodes given as columns: each node's inputs (`node_inputs`), end and own
     tool time. Ties go to the input that ended later, then by EDGE_RANK, then to the earlier node."""
@@ -424,23 +425,18 @@ def chain_rows(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Se
     count = np.diff(np.r_[first, n])
     node_start = start_ns[order][first]
     node_end = np.maximum.reduceat(end_ns[order], first)
-    own = wall_ns[order][first].copy()
-    several = np.flatnonzero(count > 1)
-    if len(several):  # the union of the tools' intervals (_union_ns), for nodes of several tools
-        s, e = start_ns[order].tolist(), end_ns[order].tolist()
-        firsts, counts = first[several].tolist(), count[several].tolist()
-        unions = []
-        for a, c in zip(firsts, counts):
-            total, reach = 0, None
-            for k in range(a, a + c):
-                if reach is None or s[k] >= reach:
-                    total += e[k] - s[k]
-                    reach = e[k]
-                elif e[k] > reach:
-                    total += e[k] - reach
-                    reach = e[k]
-            unions.append(total)
-        own[several] = unions
+    # a node's own time, the union of its tools' intervals (_union_ns): each tool adds what it ran
+    # past the reach (latest end) of the node's earlier tools; the reach is a running maximum per
+    # node, taken over dense ranks of the ends offset by node, so that no sum can overflow
+    s, e = start_ns[order], end_ns[order]
+    distinct, rank = np.unique(e, return_inverse=True)
+    group = np.repeat(np.arange(len(first)), count)
+    offset = group * len(distinct)
+    reach = np.maximum.accumulate(rank.reshape(-1) + offset) - offset
+    before = np.r_[0, reach[:-1]]
+    added = np.maximum(0, e - np.maximum(s, distinct[before]))
+    added[first] = e[first] - s[first]
+    own = np.add.reduceat(added, first)
     node_pkg, node_kind_of = keys[first] // 3, keys[first] % 3
     # nodes by start, end, package name, kind
     by_start = np.lexsort((node_kind_of, string_ranks(pkgs)[node_pkg], node_end, node_start))
@@ -453,13 +449,15 @@ def chain_rows(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Se
     def rows_of(i: int) -> list[int]:
         return order[first_of[i]:first_of[i] + count_of[i]].tolist()
 
-    imports: dict[str, set[str]] = {}
-    compile_ids = {t for t, name in enumerate(tools) if name == "compile"}
-    for row, names_ in deps.items():
-        if names_ and int(tool[row]) in compile_ids:
-            imports.setdefault(pkgs[pkg[row]], set()).update(names_)
-    imported = {p: sorted(d) for p, d in imports.items()}
-    del imports
+    # each package's compiled imports, as the trace lists them: the chain does not depend on their
+    # order or repeats (an input is found once; the heaviest input wins by a key unique per node)
+    imported: dict[str, tuple[str, ...]] = {}
+    if deps:
+        with_deps = np.fromiter(deps, np.int64, len(deps))
+        compiles = np.array([name == "compile" for name in tools], bool)[tool[with_deps]]
+        for row, p in zip(with_deps[compiles].tolist(), pkg[with_deps[compiles]].tolist()):
+            name = pkgs[p]
+            imported[name] = imported[name] + deps[row] if name in imported else deps[row]
     node_of_action: dict[str, int] = {}
     waited = None
     if actions:

@@ -58,6 +58,7 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
 
     parts, reader = selected_in_parts(trace, build_id, read_part)
     rows = rows_of_build(parts, build_id)
+    del parts  # each part's names and rows, now in `rows`
     if not len(rows):
         raise click.ClickException(f"{trace}: every action of this build came from the cache; nothing ran to draw")
     info = reader.builds.get(rows.build)
