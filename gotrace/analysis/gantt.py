@@ -50,13 +50,9 @@ class GanttRows:
     def __len__(self) -> int:
         return len(self.start_ns)
 
-    def cpu_list(self) -> list[int | None]:
-        """The CPU column as parallelism.cpu_ns_column gives it (None for unknown)."""
-        return [None if c == UNKNOWN else c for c in self.cpu_ns.tolist()]
-
     def parallelism(self, info: BuildInfo | None) -> Parallelism:
         """`parallelism.parallelism` of these invocations, from the columns."""
-        return parallelism(self.events(), info, columns=(self.start_ns, self.wall_ns), cpu=self.cpu_list(),
+        return parallelism(self.events(), info, columns=(self.start_ns, self.wall_ns), cpu=self.cpu_ns,
                            only_ran=True)
 
     def on_critical_path(self) -> np.ndarray:
