@@ -181,13 +181,21 @@ def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: Sequence[int]
     node's edges at a time (a million-record build has millions), in node order."""
     build_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "build"}
     vet_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "vet"}
+    get_build = build_of.get
     for i, (pkg, kind) in enumerate(zip(pkgs, kinds)):
         found: dict[int, str] = {}  # the first edge named for a node wins (EDGE_RANK's order)
         # (variant_of is None unless the name ends in "]" or ".test": one test, not two calls, per node)
         variant = variant_of(pkg) if pkg.endswith(("]", ".test")) else None
         suffix = None if variant is None else f" [{variant}]"
         if kind == "build":
-            _resolve_into(found, imported.get(pkg, ()), build_of, suffix, "import")
+            names = imported.get(pkg, ())
+            if suffix is None:  # _resolve_into, inlined for the common case: a node a million times
+                for d in names:
+                    j = get_build(d)
+                    if j is not None and j not in found:
+                        found[j] = "import"
+            else:
+                _resolve_into(found, names, build_of, suffix, "import")
         else:
             j = build_of.get(pkg)
             if j is not None:
@@ -219,19 +227,17 @@ def heaviest_chain(inputs: Iterable[Sequence[tuple[int, str]]], ends: Sequence[i
     tool time. Ties go to the input that ended later, then by EDGE_RANK, then to the earlier node."""
     if not len(ends):
         return [], [], 0
-    best = [0] * len(ends)
+    best = list(weights)
     prev: list[tuple[int, str] | None] = [None] * len(ends)
+
+    def key(dep: tuple[int, str]) -> tuple[int, int, int, int]:
+        j = dep[0]
+        return best[j], ends[j], -EDGE_RANK[dep[1]], -j
+
     for i, deps in enumerate(inputs):
-        choice = None
-        for j, edge in deps:
-            key = (best[j], ends[j], -EDGE_RANK[edge], -j)
-            if choice is None or key > choice[0]:
-                choice = (key, j, edge)
-        if choice is not None:
-            prev[i] = (choice[1], choice[2])
-            best[i] = choice[0][0] + weights[i]
-        else:
-            best[i] = weights[i]
+        if deps:  # most nodes have one input or none: no key to build
+            choice = prev[i] = deps[0] if len(deps) == 1 else max(deps, key=key)
+            best[i] += best[choice[0]]
     last = max(range(len(ends)), key=lambda i: (best[i], ends[i], -i))
     chain, edges = [], []
     at: int | None = last
