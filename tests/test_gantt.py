@@ -145,3 +145,21 @@ def test_a_build_served_from_the_cache_last_is_not_drawn_for_the_one_before(tmp_
     trace.write_bytes(buffer.getvalue())
     assert len(gantt_of(trace)) == 0 and gantt_of(trace).build == "b"
     assert len(gantt_of(trace, "a")) == 1
+
+
+def test_the_rows_are_the_events_that_ran_field_by_field(tmp_path):
+    """The graph view of the reader (TraceReader.products("graph")) against its events view, with
+    lines that break the format's rules in between: the same records pass, the same fields."""
+    lines = (PINNED / "multi-p2.jsonl").read_bytes().splitlines(keepends=True)
+    lines[30:30] = [b'{"v":1,"build":"b","tool":"compile","pkg":"p","start_ns":1,"wall_ns":1,"deps":"oops"}\n',
+                    b'{"v":1,"build":"b","tool":"compile","pkg":"p","start_ns":-1,"wall_ns":1}\n']
+    trace = tmp_path / "t.jsonl"
+    trace.write_bytes(b"".join(lines))
+    events, reader = read_events(str(trace))
+    ran = [e for e in events if not e.cached]
+    rows = gantt_of(trace)
+    assert reader.skipped == 2 and len(rows) == len(ran) > 20
+    assert [(rows.tools[t], rows.pkgs[p], s, w, None if c == rows.UNKNOWN else c) for t, p, s, w, c in
+            zip(rows.tool.tolist(), rows.pkg.tolist(), rows.start_ns.tolist(), rows.wall_ns.tolist(),
+                rows.cpu_ns.tolist())] == [(e.tool, e.pkg, e.start_ns, e.wall_ns, e.cpu_ns) for e in ran]
+    assert rows.deps == {k: e.deps for k, e in enumerate(ran) if e.deps is not None and e.tool in ("compile", "link")}

@@ -35,6 +35,8 @@ UNKNOWN = _UNKNOWN  # an unknown CPU time, as in Spans
 class GanttRows:
     """The invocations that ran in one build, row i being one of them, in trace order."""
 
+    UNKNOWN = UNKNOWN
+
     build: str
     start_ns: np.ndarray  # int64
     wall_ns: np.ndarray  # int64
