@@ -5,12 +5,27 @@ and keeps, of each invocation that ran, its start, wall and CPU time, tool and p
 into lists of names), and the few facts the critical path wires nodes with (deps of compiles and
 links, action ids); `chain_rows` (critical_path) finds the rows on the critical path from them.
 
-Why not Events (issue 14, a 1,000,000-record trace at <= 3x the orjson decode floor and < 1 GiB):
-profiled with cProfile on 100,000 real-derived records (/tmp/b100k.jsonl), the Event-based timeline
-spent 3.7 s reading Events in one process, 2.3 s on the critical path's graph of Node objects,
-0.6 s sorting Events for the chart and its labels, 0.45 s on lanes over lists of Event attributes,
-and held a million 34-field Event tuples (~630 MB) at 1M records: 71.6 s wall (6.7x the floor),
-45.9 s CPU (6.7x), 1,343 MiB on a loaded machine (load 5.4).
+Why not Events (issue 14: a 1,000,000-record trace at <= 3x the orjson decode floor, < 1 GiB).
+Profiled (cProfile, tracemalloc, RSS per stage) on 100,000 and 1,000,000 real-derived records
+(benchmarks/real_trace.py), the Event-based timeline spent, at 100k: 3.7 s reading Events in one
+process, 2.3 s on the critical path's graph of Node objects (only to outline its steps), 0.6 s
+sorting Events for the bars and labels, 0.45 s on lanes over lists of Event attributes, 1.4 s in
+matplotlib (0.7 s drawing the concurrency curve); at 1M it held a million Event tuples (~630 MB).
+What replaced it: the reader's "graph" view in two processes (~2.3x the floor's CPU, split in
+two); the chart's order, labels and tool counts by numpy sorts over name ranks; lanes over int64
+columns, turned into Python ints a chunk at a time; the critical path's rows over columns
+(critical_path.chain_rows: numpy group-bys into nodes, a node's own time by a running maximum,
+the same wiring rules and chain as critical_path, one node's edges at a time); the concurrency
+steps kept as two int64 columns (parallelism.Steps: as a list of tuples they took ~190 MB).
+What is left at 1M (CPU seconds, loaded machine): reading ~8-9 s per process, the chain 3.5-5 s
+(Python work per node and per import name: node_inputs, heaviest_chain), matplotlib ~2.5 s
+(1.2 s drawing the curve's 3 million vertices), lanes ~1 s (a heap per row).
+Measured with benchmarks/bench_scale.py --only timeline (1 round, 2 cores shared with other
+work), before -> after: 1M records 71.6 s -> 29.0 s wall (6.74x -> 3.98x the floor), 45.9 s ->
+28.4 s CPU (6.68x -> 4.28x), peak RSS 1,343 -> 753 MiB (load 5.4 and 5.1); 100k records 10.1 s
+-> 5.8 s wall (9.6x -> 6.5x: matplotlib's import and the interpreter's start are a second of it),
+263 -> 189 MiB. Every output the same bytes (tests/test_pinned_outputs.py; PNG and SVG of a dozen
+traces compared with main's).
 """
 from __future__ import annotations
 
