@@ -31,6 +31,10 @@ the -p 2 trace vs the real -p 1 build):
 - go build -a cmd/go, 333 packages, others 1.42 / 1.44 cores (load 7.7-10.5, 17:36-17:44): critical
   path 61/61 and 65/65 edges real, 148.4s <= wall 238.2s and 87.1s <= 234.4s; +1.9% / -0.1%;
   285.0s vs 234.4s, +21.6% (no sharing +92.0%, load-adjusted +12.7%); -p 2 from -p 1 -44.5%.
+- go build -a cmd/go, quiet (others 0.02 / 0.02 cores, load 1.3-2.4, 20:01-20:04): critical path
+  65/65 edges real, 38.9s <= wall 63.6s and 29.5s <= 88.4s; +0.8% / -0.3%; 99.84s vs 88.40s,
+  +12.9% (no sharing +36.0%, load-adjusted +12.6%); -p 2 from -p 1 -7.0%. These two traces are
+  tests/pinned/cmd-go-p{2,1}.jsonl.gz, checked by tests/test_recorded_cmd_build.py.
   An earlier pair (16:58, others not measured; load 1.4-3.3): the -p 2 build took 108.4s, longer
   than the -p 1 build's 91.3s (its tools got 0.60 of a core each, the -p 1 build's 1.15): +1.5% /
   -0.3%; -p 1 from -p 2 +88.6% (no sharing +127%).

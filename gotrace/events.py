@@ -54,7 +54,9 @@ its range is skipped and counted, whichever fields the command then uses.
 """
 from __future__ import annotations
 
+import functools
 import io
+import itertools
 import os
 import re
 import sys
@@ -64,6 +66,8 @@ from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
 import orjson
+
+from gotrace.forked import Forked
 
 FORMAT_VERSION = 1
 REQUIRED = ("build", "tool", "pkg", "start_ns", "wall_ns")
@@ -788,8 +792,8 @@ def read_in_parts(path: str, work: Callable[[TraceReader], object], **options) -
     big trace's cost, so a forked helper reads the second half (from a line start) while this
     process reads the first. Returns each part's result, in file order, and one reader whose counts
     (lines, skips and the first bad line, counted from the top, probes, builds) are the whole file's.
-    The helper's result is pickled, so it had better be small (events are not: see
-    commands._common.load_events). Where fork is missing, or for a small file, one part."""
+    The helper's result is pickled, so it had better be small or pickle as columns (a list of
+    events: EventList). Where fork is missing, or for a small file, one part."""
     if path == "-":
         reader = open_trace(path, **options)
         return [work(reader)], reader
@@ -814,43 +818,56 @@ def _lines_between(path: str, start: int, stop: int) -> Iterator[bytes]:
             yield line
 
 
-def _work_on_part(path: str, start: int, stop: int, work, options: dict, conn) -> None:
-    try:
-        reader = TraceReader(_lines_between(path, start, stop), name=path, **options)
-        result = work(reader)
-        reader.stream = None
-        reader._interned = {}
-        conn.send((result, reader))
-    except TraceError as e:
-        conn.send(e)
-    conn.close()
-
-
 def _in_two(path: str, work, size: int, options: dict) -> tuple[list, TraceReader]:
-    import multiprocessing
-
     with open(path, "rb") as stream:
         stream.seek(size // 2)
         middle = size // 2 + len(stream.readline())
-    context = multiprocessing.get_context("fork")
-    incoming, outgoing = context.Pipe(duplex=False)
-    helper = context.Process(target=_work_on_part, args=(path, middle, size, work, options, outgoing),
-                             daemon=True)
-    helper.start()
-    outgoing.close()
+
+    def second_half() -> tuple[object, TraceReader]:
+        later = TraceReader(_lines_between(path, middle, size), name=path, **options)
+        result = work(later)
+        later.stream = None
+        later._interned = {}
+        return result, later
+
+    helper = Forked(second_half)
     try:
         reader = TraceReader(_lines_between(path, 0, middle), name=path, **options)
         first = work(reader)
-        second = incoming.recv()
-    finally:
-        helper.join()
-    if isinstance(second, TraceError):  # say which line, counted from the top: read it again in one go
+    except BaseException:
+        helper.cancel()
+        raise
+    try:
+        result, later = helper.result()
+    except TraceError:  # say which line, counted from the top: read it again in one go
         with open(path, "rb", buffering=1 << 20) as stream:
             reader = TraceReader(stream, name=path, **options)
             return [work(reader)], reader
-    result, later = second
     reader.absorb(later)
     return [first, result], reader
+
+
+class EventList(list):
+    """A list of events that crosses a pipe as columns: one tuple per field that some event sets
+    (a field every event leaves at its default is sent as nothing), rebuilt into Events on the other
+    side. Pickling Event tuples one by one (a class reference and the values of each) cost more than
+    reading the lines again; columns cost a few percent of it (`read_in_parts` for load_events)."""
+
+    def __reduce__(self):
+        if not self:
+            return EventList, ()
+        columns = []
+        for name, column in zip(_FIELD_NAMES, zip(*self)):
+            default = Event._field_defaults.get(name)
+            columns.append(None if name in Event._field_defaults and column.count(default) == len(column)
+                           else column)
+        return _unpack_events, (len(self), columns)
+
+
+def _unpack_events(count: int, columns: list[tuple | None]) -> EventList:
+    filled = [itertools.repeat(Event._field_defaults[name], count) if column is None else column
+              for name, column in zip(_FIELD_NAMES, columns)]
+    return EventList(map(functools.partial(tuple.__new__, Event), zip(*filled)))
 
 
 def read_events(path: str, *, build: str | None = None, **options) -> tuple[list[Event], TraceReader]:

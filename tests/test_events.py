@@ -22,6 +22,7 @@ from gotrace.events import (
     looks_like_trace,
     open_trace,
     problem,
+    read_events,
     record_line,
     write_events,
 )
@@ -247,3 +248,48 @@ def test_the_format_document_states_the_valid_values_of_every_field():
 ], ids=["record", "corrupt first line", "empty", "folded", "folded rust closure", "blank"])
 def test_a_trace_is_told_from_folded_stacks_by_its_first_lines(head, trace):
     assert looks_like_trace(head) is trace
+
+
+@pytest.mark.parametrize("build", [None, "second"])
+def test_events_read_by_two_processes_are_the_events_one_reads(multi_build, tmp_path, monkeypatch, build):
+    import pickle
+
+    import gotrace.events
+    from gotrace.commands._common import load_events
+
+    events, _ = read_events(str(multi_build.trace), keep_argv=True)
+    path = tmp_path / "two-builds.jsonl"
+    with open(path, "wb") as out:
+        write_events(events, out)
+        out.write(b"{truncated\n")
+        write_events([e._replace(build="second") for e in events], out)
+        out.write(b"not json\n")
+    read = {}
+    for parallel in (False, True):
+        monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0 if parallel else 1 << 60)
+        for argv in (False, True):
+            got, reader = load_events(str(path), build, keep_argv=argv, include_probes=True)
+            read[parallel, argv] = (got, reader.lines, reader.skipped, reader.first_bad_line, dict(reader.builds))
+    for argv in (False, True):
+        assert read[True, argv] == read[False, argv]
+        assert all(type(e) is Event for e in read[True, argv][0])
+        assert read[True, argv][2:4] == (2, len(events) + 1)
+    # the columns a list of events crosses the pipe as rebuild it exactly, defaults and all
+    assert pickle.loads(pickle.dumps(gotrace.events.EventList(events))) == events
+    assert pickle.loads(pickle.dumps(gotrace.events.EventList())) == []
+
+
+@pytest.mark.parametrize("half", ["first", "second"])
+def test_a_newer_record_in_either_half_of_a_trace_read_by_two_processes_names_its_line(tmp_path, monkeypatch,
+                                                                                       half):
+    import gotrace.events
+    from gotrace.commands._common import load_events
+
+    lines = [record(pkg=f"p{i}", start_ns=i) for i in range(200)]
+    bad = 20 if half == "first" else 180
+    lines[bad] = record(v=FORMAT_VERSION + 1)
+    path = tmp_path / "newer.jsonl"
+    path.write_bytes(b"".join(lines))
+    monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0)
+    with pytest.raises(TraceError, match=f"line {bad + 1} is trace format version {FORMAT_VERSION + 1}"):
+        load_events(str(path))

@@ -200,10 +200,10 @@ def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: Sequence[int]
             j = build_of.get(pkg)
             if j is not None:
                 found[j] = "package"
-        if kind == "link":
-            _resolve_into(found, linked(i), build_of, suffix, "link")
-        if kind == "vet":
-            _resolve_into(found, imported.get(pkg, ()), vet_of, suffix, "import")
+            if kind == "link":
+                _resolve_into(found, linked(i), build_of, suffix, "link")
+            elif kind == "vet":
+                _resolve_into(found, imported.get(pkg, ()), vet_of, suffix, "import")
         if waited_actions is not None:
             for a in waited_actions(i):
                 j = node_of_action.get(a)
@@ -353,6 +353,19 @@ class Concurrency:
             return 0
         slots = self.slots
         return self._at(self.full, b, lambda r: r >= slots) - self._at(self.full, a, lambda r: r >= slots)
+
+    def full_ns_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """`full_ns` of many intervals [a[k], b[k]] at once."""
+        if not self.slots or not len(self.times):
+            return np.zeros(len(a), np.int64)
+        times, full = np.frombuffer(self.times, np.int64), np.frombuffer(self.full, np.int64)
+        busy = np.frombuffer(self.levels, np.int64) >= self.slots
+
+        def at(x: np.ndarray) -> np.ndarray:
+            i = np.searchsorted(times, x, side="right") - 1
+            j = np.maximum(i, 0)
+            return np.where(i < 0, 0, full[j] + np.where(busy[j], x - times[j], 0))
+        return at(b) - at(a)
 
 
 def critical_path(events: Sequence[Event], parallelism: int | None = None,

@@ -219,6 +219,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
     with_rss = [e for e in ran if e.max_rss_kib is not None]
     wall = int((columns[0] + columns[1]).max() - columns[0].min()) if ran else 0
     nodes = dependency_graph(ran)
+    level = Concurrency(ran, info.parallelism, columns=columns)
     par = parallelism(ran, info, columns=columns, cpu=cpus)
     cache: tuple[int | None, int | None, list[str]] = (None, None, [])
     if has_cache_facts(events):
@@ -237,13 +238,13 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         depth=depth,
         std=std,
         top=top_tables(ran, top, depth, std, columns=columns, cpu=cpus),
-        path=critical_path(ran, info.parallelism, nodes, level=Concurrency(ran, info.parallelism, columns=columns)),
+        path=critical_path(ran, info.parallelism, nodes, level=level),
         par=par,
         phases=phase_table(ran),
         std_packages=std_packages(ran),
         coverage=coverage(events),
         c_compiles=c_compiles_by_package(ran),
-        whatif=what_if(ran, info.parallelism, nodes=nodes, cores=info.cores),
+        whatif=what_if(ran, info.parallelism, nodes=nodes, cores=info.cores, level=level),
         queue=queue_waits(events),
         graph=nodes,
     )

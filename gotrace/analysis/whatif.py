@@ -49,6 +49,15 @@ median overestimated a cold `go build -a cmd/go` on a loaded machine by 17% and 
 builds by 0-3%; the lower quartile landed within -6%..+0.1% on all of them, no overhead at all
 within -10%..-4%.
 
+Cost (issue 14: a million-record trace near the cost of reading it). The grid of instants and
+every sum over it are numpy arrays, each float sum made in the order the Python loops it replaced
+made it (ufunc.at and cumsum go element by element: the pinned outputs kept their bytes), nodes of
+one tool in numpy and only nodes of several tools in a Python loop; the replays (one Python loop
+over the nodes each) stop once a replay had no ready node waiting for a slot (every larger -p runs
+that schedule), and a big graph's replays are shared with a forked child (gotrace.forked). At
+100,000 records (CPU, this process): sharing 1.43 -> 0.34 s, replays 1.9 s -> half of it in each
+process; at 1,000,000: one replay 1.5 s (5.5 s unlimited) over 416,149 nodes.
+
 What the model leaves out, so read the curve as an estimate: other processes' load changing during
 the build or between builds (the shared cores are one figure for the whole build, and a -p 1 trace,
 where tools never competed, cannot tell what they would be left), tools whose need differs from
@@ -86,86 +95,106 @@ import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
+
+import numpy as np
 
 from gotrace.analysis.critical_path import Concurrency, Node, dependency_graph
-from gotrace.analysis.parallelism import occupied_end
+from gotrace.analysis.parallelism import cpu_ns_column, time_columns
 from gotrace.events import Event
+from gotrace.forked import Forked, can_fork
 
 SLOTS = (1, 2, 4, 8, 16, 32, 64, None)  # None: unlimited
 # An invocation ran alone when no other traced tool ran for at least this share of its wall time.
 ALONE_SHARE = 0.9
 # Cores assumed for an invocation whose CPU time the trace does not know: one process, one core.
 UNKNOWN_DEMAND = 1.0
+# Graphs of at least this many nodes share their replays with a forked child (`predict`).
+PARALLEL_NODES = 20_000
 
 
 def action_overhead_ns(nodes: Sequence[Node], level: Concurrency) -> int:
     """The go command's own work per action in this build: the lower quartile of the gaps between an
     action's last input ending and its start while a slot was free (see the module doc)."""
-    gaps = sorted(max(0, n.start_ns - n.ready_ns - level.full_ns(n.ready_ns, n.start_ns))
-                  for n in nodes if n.ready_ns is not None)
-    return gaps[len(gaps) // 4] if gaps else 0
+    waited = [n for n in nodes if n.ready_ns is not None]
+    ready = np.fromiter((n.ready_ns for n in waited), np.int64, len(waited))
+    start = np.fromiter((n.start_ns for n in waited), np.int64, len(waited))
+    gaps = np.sort(np.maximum(0, start - ready - level.full_ns_between(ready, start)))
+    return int(gaps[len(gaps) // 4]) if len(gaps) else 0
 
 
 class Timeline:
     """The instants where any of a build's invocations starts or ends, and step functions over them
     (one value per step [times[k], times[k+1])): every invocation starts and ends on this grid, so
-    the integral of a step function over one invocation's run is a difference of two prefix sums."""
+    the integral of a step function over one invocation's run is a difference of two prefix sums.
+
+    numpy arrays throughout, each sum made in the order the Python loops it replaced made it (ufunc.at
+    and cumsum go element by element), so the model's floats are the same to the last bit."""
 
     def __init__(self, events: Sequence[Event]):
-        # as concurrency_steps counts them: [start, end), at least one nanosecond
-        ends = [occupied_end(e.start_ns, e.end_ns) for e in events]
-        self.times = sorted({*(e.start_ns for e in events), *ends})
-        index = {t: k for k, t in enumerate(self.times)}
-        self.starts = [index[e.start_ns] for e in events]  # per event: where it starts on the grid
-        self.ends = [index[end] for end in ends]
-        self.widths = [t2 - t for t, t2 in zip(self.times, self.times[1:])]
+        start, wall = time_columns(events)
+        # as concurrency_steps counts them: [start, end), at least one nanosecond (occupied_end)
+        end = np.where(wall > 0, start + wall, start + 1)
+        times = np.sort(np.concatenate((start, end)))  # np.unique's hash table was 20x slower here
+        distinct = np.ones(len(times), bool)
+        distinct[1:] = times[1:] != times[:-1]
+        self.times = times[distinct]
+        self.starts = np.searchsorted(self.times, start)  # per event: where it starts on the grid
+        self.ends = np.searchsorted(self.times, end)
+        self.widths = np.diff(self.times)
         # how many run in each step: sums of 1.0 and -1.0, exact integers in a float
-        self.running = self.levels([1.0] * len(events))
+        self.running = self.levels(np.ones(len(start)))
 
-    def levels(self, weights: Sequence[float]) -> list[float]:
+    def levels(self, weights: np.ndarray) -> np.ndarray:
         """The sum of the weights of the invocations (one weight each) running in each step."""
-        delta = [0.0] * len(self.times)
-        for i, w in zip(self.starts, weights):
-            delta[i] += w
-        for j, w in zip(self.ends, weights):
-            delta[j] -= w
-        return list(accumulate(delta))
+        delta = np.zeros(len(self.times))
+        np.add.at(delta, self.starts, weights)
+        np.subtract.at(delta, self.ends, weights)
+        return np.cumsum(delta)
 
-    def integrals(self, prefix: Sequence[float]) -> list[float]:
+    def integrals(self, prefix: np.ndarray) -> np.ndarray:
         """The integral of a step function (its `prefix`) over each invocation's run."""
-        return [prefix[j] - prefix[i] for i, j in zip(self.starts, self.ends)]
+        return prefix[self.ends] - prefix[self.starts]
 
-    def prefix(self, values: Sequence[float]) -> list[float]:
+    def prefix(self, values: np.ndarray) -> np.ndarray:
         """The integral of a step function from the first instant to each instant."""
-        return [0.0, *accumulate(v * w for v, w in zip(values, self.widths))]
+        out = np.zeros(len(self.times))
+        np.cumsum(values[:len(self.widths)] * self.widths, out=out[1:])
+        return out
 
 
-def _rate(e: Event) -> float:
-    """Cores the invocation kept busy on average while it ran."""
-    cpu = e.cpu_ns
-    if cpu is None:
-        return UNKNOWN_DEMAND
-    return cpu / e.wall_ns if e.wall_ns > 0 else 0.0
+def _cpu_columns(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(CPU ns as floats, 0 where unknown; whether known; wall ns as floats) of each invocation."""
+    column = cpu_ns_column(events)
+    known = np.fromiter((c is not None for c in column), bool, len(events))
+    cpu = np.fromiter((c or 0 for c in column), np.float64, len(events))
+    return cpu, known, time_columns(events)[1].astype(np.float64)
 
 
-def ran_alone(events: Sequence[Event], grid: Timeline | None = None) -> list[bool]:
+def _rates(cpu: np.ndarray, known: np.ndarray, wall: np.ndarray) -> np.ndarray:
+    """Cores each invocation kept busy on average while it ran (UNKNOWN_DEMAND without its CPU time)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(wall > 0, cpu / wall, 0.0)
+    return np.where(known, rate, UNKNOWN_DEMAND)
+
+
+def ran_alone(events: Sequence[Event], grid: Timeline | None = None) -> np.ndarray:
     """For each invocation, whether no other ran for ALONE_SHARE of its run."""
     grid = grid or Timeline(events)
-    solo = grid.integrals(grid.prefix([1.0 if c == 1 else 0.0 for c in grid.running]))
-    return [e.wall_ns > 0 and ns >= ALONE_SHARE * e.wall_ns for e, ns in zip(events, solo)]
+    solo = grid.integrals(grid.prefix(np.where(grid.running == 1, 1.0, 0.0)))
+    wall = time_columns(events)[1]
+    return (wall > 0) & (solo >= ALONE_SHARE * wall)
 
 
-def tools_capacity(rates: Sequence[float], cores: int, grid: Timeline) -> float:
+def tools_capacity(rates: np.ndarray, cores: int, grid: Timeline) -> float:
     """The cores the build's tools (on `grid`, each keeping `rates` cores busy: its CPU time spread
     evenly over its run) got together while at least `cores` of them ran; `cores` when they never
     did. Below `cores` when other processes took the rest (or the go command did, or the tools
     waited for the disk)."""
-    busy_ns = cpu_ns = 0.0
-    for count, rate, width in zip(grid.running, grid.levels(rates), grid.widths):
-        if count >= cores:
-            busy_ns += width
-            cpu_ns += rate * width
+    steps = len(grid.widths)
+    competing = grid.running[:steps] >= cores
+    busy_ns = float(grid.widths[competing].sum())
+    cpu = grid.levels(rates)[:steps][competing] * grid.widths[competing]
+    cpu_ns = float(np.cumsum(cpu)[-1]) if len(cpu) else 0.0  # summed in order, as the loop did
     return min(float(cores), cpu_ns / busy_ns) if busy_ns and cpu_ns > 0 else float(cores)
 
 
@@ -184,55 +213,86 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
     when no invocation knows its CPU time (nothing says how busy the cores were). A few passes over
     one grid of the invocations' instants: O(n log n)."""
     events = [e for n in nodes for e in n.events]
-    if all(e.cpu_ns is None for e in events):
+    if all(e.user_ns is None and e.sys_ns is None for e in events):
         return None
     grid = Timeline(events)
     alone = ran_alone(events, grid)
-    sums: dict[str, list[int]] = {}
-    for e, by_itself in zip(events, alone):
-        if e.cpu_ns is not None and by_itself:
-            total = sums.setdefault(e.tool, [0, 0])
-            total[0] += e.cpu_ns
-            total[1] += e.wall_ns
-    rates = {tool: cpu / wall for tool, (cpu, wall) in sorted(sums.items()) if wall > 0}
-    used = [_rate(e) for e in events]
-    demand = [rate if e.cpu_ns is None or by_itself else max(rate, rates.get(e.tool, rate))
-              for e, rate, by_itself in zip(events, used, alone)]
+    cpu, cpu_known, wall = _cpu_columns(events)
+    tools: dict[str, int] = {}
+    tool = np.fromiter((tools.setdefault(e.tool, len(tools)) for e in events), np.int64, len(events))
+    # each tool's CPU and wall time over its invocations that ran alone (integer sums: exact)
+    counted = alone & cpu_known
+    cpu_sums, wall_sums = np.zeros(len(tools), np.int64), np.zeros(len(tools), np.int64)
+    np.add.at(cpu_sums, tool[counted], cpu[counted].astype(np.int64))
+    np.add.at(wall_sums, tool[counted], wall[counted].astype(np.int64))
+    rates = {name: int(cpu_sums[t]) / int(wall_sums[t]) for name, t in sorted(tools.items()) if wall_sums[t] > 0}
+    used = _rates(cpu, cpu_known, wall)
+    # a tool that ran beside others wanted at least its tool's alone rate
+    tool_rate = np.array([rates.get(name, -np.inf) for name in tools], np.float64)
+    demand = np.where(alone | ~cpu_known, used, np.maximum(used, tool_rate[tool]))
     # at least what one tool got alone: the machine gave the build that much then
     capacity = max(tools_capacity(used, cores, grid), min(float(cores), max(rates.values(), default=0.0)))
-    progress = grid.prefix([1.0 if d <= capacity else capacity / d for d in grid.levels(demand)])
-    progressed = grid.integrals(progress)  # per invocation: its run's alone time
+    level = grid.levels(demand)
+    with np.errstate(divide="ignore"):
+        progress_array = grid.prefix(np.where(level <= capacity, 1.0, capacity / level))
+    progressed_array = grid.integrals(progress_array)  # per invocation: its run's alone time
     # The CPU the model gave each invocation while measuring: a node's demand is that, or its CPU
     # time when more; where a tool used less than its share (it waited for the disk, or lost CPU to
     # something untraced), the replay holds its share from the others as the measured build did.
-    model_cpu = [d * p for d, p in zip(demand, progressed)]
-    alone_ns, demands = [], []
-    k = 0
-    for n in nodes:
+    model_cpu_array = demand * progressed_array
+    # A node of one tool (most of them): its alone time is its tool's, held within 0..its wall, and
+    # its demand the larger of its CPU and the model's over that; the same floats as the loop below.
+    counts = np.fromiter((len(n.events) for n in nodes), np.int64, len(nodes))
+    first = np.zeros(len(nodes), np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    cpu_used = np.where(cpu_known, cpu, UNKNOWN_DEMAND * wall)
+    one = first[counts == 1]
+    own_one = np.minimum(wall[one], np.maximum(0.0, progressed_array[one]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        demand_one = np.where(own_one > 0, np.maximum(cpu_used[one], model_cpu_array[one]) / own_one, 0.0)
+    alone_ns = np.zeros(len(nodes))
+    demands = np.zeros(len(nodes))
+    alone_ns[counts == 1], demands[counts == 1] = own_one, demand_one
+    # nodes of several tools: the union of their intervals, each piece once
+    model_cpu = model_cpu_array.tolist()
+    progress, progressed = progress_array.tolist(), progressed_array.tolist()
+    starts, ends = grid.starts.tolist(), grid.ends.tolist()
+    for i in np.flatnonzero(counts > 1).tolist():
+        n, k = nodes[i], int(first[i])
         ran_ns = own_alone = cpu = given = 0.0
         reach, reach_at = None, 0  # the furthest end so far, and its place on the grid
-        for e in n.events:  # by start: the union of the node's tool intervals, each piece once
+        for e in n.events:  # by start
+            end = e.start_ns + e.wall_ns
             if reach is None or e.start_ns >= reach:
                 ran_ns += e.wall_ns
                 own_alone += progressed[k]
-            elif e.end_ns > reach:  # overlaps an earlier tool of the node: only the rest is new
-                ran_ns += e.end_ns - reach
-                own_alone += progress[grid.ends[k]] - progress[reach_at]
-            if reach is None or e.end_ns > reach:
-                reach, reach_at = e.end_ns, grid.ends[k] if e.wall_ns > 0 else grid.starts[k]
-            cpu += e.cpu_ns if e.cpu_ns is not None else UNKNOWN_DEMAND * e.wall_ns
+            elif end > reach:  # overlaps an earlier tool of the node: only the rest is new
+                ran_ns += end - reach
+                own_alone += progress[ends[k]] - progress[reach_at]
+            if reach is None or end > reach:
+                reach, reach_at = end, ends[k] if e.wall_ns > 0 else starts[k]
+            cpu_ns = e.cpu_ns
+            cpu += cpu_ns if cpu_ns is not None else UNKNOWN_DEMAND * e.wall_ns
             given += model_cpu[k]
             k += 1
         # within 0..span: sums of float progress can land a few 1e-6 ns outside (a link that ran
         # alone came out 2e-6 ns longer than its span)
         own = min(float(n.span_ns), max(0.0, n.span_ns - ran_ns + own_alone))
-        alone_ns.append(own)
-        demands.append(max(cpu, given) / own if own > 0 else 0.0)
+        alone_ns[i] = own
+        demands[i] = max(cpu, given) / own if own > 0 else 0.0
+    alone_ns, demands = alone_ns.tolist(), demands.tolist()
     return Sharing(cores, capacity, rates, alone_ns, demands)
 
 
 def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, sharing: Sharing | None = None) -> int:
-    """Wall time of the graph run by `slots` workers (None: as many as there are ready nodes).
+    """Wall time of the graph run by `slots` workers (None: as many as there are ready nodes)."""
+    return _replay(nodes, slots, overhead_ns, sharing)[0]
+
+
+def _replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int, sharing: Sharing | None
+            ) -> tuple[int, bool]:
+    """(`replay`'s wall time, whether a ready node ever waited for a free slot). A replay no slot
+    held back is the replay of every larger number of slots too: the same schedule.
 
     Event-driven list scheduling: a heap of ready nodes by priority (their position in start order);
     a started node first holds its worker for `overhead_ns` of the go command's own work, then runs
@@ -241,7 +301,7 @@ def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, shari
     That rate is common to all, so a heap of finishing points in virtual time (alone time
     progressed) holds them: O(n log n + E)."""
     if not nodes:
-        return 0
+        return 0, False
     durations = sharing.alone_ns if sharing else [float(n.span_ns) for n in nodes]
     demands = sharing.demand if sharing else [0.0] * len(nodes)
     capacity = sharing.capacity if sharing else None
@@ -256,10 +316,12 @@ def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, shari
     tools: list[tuple[float, int]] = []  # (virtual time its tools finish, node)
     busy = 0  # workers held
     now = virtual = load = 0.0
+    held_back = False
     while ready or starting or tools:
         while ready and (slots is None or busy < slots):
             busy += 1
             heapq.heappush(starting, (now + overhead_ns, heapq.heappop(ready)))
+        held_back = held_back or bool(ready)
         rate = 1.0 if capacity is None or load <= capacity else capacity / load
         finish = now + (tools[0][0] - virtual) / rate if tools else math.inf
         if starting and starting[0][0] <= finish:
@@ -277,7 +339,40 @@ def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, shari
             waiting[k] -= 1
             if waiting[k] == 0:
                 heapq.heappush(ready, k)
-    return round(now)
+    return round(now), held_back
+
+
+def _replays(nodes: Sequence[Node], slots: list[int | None], overhead_ns: int, sharing: Sharing | None
+             ) -> dict[int | None, tuple[int, bool]]:
+    """`_replay` for each of `slots` in order (ascending, unlimited last), stopping after the first
+    that no slot held back: the larger ones are the same."""
+    done = {}
+    for s in slots:
+        done[s] = _replay(nodes, s, overhead_ns, sharing)
+        if not done[s][1]:
+            break
+    return done
+
+
+def predict(nodes: Sequence[Node], slots: list[int | None], overhead_ns: int = 0,
+                sharing: Sharing | None = None) -> list[Prediction]:
+    """The replay for each of `slots` (ascending, unlimited last). A big graph's replays are shared
+    with a forked child (gotrace.forked), every other -p each: each replay is a Python loop over
+    the nodes, and they are independent."""
+    if len(nodes) >= PARALLEL_NODES and len(slots) > 1 and can_fork():
+        helper = Forked(lambda: _replays(nodes, slots[1::2], overhead_ns, sharing))
+        done = _replays(nodes, slots[0::2], overhead_ns, sharing)
+        done.update(helper.result())
+    else:
+        done = _replays(nodes, slots, overhead_ns, sharing)
+    out, same = [], None
+    for s in slots:
+        if same is None:
+            wall, held_back = done[s]
+            if not held_back:
+                same = wall
+        out.append(Prediction(s, same if same is not None else wall))
+    return out
 
 
 @dataclass(frozen=True)
@@ -322,10 +417,12 @@ class WhatIf:
 
 
 def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequence[int | None] = SLOTS,
-            nodes: Sequence[Node] | None = None, cores: int | None = None) -> WhatIf | None:
+            nodes: Sequence[Node] | None = None, cores: int | None = None,
+            level: Concurrency | None = None) -> WhatIf | None:
     """Predicted wall time of one build's events for each number of `slots` (go build -p N) on
     `cores` (the build record's; None: tools run as long as they did); None for a trace without
-    invocations. Pass `nodes` when the dependency graph is already built."""
+    invocations. Pass `nodes` when the dependency graph is already built, and `level` when the
+    Concurrency of these events at `parallelism` is."""
     ran = [e for e in events if not e.probe and not e.cached]
     if not ran:
         return None
@@ -334,12 +431,12 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
     if parallelism and parallelism not in wanted:
         wanted.append(parallelism)
     wanted.sort(key=lambda s: (s is None, s or 0))
-    overhead = action_overhead_ns(nodes, Concurrency(ran, parallelism))
+    overhead = action_overhead_ns(nodes, Concurrency(ran, parallelism) if level is None else level)
     sharing = measure_sharing(nodes, cores) if cores else None
-    predictions = [Prediction(s, replay(nodes, s, overhead, sharing)) for s in wanted]
+    predicted = predict(nodes, wanted, overhead, sharing)
     measured = max(e.end_ns for e in ran) - min(e.start_ns for e in ran)
-    own = next((p.wall_ns for p in predictions if p.slots == parallelism), None) if parallelism else None
+    own = next((p.wall_ns for p in predicted if p.slots == parallelism), None) if parallelism else None
     if sharing is None:
-        return WhatIf(predictions, parallelism, overhead, measured, own)
-    return WhatIf(predictions, parallelism, overhead, measured, own, sharing.cores, sharing.capacity,
+        return WhatIf(predicted, parallelism, overhead, measured, own)
+    return WhatIf(predicted, parallelism, overhead, measured, own, sharing.cores, sharing.capacity,
                   sharing.alone_rates)
