@@ -10,7 +10,6 @@ a fixed SVG hash salt, no dates, no software version in the file.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
 from gotrace.analysis.gantt import GanttRows, rows_in_order
@@ -74,11 +73,10 @@ def labels_for(pkg: str) -> list[str]:
 
 
 def render_timeline(rows: GanttRows, out: IO[bytes], fmt: str = "png", *, par: Parallelism,
-                    on_path: np.ndarray | Callable[[], np.ndarray] | None = None, title: str = "",
-                    width_px: int = DEFAULT_WIDTH, height_px: int | None = None) -> None:
+                    on_path: np.ndarray | None = None, title: str = "", width_px: int = DEFAULT_WIDTH,
+                    height_px: int | None = None) -> None:
     """Draw the Gantt chart and the concurrency curve of one build's invocations into `out`;
-    `on_path` marks the rows on the critical path (critical_path.chain_rows), or is a function
-    that gives them, asked once the bars are laid out (another process may be finding them)."""
+    `on_path` marks the rows on the critical path (critical_path.chain_rows)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}; use one of {', '.join(FORMATS)}")
     import matplotlib
@@ -128,8 +126,6 @@ def render_timeline(rows: GanttRows, out: IO[bytes], fmt: str = "png", *, par: P
                 x0, x1, y = _merge_subpixel(x0, x1, y, pixel_ns)
             gantt.add_collection(PolyCollection(_rects(x0, x1, y, bar_h), facecolors=tool_colour(tool),
                                                 edgecolors="white", linewidths=0.3 if n_lanes < 100 else 0))
-        if callable(on_path):
-            on_path = on_path()
         if on_path is not None and on_path.any():
             mine = np.flatnonzero(on_path[ran])
             gantt.add_collection(PolyCollection(_rects(starts[mine], ends[mine], lane_of[mine], bar_h),

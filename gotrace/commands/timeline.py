@@ -55,7 +55,6 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
     output.check()
     from gotrace.analysis.gantt import read_part, rows_of_build
     from gotrace.charts import render_timeline
-    from gotrace.forked import Forked
 
     parts, reader = selected_in_parts(trace, build_id, read_part)
     rows = rows_of_build(parts, build_id)
@@ -63,15 +62,8 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
     if not len(rows):
         raise click.ClickException(f"{trace}: every action of this build came from the cache; nothing ran to draw")
     info = reader.builds.get(rows.build)
+    par, on_path = rows.parallelism(info), rows.on_critical_path()
     title = "Build timeline" + (f": {info.command}" if info and info.argv else f" {rows.build}")
-    # the critical path's rows in a forked child, while this process lays out the bars
-    chain = Forked(rows.on_critical_path)
-    try:
-        par = rows.parallelism(info)
-        with output.open(binary=True) as out:
-            render_timeline(rows, out, fmt, par=par, on_path=chain.result, title=title, width_px=width,
-                            height_px=height)
-    except BaseException:
-        chain.cancel()
-        raise
+    with output.open(binary=True) as out:
+        render_timeline(rows, out, fmt, par=par, on_path=on_path, title=title, width_px=width, height_px=height)
     output.done(f"({fmt.upper()})")
