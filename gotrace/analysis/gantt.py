@@ -20,12 +20,15 @@ steps kept as two int64 columns (parallelism.Steps: as a list of tuples they too
 What is left at 1M (CPU seconds, loaded machine): reading ~8-9 s per process, the chain 3.5-5 s
 (Python work per node and per import name: node_inputs, heaviest_chain), matplotlib ~2.5 s
 (1.2 s drawing the curve's 3 million vertices), lanes ~1 s (a heap per row).
-Measured with benchmarks/bench_scale.py --only timeline (1 round, 2 cores shared with other
-work), before -> after: 1M records 71.6 s -> 29.0 s wall (6.74x -> 3.98x the floor), 45.9 s ->
-28.4 s CPU (6.68x -> 4.28x), peak RSS 1,343 -> 753 MiB (load 5.4 and 5.1); 100k records 10.1 s
--> 5.8 s wall (9.6x -> 6.5x: matplotlib's import and the interpreter's start are a second of it),
-263 -> 189 MiB. Every output the same bytes (tests/test_pinned_outputs.py; PNG and SVG of a dozen
-traces compared with main's).
+Measured with benchmarks/bench_scale.py --only timeline (2 cores shared with other work), before
+-> after: 1M records 71.6 s -> 29.0 s wall (6.74x -> 3.98x the floor), 45.9 s -> 28.4 s CPU (6.68x
+-> 4.28x), peak RSS 1,343 -> 753 MiB at load 5; at load ~1 (after the merge of main) 21.3 s, 2.99x
+(one round) and 19.4 s, 3.26x (median of two), CPU 4.1-4.5x, 754 MiB. 100k records: 10.1 s ->
+5.8 s wall (9.6x -> 6.5x: matplotlib's import and the interpreter's start are a second of it), 263
+-> 189 MiB. Tried and dropped: the chain in a forked child (forked.Forked) beside the layout: at
+load 3.5 it cost ~1 s more than it saved (in-process A/B, 1M records: 6.7-8.0 s serial, 7.8-9.7 s
+forked). Every output the same bytes (tests/test_pinned_outputs.py; PNG and SVG of a dozen traces
+compared with main's).
 """
 from __future__ import annotations
 
