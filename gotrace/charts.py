@@ -10,14 +10,12 @@ a fixed SVG hash salt, no dates, no software version in the file.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from gotrace.analysis.critical_path import CriticalPath
-from gotrace.analysis.lanes import assign_lanes
+from gotrace.analysis.gantt import GanttRows, rows_in_order
+from gotrace.analysis.lanes import lanes_of
 from gotrace.analysis.parallelism import BUCKETS, Parallelism
 from gotrace.collapse import split_variant
-from gotrace.events import Event
 from gotrace.palette import tool_colour
 from gotrace.text import printable
 
@@ -29,6 +27,9 @@ MAX_LABELS = 600
 # Past this many bars most are narrower than a pixel: a lane's bars of one tool that touch within a
 # pixel are drawn as one (the picture is the same; drawing a million polygons is not).
 MAX_BARS = 20_000
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _rects(x0, x1, lane, bar_h: float):
@@ -71,10 +72,11 @@ def labels_for(pkg: str) -> list[str]:
     return [f"{t} [test]" if variant else t for t in tails]
 
 
-def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *,
-                    par: Parallelism, path: CriticalPath | None = None, title: str = "",
-                    width_px: int = DEFAULT_WIDTH, height_px: int | None = None) -> None:
-    """Draw the Gantt chart and the concurrency curve of one build's events into `out`."""
+def render_timeline(rows: GanttRows, out: IO[bytes], fmt: str = "png", *, par: Parallelism,
+                    on_path: np.ndarray | None = None, title: str = "", width_px: int = DEFAULT_WIDTH,
+                    height_px: int | None = None) -> None:
+    """Draw the Gantt chart and the concurrency curve of one build's invocations into `out`;
+    `on_path` marks the rows on the critical path (critical_path.chain_rows)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}; use one of {', '.join(FORMATS)}")
     import matplotlib
@@ -85,14 +87,15 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    ran = sorted((e for e in events if not e.probe and not e.cached),
-                 key=lambda e: (e.start_ns, e.end_ns, e.tool, e.pkg))
-    lanes = assign_lanes(ran)
+    ran = rows_in_order(rows)  # the bars in drawing order
+    absolute = rows.start_ns[ran]
+    walls = rows.wall_ns[ran]
+    lanes = lanes_of(absolute, absolute + walls)
     n_lanes = max(lanes, default=-1) + 1
     width_px, auto_height = timeline_size(n_lanes, width_px)
     height_px = height_px or auto_height
-    t0 = min((e.start_ns for e in ran), default=0)
-    span_s = max(((max(e.end_ns for e in ran) - t0) / 1e9) if ran else 0.0, 1e-3)
+    t0 = int(absolute.min()) if len(ran) else 0
+    span_s = max(((int((absolute + walls).max()) - t0) / 1e9) if len(ran) else 0.0, 1e-3)
 
     # Names are drawn escaped (`printable`): the font has no glyph for a control character.
     # text.parse_math off: a `$...$` in a package name or the go command (-ldflags=-X main.v=$V) is
@@ -107,28 +110,24 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
         curve = fig.add_subplot(grid[1], sharex=gantt)
         bar_h = 0.8
 
-        starts = np.fromiter((e.start_ns for e in ran), np.int64, len(ran)) - t0
-        ends = starts + np.fromiter((e.wall_ns for e in ran), np.int64, len(ran))
+        starts = absolute - t0
+        ends = starts + walls
         lane_of = np.array(lanes, dtype=np.float64)
-        tools = [e.tool for e in ran]
-        counts: dict[str, int] = {}
-        for tool in tools:
-            counts[tool] = counts.get(tool, 0) + 1
+        tool_ids = rows.tool[ran]
+        per_tool = np.bincount(tool_ids, minlength=len(rows.tools)).tolist()
+        counts = {rows.tools[t]: c for t, c in enumerate(per_tool) if c}
         order = sorted(counts, key=lambda t: (-counts[t], t))
-        tool_index = {tool: i for i, tool in enumerate(order)}
-        tool_of = np.fromiter((tool_index[t] for t in tools), np.int64, len(ran))
         pixel_ns = int(span_s * 1e9 / (width_px * 0.93))
-        for i, tool in enumerate(order):
+        for tool in order:
             # one (n, 4, 2) array: PolyCollection's fast path, much quicker than n lists of points
-            mine = np.flatnonzero(tool_of == i)
+            mine = np.flatnonzero(tool_ids == rows.tools.index(tool))
             x0, x1, y = starts[mine], ends[mine], lane_of[mine]
             if len(ran) > MAX_BARS:
                 x0, x1, y = _merge_subpixel(x0, x1, y, pixel_ns)
             gantt.add_collection(PolyCollection(_rects(x0, x1, y, bar_h), facecolors=tool_colour(tool),
                                                 edgecolors="white", linewidths=0.3 if n_lanes < 100 else 0))
-        if path is not None and path.steps:
-            on_path = {id(s.event) for s in path.steps}
-            mine = np.array([k for k, e in enumerate(ran) if id(e) in on_path], dtype=np.int64)
+        if on_path is not None and on_path.any():
+            mine = np.flatnonzero(on_path[ran])
             gantt.add_collection(PolyCollection(_rects(starts[mine], ends[mine], lane_of[mine], bar_h),
                                                 facecolors="none", edgecolors="black",
                                                 linewidths=0.9 if n_lanes < 100 else 0.6, zorder=3))
@@ -138,12 +137,13 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
         row_px = (height_px - 300) / max(n_lanes, 1)
         if row_px >= 9:
             char_px = LABEL_FONT_PT * 0.62 * DPI / 72
-            candidates = sorted(zip(ran, lanes), key=lambda el: (-el[0].wall_ns, el[0].start_ns))
-            for e, lane in candidates[:MAX_LABELS]:
-                bar_px = e.wall_ns / 1e9 / span_s * axes_w_px
-                for text in labels_for(e.pkg):
+            widest = np.lexsort((absolute, -walls))[:MAX_LABELS]  # longest first, then earliest
+            for k in widest.tolist():
+                start_ns, wall_ns = int(absolute[k]), int(walls[k])
+                bar_px = wall_ns / 1e9 / span_s * axes_w_px
+                for text in labels_for(rows.pkgs[rows.pkg[ran[k]]]):
                     if len(text) * char_px + 6 <= bar_px:
-                        gantt.text((e.start_ns - t0 + e.wall_ns / 2) / 1e9, lane, printable(text), ha="center",
+                        gantt.text((start_ns - t0 + wall_ns / 2) / 1e9, lanes[k], printable(text), ha="center",
                                    va="center", fontsize=LABEL_FONT_PT, color="white", clip_on=True)
                         break
 
@@ -156,16 +156,16 @@ def render_timeline(events: Sequence[Event], out: IO[bytes], fmt: str = "png", *
             gantt.set_yticks(range(n_lanes))
         gantt.tick_params(labelbottom=False)
         handles = [Patch(facecolor=tool_colour(t), label=printable(f"{t} ({counts[t]})")) for t in order]
-        if path is not None:
+        if on_path is not None and on_path.any():
             handles.append(Patch(facecolor="none", edgecolor="black", label="critical path"))
         gantt.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7,
                      ncol=min(len(handles), 8), frameon=False, borderaxespad=0.2)
         gantt.set_title(printable(title or "Build timeline"), fontsize=10, loc="left", pad=18)
 
         steps = par.steps
-        if steps:
-            xs = [t / 1e9 for t, _ in steps] + [span_s]
-            ys = [r for _, r in steps] + [steps[-1][1]]
+        if len(steps):  # as arrays: a million-record build has a million and a half steps
+            xs = np.append(steps.times / 1e9, span_s)
+            ys = np.append(steps.running, steps.running[-1])
             curve.step(xs, ys, where="post", color="#333333", linewidth=1, label="tools running")
         width = span_s / BUCKETS
         centres = [(i + 0.5) * width for i in range(BUCKETS)]

@@ -442,7 +442,9 @@ class Spans:
 # --- the compiled row makers of TraceReader.products ------------------------------------------------
 
 # A columns row: ((build, pkg, tool), (start_ns, wall_ns, cpu_ns, max_rss_kib, exit, signal), error,
-# phases, probe, cached); an absent number is UNKNOWN, an absent exit 0 (as in Event).
+# phases, probe, cached); an absent number is UNKNOWN, an absent exit 0 (as in Event). A graph row
+# (the Gantt chart's, analysis/gantt.py; cache hits yielded too): ((build, pkg, tool), (start_ns,
+# wall_ns, cpu_ns), deps, action, probe, cached, action_deps).
 _COLUMN_PROBE, _COLUMN_CACHED = 4, 5
 _PROBE, _CACHED = Event._fields.index("probe"), Event._fields.index("cached")
 # (ppid is the go command's pid: one number shared by every invocation of a build)
@@ -506,6 +508,12 @@ def _row_maker(shape: tuple[str, ...], view: str, keep_argv: bool) -> Callable[[
         row = (f"(({local['build']}, {local['pkg']}, {local['tool']}), ({local['start_ns']}, {local['wall_ns']}, "
                f"{cpu}, {number('max_rss_kib')}, {exit_}, {number('signal')}), {local.get('error', 'None')}, "
                f"{local.get('phases', 'None')}, {', '.join(flags)})")
+        if view == "graph":
+            deps, action, waited = local.get("deps"), local.get("action"), local.get("action_deps")
+            row = (f"(({local['build']}, {local['pkg']}, {local['tool']}), ({local['start_ns']}, {local['wall_ns']}, "
+                   f"{cpu}), {f'None if {deps} is None else tuple(map(intern, {deps}, {deps}))' if deps else 'None'}, "
+                   f"{action or 'None'}, {', '.join(flags)}, "
+                   f"{f'None if {waited} is None else tuple({waited})' if waited else 'None'})")
     source = (f"def make(record, intern):\n"
               f"    {''.join(f'f{i}, ' for i in range(len(shape)))}= record.values()\n"
               f"    try:\n"
@@ -529,6 +537,12 @@ def _slow_row(record: dict, view: str, keep_argv: bool) -> tuple:
         return _event(record, keep_argv)
     get = record.get
     user, sys_, rss, signal = get("user_ns"), get("sys_ns"), get("max_rss_kib"), get("signal")
+    if view == "graph":
+        deps, waited = get("deps"), get("action_deps")
+        return ((record["build"], record["pkg"], record["tool"]), (record["start_ns"], record["wall_ns"],
+                _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0)),
+                None if deps is None else tuple(deps), get("action"), bool(get("probe")), bool(get("cached")),
+                None if waited is None else tuple(waited))
     return ((record["build"], record["pkg"], record["tool"]), (record["start_ns"], record["wall_ns"],
             _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0),
             _UNKNOWN if rss is None else rss, get("exit") or 0, _UNKNOWN if signal is None else signal),
@@ -618,7 +632,8 @@ class TraceReader:
 
     def products(self, view: str) -> Iterator[tuple]:
         """What `records` yields, made straight into a view's rows: "events" (Event tuples; probes
-        only with include_probes) or "columns" (`_COLUMN_ROW` tuples, probes and cache hits left out).
+        only with include_probes), "columns" (`_COLUMN_ROW` tuples, probes and cache hits left out)
+        or "graph" (columns of times and the dependency facts; probes left out).
 
         The same records pass and fail as in `records`, counted the same way; it is only quicker:
         each record shape has one compiled function (`_row_maker`) that checks every field and
@@ -632,7 +647,7 @@ class TraceReader:
         if view == "events":
             probe_at, cached_at, yield_probes, yield_cached = _PROBE, _CACHED, self.include_probes, True
         else:
-            probe_at, cached_at, yield_probes, yield_cached = _COLUMN_PROBE, _COLUMN_CACHED, False, False
+            probe_at, cached_at, yield_probes, yield_cached = _COLUMN_PROBE, _COLUMN_CACHED, False, view == "graph"
         events_view = view == "events"
         lines = first = self.lines
         try:

@@ -169,17 +169,17 @@ def test_subpixel_bars_of_a_lane_are_joined_and_nothing_else():
 def test_a_timeline_of_many_bars_draws_them_joined(synthetic_2000, tmp_path, monkeypatch):
     """Past MAX_BARS bars the chart joins a lane's touching bars: fewer polygons, same extent."""
     import gotrace.charts as charts
-    from gotrace.analysis.critical_path import critical_path
-    from gotrace.analysis.parallelism import parallelism
+    from gotrace.analysis.gantt import read_part, rows_of_build
+    from gotrace.commands._common import selected_in_parts
 
-    events = list(open_trace(str(synthetic_2000)))
-    par = parallelism(events, None)
-    path = critical_path(events, None)
+    parts, reader = selected_in_parts(str(synthetic_2000), None, read_part)
+    rows, info = rows_of_build(parts), None
+    par, on_path = rows.parallelism(info), rows.on_critical_path()
     svgs = {}
     for limit in (10**9, 100):
         monkeypatch.setattr(charts, "MAX_BARS", limit)
         with open(tmp_path / f"{limit}.svg", "wb") as out:
-            charts.render_timeline(events, out, "svg", par=par, path=path)
+            charts.render_timeline(rows, out, "svg", par=par, on_path=on_path)
         svgs[limit] = (tmp_path / f"{limit}.svg").read_bytes()
     assert svgs[100] != svgs[10**9]
     assert len(svgs[100]) < len(svgs[10**9])

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -150,8 +150,6 @@ def dependency_graph(events: Sequence[Event]) -> list[Node]:
     nodes = [_node(pkg, kind, evs) for (pkg, kind), evs in groups.items()]
     del groups
     nodes.sort(key=lambda n: (n.start_ns, n.end_ns, n.pkg, n.kind))
-    build_of = {n.pkg: i for i, n in enumerate(nodes) if n.kind == "build"}
-    vet_of = {n.pkg: i for i, n in enumerate(nodes) if n.kind == "vet"}
     node_of_action: dict[str, int] = {}
     for i, n in enumerate(nodes if actions else ()):  # only records from an action graph name actions
         for e in n.events:
@@ -159,62 +157,90 @@ def dependency_graph(events: Sequence[Event]) -> list[Node]:
                 node_of_action[e.action] = i
     imported = {pkg: sorted(names) for pkg, names in imports.items()}
     del imports
+    inputs = node_inputs([n.pkg for n in nodes], [n.kind for n in nodes], [n.start_ns for n in nodes],
+                         [n.end_ns for n in nodes], imported,
+                         lambda i: sorted({d for e in nodes[i].events for d in e.deps or ()}),
+                         (lambda i: [a for e in nodes[i].events for a in e.action_deps or ()]) if actions else None,
+                         node_of_action)
+    for n, deps in zip(nodes, inputs):
+        if deps:
+            n.deps = deps
+            n.ready_ns = min(n.start_ns, max(nodes[j].end_ns for j, _ in deps))
+    return nodes
 
-    ends = [n.end_ns for n in nodes]
-    for i, n in enumerate(nodes):
+
+def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: Sequence[int], ends: Sequence[int],
+                imported: Mapping[str, Sequence[str]], linked: Callable[[int], Sequence[str]],
+                waited_actions: Callable[[int], Sequence[str]] | None,
+                node_of_action: dict[str, int]) -> Iterator[list[tuple[int, str]]]:
+    """The edges into each node (see the module doc) of nodes given as columns in start order:
+    (earlier node, edge) pairs, the first edge named for a node kept. `imported`: each package's
+    compiled imports, sorted; `linked(i)`: the sorted packages link node i linked; `waited_actions(i)`:
+    the actions node i's tools waited for (None when no record names one). The one statement of the
+    wiring rules, for the graph of Events (`dependency_graph`) and of columns (`chain_rows`); one
+    node's edges at a time (a million-record build has millions), in node order."""
+    build_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "build"}
+    vet_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "vet"}
+    get_build = build_of.get
+    for i, (pkg, kind) in enumerate(zip(pkgs, kinds)):
         found: dict[int, str] = {}  # the first edge named for a node wins (EDGE_RANK's order)
-        pkg, kind = n.pkg, n.kind
-        # most packages are no test variant: skip parsing their names
-        plain = " [" not in pkg and not pkg.endswith(".test")
-        suffix = None if plain or (variant := variant_of(pkg)) is None else f" [{variant}]"
+        # (variant_of is None unless the name ends in "]" or ".test": one test, not two calls, per node)
+        variant = variant_of(pkg) if pkg.endswith(("]", ".test")) else None
+        suffix = None if variant is None else f" [{variant}]"
         if kind == "build":
-            names = imported.get(pkg)
-            if names:
+            names = imported.get(pkg, ())
+            if suffix is None:  # _resolve_into, inlined for the common case: a node a million times
+                for d in names:
+                    j = get_build(d)
+                    if j is not None and j not in found:
+                        found[j] = "import"
+            else:
                 _resolve_into(found, names, build_of, suffix, "import")
         else:
             j = build_of.get(pkg)
             if j is not None:
                 found[j] = "package"
             if kind == "link":
-                linked = sorted({d for e in n.events for d in e.deps or ()})
-                _resolve_into(found, linked, build_of, suffix, "link")
+                _resolve_into(found, linked(i), build_of, suffix, "link")
             elif kind == "vet":
                 _resolve_into(found, imported.get(pkg, ()), vet_of, suffix, "import")
-        if actions:
-            for e in n.events:
-                for a in e.action_deps or ():
-                    j = node_of_action.get(a)
-                    if j is not None and j not in found:
-                        found[j] = "action"
+        if waited_actions is not None:
+            for a in waited_actions(i):
+                j = node_of_action.get(a)
+                if j is not None and j not in found:
+                    found[j] = "action"
         if found:
-            limit = n.start_ns + CLOCK_SLACK_NS
-            n.deps = deps = [(j, edge) for j, edge in found.items() if j < i and ends[j] <= limit]
-            if deps:
-                n.ready_ns = min(n.start_ns, max(ends[j] for j, _ in deps))
-    return nodes
+            limit = starts[i] + CLOCK_SLACK_NS
+            yield [(j, edge) for j, edge in found.items() if j < i and ends[j] <= limit]
+        else:
+            yield []
 
 
 def longest_chain(nodes: list[Node]) -> tuple[list[int], list[str], int]:
     """(node indices of the heaviest chain in order, the edge into each, its weight)."""
-    if not nodes:
+    return heaviest_chain([n.deps for n in nodes], [n.end_ns for n in nodes], [n.own_ns for n in nodes])
+
+
+def heaviest_chain(inputs: Iterable[Sequence[tuple[int, str]]], ends: Sequence[int], weights: Sequence[int]
+                   ) -> tuple[list[int], list[str], int]:
+    """`longest_chain` of nodes given as columns: each node's inputs (`node_inputs`), end and own
+    tool time. Ties go to the input that ended later, then by EDGE_RANK, then to the earlier node."""
+    if not len(ends):
         return [], [], 0
-    best = [0] * len(nodes)
-    prev: list[tuple[int, str] | None] = [None] * len(nodes)
-    for i, n in enumerate(nodes):
-        choice = None
-        for j, edge in n.deps:
-            key = (best[j], nodes[j].end_ns, -EDGE_RANK[edge], -j)
-            if choice is None or key > choice[0]:
-                choice = (key, j, edge)
-        if choice is not None:
-            prev[i] = (choice[1], choice[2])
-            best[i] = choice[0][0] + n.own_ns
-        else:
-            best[i] = n.own_ns
-    last = max(range(len(nodes)), key=lambda i: (best[i], nodes[i].end_ns, -i))
+    best = list(weights)
+    prev: list[tuple[int, str] | None] = [None] * len(ends)
+
+    def key(dep: tuple[int, str]) -> tuple[int, int, int, int]:
+        j = dep[0]
+        return best[j], ends[j], -EDGE_RANK[dep[1]], -j
+
+    for i, deps in enumerate(inputs):
+        if deps:  # most nodes have one input or none: no key to build
+            choice = prev[i] = deps[0] if len(deps) == 1 else max(deps, key=key)
+            best[i] += best[choice[0]]
+    last = max(range(len(ends)), key=lambda i: (best[i], ends[i], -i))
     chain, edges = [], []
     at: int | None = last
-    edge = ""
     while at is not None:
         chain.append(at)
         link = prev[at]
@@ -390,3 +416,93 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None,
     waited(at, end, True)
     return CriticalPath(steps, length_ns=length, wall_ns=end - start, off_path_ns=off_path,
                         slot_wait_ns=slot, go_work_ns=go, untraced_ns=untraced, slots=parallelism)
+
+
+def chain_rows(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Sequence[str], start_ns: np.ndarray,
+               wall_ns: np.ndarray, deps: dict[int, Sequence[str]], actions: dict[int, str] | None = None,
+               action_deps: dict[int, Sequence[str]] | None = None) -> np.ndarray:
+    """Which invocations are on the critical path, of one build's invocations that ran given as
+    columns (package and tool as indexes into `pkgs` and `tools`; `deps`, `actions`, `action_deps`
+    by row): the rows of the nodes of `critical_path`'s chain, found without an Event or a Node.
+
+    The same nodes (numpy group-bys of the rows by package and node kind), the same edges
+    (`node_inputs`) and the same chain (`heaviest_chain`) as `dependency_graph` and `longest_chain`."""
+    n = len(start_ns)
+    on_path = np.zeros(n, bool)
+    if not n:
+        return on_path
+    kind_names = ("build", "link", "vet")  # in string order, as the nodes' sort compares kinds
+    kind_of_tool = np.array([kind_names.index(KINDS.get(t, "build")) for t in tools], np.int64)
+    node_kind = kind_of_tool[tool]
+    end_ns = start_ns + wall_ns
+    tool_rank = string_ranks(tools)[tool]
+    # rows by node, and in a node by start, end, tool (a node's events in dependency_graph's order)
+    node_key = pkg.astype(np.int64) * 3 + node_kind
+    order = np.lexsort((tool_rank, end_ns, start_ns, node_key))
+    keys = node_key[order]
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    count = np.diff(np.r_[first, n])
+    node_start = start_ns[order][first]
+    node_end = np.maximum.reduceat(end_ns[order], first)
+    # a node's own time, the union of its tools' intervals (_union_ns): each tool adds what it ran
+    # past the reach (latest end) of the node's earlier tools; the reach is a running maximum per
+    # node, taken over dense ranks of the ends offset by node, so that no sum can overflow
+    s, e = start_ns[order], end_ns[order]
+    distinct, rank = np.unique(e, return_inverse=True)
+    group = np.repeat(np.arange(len(first)), count)
+    offset = group * len(distinct)
+    reach = np.maximum.accumulate(rank.reshape(-1) + offset) - offset
+    before = np.r_[0, reach[:-1]]
+    added = np.maximum(0, e - np.maximum(s, distinct[before]))
+    added[first] = e[first] - s[first]
+    own = np.add.reduceat(added, first)
+    node_pkg, node_kind_of = keys[first] // 3, keys[first] % 3
+    # nodes by start, end, package name, kind
+    by_start = np.lexsort((node_kind_of, string_ranks(pkgs)[node_pkg], node_end, node_start))
+    names = [pkgs[p] for p in node_pkg[by_start].tolist()]
+    kinds = [kind_names[k] for k in node_kind_of[by_start].tolist()]
+    starts, ends = node_start[by_start].tolist(), node_end[by_start].tolist()
+    # a node's rows, in its events' order: order[first[m]:first[m] + count[m]] for node m (before by_start)
+    first_of, count_of = first[by_start].tolist(), count[by_start].tolist()
+
+    def rows_of(i: int) -> list[int]:
+        return order[first_of[i]:first_of[i] + count_of[i]].tolist()
+
+    # each package's compiled imports, as the trace lists them: the chain does not depend on their
+    # order or repeats (an input is found once; the heaviest input wins by a key unique per node)
+    imported: dict[str, tuple[str, ...]] = {}
+    if deps:
+        with_deps = np.fromiter(deps, np.int64, len(deps))
+        compiles = np.array([name == "compile" for name in tools], bool)[tool[with_deps]]
+        for row, p in zip(with_deps[compiles].tolist(), pkg[with_deps[compiles]].tolist()):
+            name = pkgs[p]
+            imported[name] = imported[name] + deps[row] if name in imported else deps[row]
+    node_of_action: dict[str, int] = {}
+    waited = None
+    if actions:
+        node_at = np.empty(len(first), np.int64)
+        node_at[by_start] = np.arange(len(first))
+        node_of_row = np.empty(n, np.int64)
+        node_of_row[order] = np.repeat(node_at, count)
+        place = np.empty(n, np.int64)  # a row's place in `order`: its event's place in its node
+        place[order] = np.arange(n)
+        # the last tool naming an action, in node order then event order, keeps it
+        for row in sorted(actions, key=lambda r: (node_of_row[r], place[r])):
+            node_of_action[actions[row]] = int(node_of_row[row])
+        if action_deps:
+            def waited(i: int) -> list[str]:
+                return [a for r in rows_of(i) for a in action_deps.get(r, ())]
+    inputs = node_inputs(names, kinds, starts, ends, imported,
+                         lambda i: sorted({d for r in rows_of(i) for d in deps.get(r, ())}),
+                         waited, node_of_action)
+    chain, _, _ = heaviest_chain(inputs, ends, own[by_start].tolist())
+    for i in chain:
+        on_path[rows_of(i)] = True
+    return on_path
+
+
+def string_ranks(names: Sequence[str]) -> np.ndarray:
+    """Each name's place among the names in Python's string order."""
+    ranks = np.empty(len(names), np.int64)
+    ranks[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    return ranks

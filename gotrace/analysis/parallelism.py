@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gotrace.events import _UNKNOWN as UNKNOWN
 from gotrace.events import BuildInfo, Event
 from gotrace.text import percent
 
@@ -44,6 +45,35 @@ class Stretch:
                 "alone": self.alone}
 
 
+class Steps(Sequence):
+    """The concurrency steps, (offset ns, invocations running from then on), held as two int64
+    columns (`times`, `running`): a million-record build has a million and a half of them, which
+    as a list of tuples took ~190 MB. Iterates, indexes and compares as that list did."""
+
+    def __init__(self, times: np.ndarray | None = None, running: np.ndarray | None = None):
+        self.times = np.zeros(0, np.int64) if times is None else times
+        self.running = np.zeros(0, np.int64) if running is None else running
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return list(zip(self.times[k].tolist(), self.running[k].tolist()))
+        return int(self.times[k]), int(self.running[k])
+
+    def __iter__(self):
+        return zip(self.times.tolist(), self.running.tolist())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Steps({list(self)!r})"
+
+
 @dataclass(frozen=True)
 class Parallelism:
     cores: int
@@ -52,7 +82,7 @@ class Parallelism:
     average: float
     peak: int
     utilisation: float | None  # CPU time / (span x cores); None when no invocation knows its CPU time
-    steps: list[tuple[int, int]]  # (offset ns, invocations running from then on)
+    steps: Steps  # (offset ns, invocations running from then on)
     cpu_buckets: list[float]  # cores busy on average in each of BUCKETS equal slices of the build
     serial: list[Stretch]
 
@@ -132,7 +162,10 @@ def cpu_per_bucket(events: Sequence[Event], start: int, span: int, buckets: int 
         return [0.0] * buckets
     width = span / buckets
     starts, walls = time_columns(events) if columns is None else columns
-    cpus = np.array([c or 0 for c in (cpu_ns_column(events) if cpu is None else cpu)], np.int64)
+    if isinstance(cpu, np.ndarray):  # a CPU column with UNKNOWN for unknown (gantt.GanttRows)
+        cpus = np.where(cpu == UNKNOWN, 0, cpu)
+    else:
+        cpus = np.array([c or 0 for c in (cpu_ns_column(events) if cpu is None else cpu)], np.int64)
     some = cpus != 0
     a = (starts[some] - start).astype(np.float64)
     wall = walls[some]
@@ -201,28 +234,33 @@ def machine_cores(info: BuildInfo | None) -> tuple[int, str]:
 
 def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
                 columns: tuple[np.ndarray, np.ndarray] | None = None,
-                cpu: Sequence[int | None] | None = None) -> Parallelism:
+                cpu: Sequence[int | None] | None = None, only_ran: bool = False) -> Parallelism:
     """How the build used the machine. `columns` (`time_columns`) and `cpu` (`cpu_ns_column`) of
-    the events that ran, when the caller has read them already."""
-    ran = [e for e in events if not e.probe and not e.cached]
+    the events that ran, when the caller has read them already; `only_ran` when `events` are
+    those already (then, with both columns given, only a serial stretch's invocation is looked up:
+    gantt.GanttRows.events makes that one Event, not a million)."""
+    ran = events if only_ran else [e for e in events if not e.probe and not e.cached]
     cores, source = machine_cores(info)
     limit = info.parallelism if info is not None else None
     if not ran:
-        return Parallelism(cores, source, limit, 0.0, 0, 0.0, [], [0.0] * BUCKETS, [])
+        return Parallelism(cores, source, limit, 0.0, 0, 0.0, Steps(), [0.0] * BUCKETS, [])
     columns = starts, walls = time_columns(ran) if columns is None else columns
     start = int(starts.min())
     span = int((starts + walls).max()) - start
     times, running = step_arrays(starts, walls)
     busy = int(walls.sum())
     cpus = cpu_ns_column(ran) if cpu is None else cpu
-    known = [c for c in cpus if c is not None]
+    if isinstance(cpus, np.ndarray):
+        known = cpus[cpus != UNKNOWN].tolist()
+    else:
+        known = [c for c in cpus if c is not None]
     cpu_total = sum(known) if known else None  # as total_cpu_ns: unknown, never 0
     return Parallelism(
         cores=cores, cores_source=source, limit=limit,
         average=busy / span if span else float(len(ran)),
         peak=int(running.max()) if len(running) else 0,
         utilisation=None if cpu_total is None else cpu_total / (span * cores) if span else 0.0,
-        steps=list(zip((times - start).tolist(), running.tolist())),
+        steps=Steps(times - start, running),
         cpu_buckets=[] if cpu_total is None else cpu_per_bucket(ran, start, span, columns=columns, cpu=cpus),
         serial=serial_stretches(ran, times, running, start, span, columns=columns),
     )

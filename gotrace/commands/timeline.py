@@ -5,8 +5,14 @@ import os
 
 import click
 
-from gotrace.commands._common import BINARY, Output, build_option, load_events, output_option, trace_argument
-from gotrace.commands.summary import one_build
+from gotrace.commands._common import (
+    BINARY,
+    Output,
+    build_option,
+    output_option,
+    selected_in_parts,
+    trace_argument,
+)
 
 FORMATS = ("png", "svg")
 
@@ -47,17 +53,17 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
     """
     fmt = chart_format(output.path, fmt)
     output.check()
-    events, reader = load_events(trace, build_id)
-    events, info, _ = one_build(events, reader, build_id)
-    if not any(not e.cached for e in events):
-        raise click.ClickException(f"{trace}: every action of this build came from the cache; nothing ran to draw")
-    from gotrace.analysis.critical_path import critical_path
-    from gotrace.analysis.parallelism import parallelism
+    from gotrace.analysis.gantt import read_part, rows_of_build
     from gotrace.charts import render_timeline
 
-    par = parallelism(events, info)
-    path = critical_path(events, info.parallelism if info else None)
-    title = "Build timeline" + (f": {info.command}" if info and info.argv else f" {events[0].build}")
+    parts, reader = selected_in_parts(trace, build_id, read_part)
+    rows = rows_of_build(parts, build_id)
+    del parts  # each part's names and rows, now in `rows`
+    if not len(rows):
+        raise click.ClickException(f"{trace}: every action of this build came from the cache; nothing ran to draw")
+    info = reader.builds.get(rows.build)
+    par, on_path = rows.parallelism(info), rows.on_critical_path()
+    title = "Build timeline" + (f": {info.command}" if info and info.argv else f" {rows.build}")
     with output.open(binary=True) as out:
-        render_timeline(events, out, fmt, par=par, path=path, title=title, width_px=width, height_px=height)
+        render_timeline(rows, out, fmt, par=par, on_path=on_path, title=title, width_px=width, height_px=height)
     output.done(f"({fmt.upper()})")
