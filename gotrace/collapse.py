@@ -94,16 +94,14 @@ def package_label(pkg: str) -> str:
     return package_frame(base) + (f" [{variant}]" if variant else "")
 
 
-def package_frames(pkg: str, grouping: str = "path") -> list[str]:
-    """The frames of a package between the root and the tool, for a grouping of GROUPINGS."""
+def package_frames(pkg: str, grouping: str = "path", directories: dict | None = None) -> list[str]:
+    """The frames of a package between the root and the tool, for a grouping of GROUPINGS;
+    `directories` keeps the directory frames made (see directory_frames)."""
     base, variant = split_variant(pkg)
     name = package_frame(base)
     if grouping == "path" and base:
-        frames = []
-        directory = ""
-        for part in base.split("/")[:-1]:
-            directory += part + "/"
-            frames.append(directory)
+        directory, slash, _ = base.rpartition("/")
+        frames = list(directory_frames(directory, directories)) if slash else []
         frames.append(name)
         if is_std(base):
             frames.insert(0, STD_ROOT)
@@ -114,6 +112,29 @@ def package_frames(pkg: str, grouping: str = "path") -> list[str]:
         frames = [name]
     if variant:
         frames.append(f"[{variant}]")
+    return frames
+
+
+def directory_frames(directory: str, made: dict | None = None) -> tuple[str, ...]:
+    """The directory frames of a path's directory, outermost first: "a/b" -> ("a/", "a/b/").
+    With `made`, each directory's frames are made once and shared (the same strings) by every path
+    below it: a million-record trace names hundreds of thousands of packages in a few directories."""
+    made = {} if made is None else made
+    frames = made.get(directory)
+    if frames is not None:
+        return frames
+    pending = []  # up to the nearest directory made already (a loop: a path may be very deep)
+    while True:
+        pending.append(directory)
+        directory, slash, _ = directory.rpartition("/")
+        if not slash:
+            frames = ()
+            break
+        frames = made.get(directory)
+        if frames is not None:
+            break
+    for directory in reversed(pending):
+        frames = made[directory] = frames + (directory + "/",)
     return frames
 
 
@@ -128,21 +149,41 @@ def module_of(pkg: str) -> str:
     return parts[0]
 
 
-def stack_of(event: Event, grouping: str = "path", root: str | None = "build") -> tuple[str, ...]:
+def stack_of(event: Event, grouping: str = "path", root: str | None = "build",
+             directories: dict | None = None) -> tuple[str, ...]:
+    """The stack of an invocation; `directories` keeps directory frames made (see directory_frames)."""
     if grouping == "tool":
         frames = [event.tool] + package_frames(event.pkg, "flat")
     elif grouping == "file":
         # as "path", and each C compiler run under its tool by the file it compiled
         from gotrace.analysis.coverage import c_compile_label, is_c_compile
 
-        frames = package_frames(event.pkg, "path") + [event.tool]
+        frames = package_frames(event.pkg, "path", directories) + [event.tool]
         if is_c_compile(event):
             frames.append(c_compile_label(event))
     else:
-        frames = package_frames(event.pkg, grouping) + [event.tool]
+        frames = package_frames(event.pkg, grouping, directories) + [event.tool]
     if root:
         frames.insert(0, root)
     return clean_frames(frames)
+
+
+def kind_stacks(kinds: Sequence[tuple[str, str, str]], root: str = "build") -> list[tuple[str, ...]]:
+    """`stack_of` (grouping "path") of each (build, package, tool) of a columns view (Spans.kinds):
+    the frames of a package made once for all its tools, of a directory once for all below it."""
+    directories: dict = {}
+    packages: dict[str, tuple[str, ...]] = {}
+    tools: dict[str, tuple[str, ...]] = {}
+    stacks = []
+    for _, pkg, tool in kinds:
+        head = packages.get(pkg)
+        if head is None:
+            head = packages[pkg] = clean_frames([root, *package_frames(pkg, "path", directories)])
+        tail = tools.get(tool)
+        if tail is None:
+            tail = tools[tool] = clean_frames((tool,))
+        stacks.append(head + tail)
+    return stacks
 
 
 def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str = "path",
@@ -160,6 +201,7 @@ def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str 
     # a stack depends on the build, package and tool (and, by file, a C compile's file) only: made
     # once for each of those, not once per event (that was most of fold's time on big traces)
     made: dict[tuple, tuple[str, ...]] = {}
+    directories: dict = {}
     by_file = grouping == "file"
     for event in events:
         if event.probe or event.cached:
@@ -171,7 +213,7 @@ def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str 
             (event.build, event.pkg, event.tool)
         key = made.get(kind)
         if key is None:
-            key = made[kind] = stack_of(event, grouping, root)
+            key = made[kind] = stack_of(event, grouping, root, directories)
         children = phase_frames(event, unit_ns=1000) if with_phases and event.phases else ()
         for name, child_value in children:
             stacks[key + (clean_frame(name),)] += child_value

@@ -16,20 +16,23 @@ many to hold as Python objects.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import IO
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain, count
+from typing import IO, NamedTuple
 
+import numpy as np
 import orjson
 
 from gotrace import __version__
 from gotrace.analysis.lanes import Spans
 from gotrace.analysis.phases import phase_frames
-from gotrace.collapse import clean_frame, memory_time, package_label, stack_of
+from gotrace.collapse import clean_frame, kind_stacks, memory_time, package_label
 from gotrace.events import Event
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 UNITS = ("none", "nanoseconds", "microseconds", "milliseconds", "seconds", "bytes")
-_CHUNK = 4096  # timeline events encoded per write
+_CHUNK = 1 << 14  # invocations (four timeline events each) encoded per write
 MEMORY_PROFILE = "Memory-time by package and tool, KiB*s (peak RSS x wall time; peaks do not add up)"
 
 _OPEN_CLOSE = (b'{"type":"O","frame":%d,"at":%d},{"type":"O","frame":%d,"at":%d},'
@@ -37,64 +40,146 @@ _OPEN_CLOSE = (b'{"type":"O","frame":%d,"at":%d},{"type":"O","frame":%d,"at":%d}
 
 
 class _Frames:
-    """Frame names -> index in the file's shared frame list, each name once."""
+    """Frame names -> index in the file's shared frame list, each name once, in order of first use."""
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
 
-    def __call__(self, name: str) -> int:
-        found = self.index.get(name)
-        if found is None:
-            found = self.index[name] = len(self.index)
-        return found
+    def add(self, names: Iterable[str]) -> None:
+        """Give the names not seen yet the next indices (one C-level pass over the names, then a
+        Python step per distinct name only: a million-record trace has millions of frame uses)."""
+        index = self.index
+        fresh = [n for n in dict.fromkeys(names) if n not in index]
+        index.update(zip(fresh, range(len(index), len(index) + len(fresh))))
 
-    def stack(self, names: Sequence[str]) -> list[int]:
-        return [self(n) for n in names]
+    def stacks(self, stacks: Sequence[Sequence[str]]) -> list[list[int]]:
+        self.add(chain.from_iterable(stacks))
+        find = self.index.__getitem__
+        return [list(map(find, stack)) for stack in stacks]
+
+    def of(self, names: Sequence[str]) -> np.ndarray:
+        self.add(names)
+        return np.fromiter(map(self.index.__getitem__, names), np.int64, len(names))
+
+
+def _column(values: array, dtype) -> np.ndarray:
+    return np.frombuffer(values, dtype) if len(values) else np.zeros(0, dtype)
+
+
+class FoldedSpans(NamedTuple):
+    """The folds of the columns view: its distinct stacks, and per stack its wall time (µs) and
+    memory-time (KiB*s), None where that profile has no such stack."""
+    stacks: list[tuple[str, ...]]
+    time: list[int | None]
+    rss: list[int | None]
+
+
+def fold_columns(spans: Spans) -> FoldedSpans:
+    """The stacks and weights of `fold_events(weight="wall")` and `fold_events(weight="rss")` for the
+    same invocations (compile phases included): the sums per (build, package, tool) in numpy, a
+    stack made once per distinct (package, tool), weights kept per distinct stack, not in dicts."""
+    kinds = len(spans.kinds)
+    kind = _column(spans.kind, np.intc)
+    wall = _column(spans.wall_ns, np.int64)
+    peak = _column(spans.max_rss_kib, np.int64)
+    value = wall // 1000
+    with_children = np.zeros(len(value), bool)  # rows whose compile phases are frames of their own
+    phase_us: dict[tuple[int, str], int] = {}
+    for row, phases in spans.phases.items():
+        k = int(kind[row])
+        build, pkg, tool = spans.kinds[k]
+        event = Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=int(wall[row]), phases=phases)
+        for name, weight in phase_frames(event, unit_ns=1000):
+            phase_us[(k, name)] = phase_us.get((k, name), 0) + weight
+            value[row] -= weight
+            with_children[row] = True
+    # as in fold_events, a row puts its stack in the time profile unless its phases took all its time
+    timed = np.zeros(kinds, bool)
+    timed[kind[(value > 0) | ~with_children]] = True
+    np.maximum(value, 0, out=value)
+    wall_us = np.zeros(kinds, np.int64)
+    np.add.at(wall_us, kind, value)
+    # memory_time per row; a product that could pass 2^63 (never in a real build) is left to Python
+    known = np.flatnonzero(peak != Spans.UNKNOWN)
+    safe = peak[known].astype(np.float64) * wall[known] < 2.0 ** 62
+    rows = known[safe]
+    rss = np.zeros(kinds, np.int64)
+    np.add.at(rss, kind[rows], peak[rows] * wall[rows] // 1_000_000_000)
+    with_rss = np.zeros(kinds, bool)
+    with_rss[kind[known]] = True
+    # (build, package, tool) -> stack: builds share their stacks (the root frame is `build`)
+    of_kind = kind_stacks(spans.kinds)
+    ids = dict(zip(dict.fromkeys(of_kind), count()))
+    stack_id = np.fromiter(map(ids.__getitem__, of_kind), np.int64, len(of_kind))
+    stacks = list(ids)
+    del of_kind
+    time_us = _per_stack(len(stacks), stack_id, wall_us, timed)
+    memory = _per_stack(len(stacks), stack_id, rss, with_rss)
+    for row in known[~safe].tolist():
+        i = int(stack_id[kind[row]])
+        memory[i] += memory_time(int(peak[row]), int(wall[row]))
+    for (k, name), us in sorted(phase_us.items()):
+        child = stacks[stack_id[k]] + (clean_frame(name),)
+        i = ids.get(child)
+        if i is None:
+            i = ids[child] = len(stacks)
+            stacks.append(child)
+            time_us.append(None)
+            memory.append(None)
+        time_us[i] = (time_us[i] or 0) + us
+    return FoldedSpans(stacks, time_us, memory)
+
+
+def _per_stack(stacks: int, stack_id: np.ndarray, per_kind: np.ndarray, wanted: np.ndarray) -> list[int | None]:
+    """The sums of the `wanted` kinds' values per stack; None for a stack none of them has."""
+    sums = np.zeros(stacks, np.int64)
+    np.add.at(sums, stack_id[wanted], per_kind[wanted])
+    present = np.zeros(stacks, bool)
+    present[stack_id[wanted]] = True
+    out = sums.tolist()
+    for i in np.flatnonzero(~present).tolist():
+        out[i] = None
+    return out
 
 
 def fold_spans(spans: Spans) -> tuple[dict[tuple[str, ...], int], dict[tuple[str, ...], int]]:
     """(wall µs, memory-time KiB*s) per stack, exactly as `fold_events(weight="wall")` and
-    `fold_events(weight="rss")` give them for the same invocations (compile phases included)."""
-    count = len(spans.kinds)
-    wall_us = [0] * count
-    rss: list[int | None] = [None] * count
-    phase_us: dict[tuple[int, str], int] = {}
-    with_phases: set[int] = set()
-    for row, (k, wall, peak) in enumerate(zip(spans.kind, spans.wall_ns, spans.max_rss_kib)):
-        value = wall // 1000
-        if row in spans.phases:
-            build, pkg, tool = spans.kinds[k]
-            event = Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=wall, phases=spans.phases[row])
-            for name, weight in phase_frames(event, unit_ns=1000):
-                phase_us[(k, name)] = phase_us.get((k, name), 0) + weight
-                value -= weight
-                with_phases.add(k)
-        wall_us[k] += max(value, 0)
-        if peak != Spans.UNKNOWN:
-            rss[k] = (rss[k] or 0) + memory_time(peak, wall)
-    time_stacks: dict[tuple[str, ...], int] = {}
-    rss_stacks: dict[tuple[str, ...], int] = {}
-    stacks = []
-    for k, value in enumerate(wall_us):
-        build, pkg, tool = spans.kinds[k]
-        # one stand-in Event per distinct (package, tool): collapse.stack_of stays the one definition
-        stack = stack_of(Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=0))
-        stacks.append(stack)
-        if value or k not in with_phases:
-            time_stacks[stack] = time_stacks.get(stack, 0) + value
-        if rss[k] is not None:
-            rss_stacks[stack] = rss_stacks.get(stack, 0) + rss[k]
-    for (k, name), value in sorted(phase_us.items()):
-        child = stacks[k] + (clean_frame(name),)
-        time_stacks[child] = time_stacks.get(child, 0) + value
-    return time_stacks, rss_stacks
+    `fold_events(weight="rss")` give them for the same invocations."""
+    folded = fold_columns(spans)
+    return tuple({stack: value for stack, value in zip(folded.stacks, weights) if value is not None}
+                 for weights in (folded.time, folded.rss))
 
 
 def _sampled(name: str, unit: str, stacks: Mapping[tuple[str, ...], int | float], frames: _Frames) -> dict:
     keys = sorted(stacks)
     weights = [stacks[k] for k in keys]
     return {"type": "sampled", "name": name, "unit": unit, "startValue": 0, "endValue": sum(weights),
-            "samples": [frames.stack(k) for k in keys], "weights": weights}
+            "samples": frames.stacks(keys), "weights": weights}
+
+
+def _sampled_profiles(folded: FoldedSpans, frames: _Frames) -> list[dict]:
+    """The time profile, and the memory profile when the trace knows peak memory: `_sampled` of each
+    fold, with one sort of the stacks and one sample (list of frame indices) per stack for both."""
+    stacks = folded.stacks
+    # the stacks in trace order hold long sorted runs: a sort of them is many times quicker
+    order = sorted(range(len(stacks)), key=stacks.__getitem__)
+    profiles = []
+    for name, unit, weights in (("Wall time by package and tool (what `gotrace fold` shows)", "microseconds",
+                                 folded.time), (MEMORY_PROFILE, "none", folded.rss)):
+        kept = [i for i in order if weights[i] is not None]
+        if not kept and profiles:  # an imported trace (go -debug-actiongraph) does not know peak memory
+            continue
+        # the memory profile's stacks are the time profile's but where a compile's phases took it all
+        new = [i for i in kept if folded.time[i] is None] if profiles else kept
+        frames.add(chain.from_iterable(map(stacks.__getitem__, new)))
+        kept_weights = list(map(weights.__getitem__, kept))
+        profiles.append({"type": "sampled", "name": name, "unit": unit, "startValue": 0,
+                         "endValue": sum(kept_weights), "samples": kept, "weights": kept_weights})
+    find = frames.index.__getitem__
+    samples = [list(map(find, stack)) for stack in stacks]
+    for profile in profiles:
+        profile["samples"] = list(map(samples.__getitem__, profile["samples"]))
+    return profiles
 
 
 def _write_file(out: IO[bytes], name: str, active: int, frames: _Frames, profiles: list,
@@ -116,49 +201,55 @@ def _write_file(out: IO[bytes], name: str, active: int, frames: _Frames, profile
     out.write(b"]}\n")
 
 
-def _lane_chunks(spans: Spans, rows: Sequence[int], t0: int, pkg_frame: list[int],
-                 tool_frame: list[int]):
-    starts, walls, kind, form = spans.start_ns, spans.wall_ns, spans.kind, _OPEN_CLOSE
+def _lane_chunks(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, t0: int, kind: np.ndarray,
+                 pkg_frame: np.ndarray, tool_frame: np.ndarray) -> Iterator[bytes]:
+    """The open and close events of a lane's rows (in start order), encoded a chunk at a time."""
+    form = _OPEN_CLOSE
     for i in range(0, len(rows), _CHUNK):
         chunk = rows[i:i + _CHUNK]
-        opens = [(starts[r] - t0) // 1000 for r in chunk]
-        closes = [(starts[r] + walls[r] - t0) // 1000 for r in chunk]
-        frames = [(pkg_frame[kind[r]], tool_frame[kind[r]]) for r in chunk]
-        yield b",".join([form % (p, at, t, at, t, end, p, end)
-                         for (p, t), at, end in zip(frames, opens, closes)])
+        opens = ((starts[chunk] - t0) // 1000).tolist()
+        closes = ((ends[chunk] - t0) // 1000).tolist()
+        kinds = kind[chunk]
+        p, t = pkg_frame[kinds].tolist(), tool_frame[kinds].tolist()
+        yield b",".join(map(form.__mod__, zip(p, opens, t, opens, t, closes, p, closes)))
 
 
 def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
     """A speedscope file of the invocations in `spans` (one build or several)."""
     frames = _Frames()
-    time_stacks, rss_stacks = fold_spans(spans)
-    profiles = [_sampled("Wall time by package and tool (what `gotrace fold` shows)", "microseconds",
-                         time_stacks, frames)]
-    if rss_stacks:  # an imported trace (go -debug-actiongraph) does not know peak memory
-        # speedscope has no unit for memory x time: "none", and the name says what the numbers are
-        profiles.append(_sampled(MEMORY_PROFILE, "none", rss_stacks, frames))
+    # speedscope has no unit for memory x time: "none", and the profile's name says what the numbers are
+    profiles = _sampled_profiles(fold_columns(spans), frames)
     # the timeline's frames are the fold's package and tool frames: one name, one frame
-    pkg_frame = [frames(package_label(pkg)) for _, pkg, _ in spans.kinds]
-    tool_frame = [frames(tool) for _, _, tool in spans.kinds]
+    packages = [pkg for _, pkg, _ in spans.kinds]
+    labels = {pkg: package_label(pkg) for pkg in dict.fromkeys(packages)}
+    pkg_frame = frames.of(list(map(labels.__getitem__, packages)))
+    del packages, labels
+    tool_frame = frames.of([tool for _, _, tool in spans.kinds])
+    kind = _column(spans.kind, np.intc)
+    starts = _column(spans.start_ns, np.int64)
+    ends = starts + _column(spans.wall_ns, np.int64)
     builds = spans.builds()
     timeline = []
     for build in builds:
         rows = spans.rows_of(build)
-        lanes = spans.lanes(rows)
-        starts, walls = spans.start_ns, spans.wall_ns
-        t0 = min(starts[i] for i in rows)
-        end = (max(starts[i] + walls[i] for i in rows) - t0) // 1000
-        by_lane: list[list[int]] = [[] for _ in range(max(lanes) + 1)]
-        for row, lane in zip(rows, lanes):
-            by_lane[lane].append(row)
-        for lane, lane_rows in enumerate(by_lane):
-            lane_rows.sort(key=starts.__getitem__)
-            title = f"Timeline lane {lane + 1} of {len(by_lane)}"
+        lanes = np.array(spans.lanes(rows), np.int64)
+        rows = np.arange(len(spans)) if isinstance(rows, range) else np.array(rows, np.int64)
+        t0 = int(starts[rows].min())
+        end = (int(ends[rows].max()) - t0) // 1000
+        # each lane's rows in start order, ties in trace order: two stable sorts
+        at = np.argsort(starts[rows], kind="stable")
+        at = at[np.argsort(lanes[at], kind="stable")]
+        by_lane = rows[at]
+        lane_count = int(lanes.max()) + 1
+        bounds = np.searchsorted(lanes[at], np.arange(lane_count + 1)).tolist()
+        for lane in range(lane_count):
+            title = f"Timeline lane {lane + 1} of {lane_count}"
             if len(builds) > 1:
                 title += f" (build {build})"
             header = {"type": "evented", "name": title, "unit": "microseconds", "startValue": 0,
                       "endValue": end}
-            timeline.append((header, _lane_chunks(spans, lane_rows, t0, pkg_frame, tool_frame)))
+            lane_rows = by_lane[bounds[lane]:bounds[lane + 1]]
+            timeline.append((header, _lane_chunks(lane_rows, starts, ends, t0, kind, pkg_frame, tool_frame)))
     _write_file(out, name, 0, frames, profiles, timeline)
 
 
