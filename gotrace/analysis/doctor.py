@@ -241,6 +241,33 @@ class BuildFacts:
             self.module_dirs.add(cwd)
             self._cwd = cwd
 
+    def merge(self, later: BuildFacts) -> None:
+        """Add the facts of the same build's records that follow this one's (a trace read in parts,
+        events.read_in_parts): the rows after this one's rows, the names renumbered, the sets joined
+        (the checks sort what they show of them, so the order they were seen in does not matter)."""
+        rows = len(self)
+        renumber = []
+        for key in later.names:
+            name = self._name_ids.get(key)
+            if name is None:
+                name = self._name_ids[key] = len(self.names)
+                self.names.append(key)
+            renumber.append(name)
+        self.who.extend(array("i", map(renumber.__getitem__, later.who)))
+        self._numbers.extend(later._numbers)
+        self.deps.update({rows + row: deps for row, deps in later.deps.items()})
+        self.actions.update({rows + row: action for row, action in later.actions.items()})
+        self.failed.extend(later.failed)
+        for mine, theirs in ((self.versions, later.versions), (self.outside, later.outside),
+                             (self.compiler_cflags, later.compiler_cflags), (self.cgo_cflags, later.cgo_cflags)):
+            for key, values in theirs.items():
+                mine[key].update(values)
+        self.goversions.update(later.goversions)
+        self.module_dirs.update(later.module_dirs)
+        self.packages.compiled.update(later.packages.compiled)
+        self.packages.known.update(later.packages.known)
+        self._columns = {}
+
     def column(self, name: str) -> np.ndarray:
         """`who` or one of NUMBERS as a numpy array (made once the gathering is done)."""
         column = self._columns.get(name)
