@@ -18,17 +18,15 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import chain, count
-from typing import IO, NamedTuple
+from itertools import chain
+from typing import IO
 
 import numpy as np
 import orjson
 
 from gotrace import __version__
 from gotrace.analysis.lanes import Spans
-from gotrace.analysis.phases import phase_frames
-from gotrace.collapse import clean_frame, kind_stacks, memory_time, package_label
-from gotrace.events import Event
+from gotrace.collapse import ColumnFold, fold_columns, package_label
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 UNITS = ("none", "nanoseconds", "microseconds", "milliseconds", "seconds", "bytes")
@@ -66,88 +64,11 @@ def _column(values: array, dtype) -> np.ndarray:
     return np.frombuffer(values, dtype) if len(values) else np.zeros(0, dtype)
 
 
-class FoldedSpans(NamedTuple):
-    """The folds of the columns view: its distinct stacks, and per stack its wall time (µs) and
-    memory-time (KiB*s), None where that profile has no such stack."""
-    stacks: list[tuple[str, ...]]
-    time: list[int | None]
-    rss: list[int | None]
-
-
-def fold_columns(spans: Spans) -> FoldedSpans:
-    """The stacks and weights of `fold_events(weight="wall")` and `fold_events(weight="rss")` for the
-    same invocations (compile phases included): the sums per (build, package, tool) in numpy, a
-    stack made once per distinct (package, tool), weights kept per distinct stack, not in dicts."""
-    kinds = len(spans.kinds)
-    kind = _column(spans.kind, np.intc)
-    wall = _column(spans.wall_ns, np.int64)
-    peak = _column(spans.max_rss_kib, np.int64)
-    value = wall // 1000
-    with_children = np.zeros(len(value), bool)  # rows whose compile phases are frames of their own
-    phase_us: dict[tuple[int, str], int] = {}
-    for row, phases in spans.phases.items():
-        k = int(kind[row])
-        build, pkg, tool = spans.kinds[k]
-        event = Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=int(wall[row]), phases=phases)
-        for name, weight in phase_frames(event, unit_ns=1000):
-            phase_us[(k, name)] = phase_us.get((k, name), 0) + weight
-            value[row] -= weight
-            with_children[row] = True
-    # as in fold_events, a row puts its stack in the time profile unless its phases took all its time
-    timed = np.zeros(kinds, bool)
-    timed[kind[(value > 0) | ~with_children]] = True
-    np.maximum(value, 0, out=value)
-    wall_us = np.zeros(kinds, np.int64)
-    np.add.at(wall_us, kind, value)
-    # memory_time per row; a product that could pass 2^63 (never in a real build) is left to Python
-    known = np.flatnonzero(peak != Spans.UNKNOWN)
-    safe = peak[known].astype(np.float64) * wall[known] < 2.0 ** 62
-    rows = known[safe]
-    rss = np.zeros(kinds, np.int64)
-    np.add.at(rss, kind[rows], peak[rows] * wall[rows] // 1_000_000_000)
-    with_rss = np.zeros(kinds, bool)
-    with_rss[kind[known]] = True
-    # (build, package, tool) -> stack: builds share their stacks (the root frame is `build`)
-    of_kind = kind_stacks(spans.kinds)
-    ids = dict(zip(dict.fromkeys(of_kind), count()))
-    stack_id = np.fromiter(map(ids.__getitem__, of_kind), np.int64, len(of_kind))
-    stacks = list(ids)
-    del of_kind
-    time_us = _per_stack(len(stacks), stack_id, wall_us, timed)
-    memory = _per_stack(len(stacks), stack_id, rss, with_rss)
-    for row in known[~safe].tolist():
-        i = int(stack_id[kind[row]])
-        memory[i] += memory_time(int(peak[row]), int(wall[row]))
-    for (k, name), us in sorted(phase_us.items()):
-        child = stacks[stack_id[k]] + (clean_frame(name),)
-        i = ids.get(child)
-        if i is None:
-            i = ids[child] = len(stacks)
-            stacks.append(child)
-            time_us.append(None)
-            memory.append(None)
-        time_us[i] = (time_us[i] or 0) + us
-    return FoldedSpans(stacks, time_us, memory)
-
-
-def _per_stack(stacks: int, stack_id: np.ndarray, per_kind: np.ndarray, wanted: np.ndarray) -> list[int | None]:
-    """The sums of the `wanted` kinds' values per stack; None for a stack none of them has."""
-    sums = np.zeros(stacks, np.int64)
-    np.add.at(sums, stack_id[wanted], per_kind[wanted])
-    present = np.zeros(stacks, bool)
-    present[stack_id[wanted]] = True
-    out = sums.tolist()
-    for i in np.flatnonzero(~present).tolist():
-        out[i] = None
-    return out
-
-
 def fold_spans(spans: Spans) -> tuple[dict[tuple[str, ...], int], dict[tuple[str, ...], int]]:
     """(wall µs, memory-time KiB*s) per stack, exactly as `fold_events(weight="wall")` and
     `fold_events(weight="rss")` give them for the same invocations."""
-    folded = fold_columns(spans)
-    return tuple({stack: value for stack, value in zip(folded.stacks, weights) if value is not None}
-                 for weights in (folded.time, folded.rss))
+    time_stacks, rss_stacks = fold_columns(spans, ("wall", "rss")).as_dicts()
+    return time_stacks, rss_stacks
 
 
 def _sampled(name: str, unit: str, stacks: Mapping[tuple[str, ...], int | float], frames: _Frames) -> dict:
@@ -157,20 +78,21 @@ def _sampled(name: str, unit: str, stacks: Mapping[tuple[str, ...], int | float]
             "samples": frames.stacks(keys), "weights": weights}
 
 
-def _sampled_profiles(folded: FoldedSpans, frames: _Frames) -> list[dict]:
+def _sampled_profiles(folded: ColumnFold, frames: _Frames) -> list[dict]:
     """The time profile, and the memory profile when the trace knows peak memory: `_sampled` of each
     fold, with one sort of the stacks and one sample (list of frame indices) per stack for both."""
     stacks = folded.stacks
     # the stacks in trace order hold long sorted runs: a sort of them is many times quicker
     order = sorted(range(len(stacks)), key=stacks.__getitem__)
     profiles = []
+    time, rss = folded.weights
     for name, unit, weights in (("Wall time by package and tool (what `gotrace fold` shows)", "microseconds",
-                                 folded.time), (MEMORY_PROFILE, "none", folded.rss)):
+                                 time), (MEMORY_PROFILE, "none", rss)):
         kept = [i for i in order if weights[i] is not None]
         if not kept and profiles:  # an imported trace (go -debug-actiongraph) does not know peak memory
             continue
         # the memory profile's stacks are the time profile's but where a compile's phases took it all
-        new = [i for i in kept if folded.time[i] is None] if profiles else kept
+        new = [i for i in kept if time[i] is None] if profiles else kept
         frames.add(chain.from_iterable(map(stacks.__getitem__, new)))
         kept_weights = list(map(weights.__getitem__, kept))
         profiles.append({"type": "sampled", "name": name, "unit": unit, "startValue": 0,
@@ -218,7 +140,7 @@ def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
     """A speedscope file of the invocations in `spans` (one build or several)."""
     frames = _Frames()
     # speedscope has no unit for memory x time: "none", and the profile's name says what the numbers are
-    profiles = _sampled_profiles(fold_columns(spans), frames)
+    profiles = _sampled_profiles(fold_columns(spans, ("wall", "rss")), frames)
     # the timeline's frames are the fold's package and tool frames: one name, one frame
     packages = [pkg for _, pkg, _ in spans.kinds]
     labels = {pkg: package_label(pkg) for pkg in dict.fromkeys(packages)}
