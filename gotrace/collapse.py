@@ -15,6 +15,16 @@ path with a trailing slash; the package frame is the whole import path (so it ne
 name); a test variant is a frame below its package; then the tool; then compile phases. No name
 made here holds a space, so `sort -k2 -n` on folded text ranks stacks. Weights are integers in a
 named unit so that every folded-stack reader (flamegraph.pl, inferno, speedscope) accepts them.
+
+Two ways to fold, one result (tests/test_fold.py checks them against each other): `fold_events`
+over Events, and `fold_columns` over the columns view (events.Spans), which fold, flame and
+speedscope use for million-record traces. Profiled on 1,000,000 records (925,465 invocations of
+546,586 distinct (build, package, tool), 409,938 packages): the events view and a stack tuple
+hashed per record cost 12.4 s CPU per reading process; the columns view, a stack per (build,
+package, tool) by `kind_stacks` (a package's frames made once for all its tools, a directory's
+once for all below it: `directory_frames` shares them, which also keeps one copy of each string)
+and the sums in numpy, about a third less. `kind_stacks` is then the largest Python step left
+(~2.5 s: a step per distinct package).
 """
 from __future__ import annotations
 
