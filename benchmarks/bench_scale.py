@@ -14,12 +14,14 @@ time, and peak RSS (the largest of its processes). The issue's targets: <= 3x th
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
 
-Exports at 1M records (wall x floor / CPU x floor / peak RSS; one round; load average 4-6 on 2
-cores, so wall ratios swing with the floor's own luck and compare CPU first). Before -> after the
-columns fold (collapse.fold_columns), the numpy speedscope renderer and doctor's two-process read:
-speedscope 5.97/5.69 873 MiB -> 3.69/4.19 718 MiB; flame 4.88/4.77 322 MiB -> 1.70/3.48 260 MiB;
-fold 1.6/3.9 320 MiB -> 2.04/2.80 243 MiB; doctor 2.71/3.57 428 MiB -> 2.34/4.04 493 MiB (CPU
-25.0 s -> 22.4 s; two processes, so its wall time depends on the second core being free).
+Exports at 1M records (wall x floor / CPU x floor / peak RSS, one round). Before, load average 4.3:
+speedscope 5.97/5.69 873 MiB, flame 4.88/4.77 322 MiB, doctor 2.71/3.57 428 MiB (fold 1.6/3.9, chrome
+2.2/3.7 from the last session). After the columns fold (collapse.fold_columns), the numpy speedscope
+renderer, doctor's two-process read and chrome's numpy counter track, load average 4.0: speedscope
+4.04/4.11 726 MiB, flame 3.48/3.50 258 MiB, doctor 3.63/3.77 498 MiB, fold 2.61/3.35 244 MiB, chrome
+3.84/3.85 576 MiB. Wall equal to CPU means the second reading process found no free core: on this
+busy machine the ratios follow the load; compare CPU (A/B runs: speedscope 36.6 -> 24.5 s CPU,
+flame 30.7 -> 21.3 s, chrome 23.4 -> 22.0 s).
 """
 from __future__ import annotations
 
