@@ -17,6 +17,15 @@ reader (~2.3x the floor's CPU), the critical path's Python work per node, matplo
 
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
+
+Exports at 1M records (wall x floor / CPU x floor / peak RSS, one round). Before, load average 4.3:
+speedscope 5.97/5.69 873 MiB, flame 4.88/4.77 322 MiB, doctor 2.71/3.57 428 MiB (fold 1.6/3.9, chrome
+2.2/3.7 from the last session). After the columns fold (collapse.fold_columns), the numpy speedscope
+renderer, doctor's two-process read and chrome's numpy counter track, load average 4.0: speedscope
+4.04/4.11 726 MiB, flame 3.48/3.50 258 MiB, doctor 3.63/3.77 498 MiB, fold 2.61/3.35 244 MiB, chrome
+3.84/3.85 576 MiB. Wall equal to CPU means the second reading process found no free core: on this
+busy machine the ratios follow the load; compare CPU (A/B runs: speedscope 36.6 -> 24.5 s CPU,
+flame 30.7 -> 21.3 s, chrome 23.4 -> 22.0 s).
 """
 from __future__ import annotations
 

@@ -15,15 +15,26 @@ path with a trailing slash; the package frame is the whole import path (so it ne
 name); a test variant is a frame below its package; then the tool; then compile phases. No name
 made here holds a space, so `sort -k2 -n` on folded text ranks stacks. Weights are integers in a
 named unit so that every folded-stack reader (flamegraph.pl, inferno, speedscope) accepts them.
+
+Two ways to fold, one result (tests/test_fold.py checks them against each other): `fold_events`
+over Events, and `fold_columns` over the columns view (events.Spans), which fold, flame and
+speedscope use for million-record traces. Profiled on 1,000,000 records (925,465 invocations of
+546,586 distinct (build, package, tool), 409,938 packages): the events view and a stack tuple
+hashed per record cost 12.4 s CPU per reading process; the columns view, a stack per (build,
+package, tool) by `kind_stacks` (a package's frames made once for all its tools, a directory's
+once for all below it: `directory_frames` shares them, which also keeps one copy of each string)
+and the sums in numpy, about a third less. `kind_stacks` is then the largest Python step left
+(~2.5 s: a step per distinct package).
 """
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO, TextIO, Union
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import count
+from typing import IO, NamedTuple, TextIO, Union
 
-from gotrace.events import Event
+from gotrace.events import Event, Spans
 from gotrace.palette import TOOL_COLOURS
 
 
@@ -94,16 +105,14 @@ def package_label(pkg: str) -> str:
     return package_frame(base) + (f" [{variant}]" if variant else "")
 
 
-def package_frames(pkg: str, grouping: str = "path") -> list[str]:
-    """The frames of a package between the root and the tool, for a grouping of GROUPINGS."""
+def package_frames(pkg: str, grouping: str = "path", directories: dict | None = None) -> list[str]:
+    """The frames of a package between the root and the tool, for a grouping of GROUPINGS;
+    `directories` keeps the directory frames made (see directory_frames)."""
     base, variant = split_variant(pkg)
     name = package_frame(base)
     if grouping == "path" and base:
-        frames = []
-        directory = ""
-        for part in base.split("/")[:-1]:
-            directory += part + "/"
-            frames.append(directory)
+        directory, slash, _ = base.rpartition("/")
+        frames = list(directory_frames(directory, directories)) if slash else []
         frames.append(name)
         if is_std(base):
             frames.insert(0, STD_ROOT)
@@ -114,6 +123,29 @@ def package_frames(pkg: str, grouping: str = "path") -> list[str]:
         frames = [name]
     if variant:
         frames.append(f"[{variant}]")
+    return frames
+
+
+def directory_frames(directory: str, made: dict | None = None) -> tuple[str, ...]:
+    """The directory frames of a path's directory, outermost first: "a/b" -> ("a/", "a/b/").
+    With `made`, each directory's frames are made once and shared (the same strings) by every path
+    below it: a million-record trace names hundreds of thousands of packages in a few directories."""
+    made = {} if made is None else made
+    frames = made.get(directory)
+    if frames is not None:
+        return frames
+    pending = []  # up to the nearest directory made already (a loop: a path may be very deep)
+    while True:
+        pending.append(directory)
+        directory, slash, _ = directory.rpartition("/")
+        if not slash:
+            frames = ()
+            break
+        frames = made.get(directory)
+        if frames is not None:
+            break
+    for directory in reversed(pending):
+        frames = made[directory] = frames + (directory + "/",)
     return frames
 
 
@@ -128,21 +160,137 @@ def module_of(pkg: str) -> str:
     return parts[0]
 
 
-def stack_of(event: Event, grouping: str = "path", root: str | None = "build") -> tuple[str, ...]:
+def stack_of(event: Event, grouping: str = "path", root: str | None = "build",
+             directories: dict | None = None) -> tuple[str, ...]:
+    """The stack of an invocation; `directories` keeps directory frames made (see directory_frames)."""
     if grouping == "tool":
         frames = [event.tool] + package_frames(event.pkg, "flat")
     elif grouping == "file":
         # as "path", and each C compiler run under its tool by the file it compiled
         from gotrace.analysis.coverage import c_compile_label, is_c_compile
 
-        frames = package_frames(event.pkg, "path") + [event.tool]
+        frames = package_frames(event.pkg, "path", directories) + [event.tool]
         if is_c_compile(event):
             frames.append(c_compile_label(event))
     else:
-        frames = package_frames(event.pkg, grouping) + [event.tool]
+        frames = package_frames(event.pkg, grouping, directories) + [event.tool]
     if root:
         frames.insert(0, root)
     return clean_frames(frames)
+
+
+def kind_stacks(kinds: Sequence[tuple[str, str, str]], grouping: str = "path",
+                root: str | None = "build") -> list[tuple[str, ...]]:
+    """`stack_of` each (build, package, tool) of a columns view (Spans.kinds), for any grouping but
+    "file": the frames of a package made once for all its tools, of a directory once for all below it."""
+    directories: dict = {}
+    if grouping == "tool":
+        return [stack_of(Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=0), grouping, root, directories)
+                for build, pkg, tool in kinds]
+    packages: dict[str, tuple[str, ...]] = {}
+    tools: dict[str, tuple[str, ...]] = {}
+    stacks = []
+    for _, pkg, tool in kinds:
+        head = packages.get(pkg)
+        if head is None:
+            head = packages[pkg] = clean_frames(([root] if root else []) + package_frames(pkg, grouping, directories))
+        tail = tools.get(tool)
+        if tail is None:
+            tail = tools[tool] = clean_frames((tool,))
+        stacks.append(head + tail)
+    return stacks
+
+
+class ColumnFold(NamedTuple):
+    """The folds of a columns view: its distinct stacks, and for each weight asked for, the weight
+    of each stack, None where no invocation of the stack has one (as fold_events leaves it out)."""
+    stacks: list[tuple[str, ...]]
+    weights: list[list[int | None]]
+
+    def as_dicts(self) -> list[dict[tuple[str, ...], int]]:
+        return [{stack: value for stack, value in zip(self.stacks, values) if value is not None}
+                for values in self.weights]
+
+
+def fold_columns(spans: Spans, weights: Sequence[str] = ("wall",), *, grouping: str = "path",
+                 root: str | None = "build", tools: Iterable[str] = (), package: str | None = None) -> ColumnFold:
+    """`fold_events(filter_events(events, tools=..., package=...), weight=w, grouping=...)` for each
+    weight w, from the columns view of the same invocations, for any grouping but "file" (which
+    needs each C compile's file): a stack made once per (build, package, tool) and the sums in numpy,
+    about a third less CPU than the events view and fold_events per invocation."""
+    import numpy as np
+
+    from gotrace.analysis.phases import phase_frames
+
+    def column(values, dtype):
+        return np.frombuffer(values, dtype) if len(values) else np.zeros(0, dtype)
+
+    selects = selection(tools, package)
+    chosen = np.fromiter((selects(tool, pkg) for _, pkg, tool in spans.kinds), bool, len(spans.kinds))
+    of_kind = [stack if keep else None for stack, keep in zip(kind_stacks(spans.kinds, grouping, root), chosen)]
+    ids = dict(zip(dict.fromkeys(filter(None, of_kind)), count()))
+    stacks = list(ids)
+    stack_of_kind = np.fromiter((ids.get(stack, -1) for stack in of_kind), np.int64, len(of_kind))
+    del of_kind
+    kind = column(spans.kind, np.intc)
+    rows = np.flatnonzero(chosen[kind])  # the invocations of the tools and packages asked for
+    stack = stack_of_kind[kind[rows]]
+    wall = column(spans.wall_ns, np.int64)[rows]
+    out = []
+    for weight in weights:
+        children: dict[tuple[int, str], int] = {}
+        if weight == "wall":
+            value = wall // 1000
+            with_children = np.zeros(len(value), bool)  # rows whose compile phases are frames of their own
+            if spans.phases:
+                at = {row: i for i, row in enumerate(rows.tolist()) if row in spans.phases}
+                for row, i in at.items():
+                    build, pkg, tool = spans.kinds[spans.kind[row]]
+                    event = Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=int(wall[i]),
+                                  phases=spans.phases[row])
+                    for name, part in phase_frames(event, unit_ns=1000):
+                        key = (int(stack[i]), clean_frame(name))
+                        children[key] = children.get(key, 0) + part
+                        value[i] -= part
+                        with_children[i] = True
+            # as in fold_events, a row puts its stack in the fold unless its phases took all its time
+            counted = (value > 0) | ~with_children
+            np.maximum(value, 0, out=value)
+            huge = np.zeros(0, np.int64)
+        elif weight == "cpu":
+            cpu = column(spans.cpu_ns, np.int64)[rows]
+            counted = cpu != spans.UNKNOWN
+            value = cpu // 1000
+            huge = np.zeros(0, np.int64)
+        else:  # rss: memory_time; a product that could pass 2^63 (never in a real build) is left to Python
+            peak = column(spans.max_rss_kib, np.int64)[rows]
+            counted = peak != spans.UNKNOWN
+            safe = peak.astype(np.float64) * wall < 2.0 ** 62
+            value = peak * np.where(safe, wall, 0) // 1_000_000_000  # 0 where added below
+            huge = np.flatnonzero(counted & ~safe)
+        sums = np.zeros(len(stacks), np.int64)
+        np.add.at(sums, stack[counted], value[counted])
+        present = np.zeros(len(stacks), bool)
+        present[stack[counted]] = True
+        weighted: list[int | None] = sums.tolist()
+        for i in np.flatnonzero(~present).tolist():
+            weighted[i] = None
+        for i in huge.tolist():
+            weighted[stack[i]] += memory_time(int(peak[i]), int(wall[i]))
+        for (s, name), part in sorted(children.items()):
+            child = stacks[s] + (name,)
+            c = ids.get(child)
+            if c is None:
+                c = ids[child] = len(stacks)
+                stacks.append(child)
+                for earlier in out:
+                    earlier.append(None)
+                weighted.append(None)
+            weighted[c] = (weighted[c] or 0) + part
+        out.append(weighted)
+    for values in out:  # stacks added for a later weight's children
+        values.extend([None] * (len(stacks) - len(values)))
+    return ColumnFold(stacks, out)
 
 
 def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str = "path",
@@ -160,6 +308,7 @@ def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str 
     # a stack depends on the build, package and tool (and, by file, a C compile's file) only: made
     # once for each of those, not once per event (that was most of fold's time on big traces)
     made: dict[tuple, tuple[str, ...]] = {}
+    directories: dict = {}
     by_file = grouping == "file"
     for event in events:
         if event.probe or event.cached:
@@ -171,7 +320,7 @@ def fold_events(events: Iterable[Event], *, weight: str = "wall", grouping: str 
             (event.build, event.pkg, event.tool)
         key = made.get(kind)
         if key is None:
-            key = made[kind] = stack_of(event, grouping, root)
+            key = made[kind] = stack_of(event, grouping, root, directories)
         children = phase_frames(event, unit_ns=1000) if with_phases and event.phases else ()
         for name, child_value in children:
             stacks[key + (clean_frame(name),)] += child_value
@@ -191,19 +340,27 @@ def filter_events(events: Iterable[Event], *, tools: Iterable[str] = (),
 
     The prefix matches whole path elements (`internal/g` does not select `internal/geom`); `std`
     selects the standard library. Test variants match on their base path."""
+    selects = selection(tools, package)
+    for event in events:
+        if selects(event.tool, event.pkg):
+            yield event
+
+
+def selection(tools: Iterable[str] = (), package: str | None = None) -> Callable[[str, str], bool]:
+    """The test of `filter_events`, of a (tool, package)."""
     wanted = frozenset(tools)
     prefix = package.strip("/") if package else None
-    for event in events:
-        if wanted and event.tool not in wanted:
-            continue
+
+    def selects(tool: str, pkg: str) -> bool:
+        if wanted and tool not in wanted:
+            return False
         if prefix is not None:
-            base = split_variant(event.pkg)[0]
+            base = split_variant(pkg)[0]
             if prefix == STD_ROOT:
-                if not is_std(base):
-                    continue
-            elif base != prefix and not base.startswith(prefix + "/"):
-                continue
-        yield event
+                return is_std(base)
+            return base == prefix or base.startswith(prefix + "/")
+        return True
+    return selects
 
 
 # Folded text: one stack per line, frames root to leaf joined by ';', then whitespace and a count:

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -454,3 +455,46 @@ def test_the_memory_of_tools_at_once_is_the_largest_sum_of_peaks_in_the_sweep(tr
     rows = np.arange(len(facts))
     starts, walls, rss = (facts.column(name) for name in ("start_ns", "wall_ns", "max_rss_kib"))
     assert _peak_concurrent_rss(facts, rows, starts, walls, rss) == _peak_by_sweep(events)
+
+
+@pytest.mark.parametrize("build", [None, "one"])
+def test_a_trace_read_by_two_processes_gives_the_findings_of_one(killed_build, private_compiler_build,
+                                                                 cgo_native_build, tmp_path, monkeypatch, build):
+    """Doctor reads a large trace in two parts and merges each build's facts: the same findings, and
+    the same facts, as one pass, for a build cut in two with failures, probes, two toolchains and
+    corrupt lines in both halves, cgo flags in the second, and a build of its own after it."""
+    from click.testing import CliRunner
+
+    import gotrace.events
+    from gotrace.analysis.doctor import gather
+    from gotrace.analysis.per_build import merge_parts
+    from gotrace.cli import cli
+    from gotrace.commands._common import selected_in_parts
+
+    lines = []
+    for trace in (killed_build.trace, private_compiler_build.trace, PINNED / "multi-p2.jsonl",
+                  cgo_native_build.trace, killed_build.trace):
+        for line in trace.read_bytes().splitlines():  # all of them one build, cut in two by the reading
+            lines.append(orjson.dumps({**orjson.loads(line), "build": "one"}) + b"\n")
+    lines += (PINNED / "multi-p1.jsonl").read_bytes().splitlines(keepends=True)
+    lines.insert(5, b"{truncated\n")
+    lines.insert(len(lines) - 5, b"not json\n")
+    path = tmp_path / "two-builds.jsonl"
+    path.write_bytes(b"".join(lines))
+    outputs, facts = {}, {}
+    for parallel in (False, True):
+        monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0 if parallel else 1 << 60)
+        args = ["doctor", str(path), "--json", "--machine-memory", "200M"] + (["--build", build] if build else [])
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        outputs[parallel] = (result.exit_code, result.stdout, result.stderr)
+        parts, reader = selected_in_parts(str(path), build, lambda s: gather(s.records()), include_probes=True)
+        assert len(parts) == (2 if parallel else 1)
+        facts[parallel] = {name: (f.names, f.who.tolist(), f._numbers.tolist(), f.deps, f.actions, f.failed,
+                                  dict(f.versions), dict(f.outside), f.goversions, f.module_dirs,
+                                  dict(f.compiler_cflags), dict(f.cgo_cflags), f.packages.compiled,
+                                  f.packages.known)
+                           for name, f in merge_parts(parts).items()}
+    assert outputs[True] == outputs[False]
+    assert facts[True] == facts[False]
+    assert json.loads(outputs[True][1])["findings"]  # something to compare
+    assert "skipped 2 unreadable line(s)" in outputs[True][2]

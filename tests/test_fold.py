@@ -4,18 +4,22 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gotrace.collapse import (
     GROUPINGS,
     WEIGHTS,
     filter_events,
+    fold_columns,
     fold_events,
     read_folded,
     stack_of,
     write_folded,
 )
-from gotrace.events import read_events, write_events
+from gotrace.events import MAX_DURATION_NS, MAX_KIB, TraceReader, read_events, write_events
 
 from .conftest import run_gotrace
 
@@ -226,3 +230,32 @@ def test_a_large_trace_folded_by_two_processes_gives_what_one_folds(multi_build,
     for grouping in ("path", "file"):
         assert folds[True, grouping] == folds[False, grouping]
         assert folds[True, grouping][2:] == (2, len(events) + 1)
+
+
+# Records that take every path of the columns fold: several builds sharing stacks, test variants,
+# tools named like packages, compile phases (some taking all of a compile's time), unknown CPU time
+# and peak memory, zero walls, and peak x wall products past 2^63 (the bounds allow them).
+column_records = st.lists(st.fixed_dictionaries({
+    "build": st.sampled_from(["b1", "b2"]),
+    "tool": st.sampled_from(["compile", "link", "asm", "gcc"]),
+    "pkg": st.sampled_from(["", "fmt", "link", "a.example/x/y", "a.example/x/z", "a.example/x/y [a.example/x/y.test]"]),
+    "start_ns": st.integers(0, 10**6),
+    "wall_ns": st.sampled_from([0, 999, 1000, 123_456_789, MAX_DURATION_NS]),
+    "user_ns": st.sampled_from([None, 0, 5_000_000]),
+    "sys_ns": st.sampled_from([None, 1_000]),
+    "max_rss_kib": st.sampled_from([None, 0, 1, 70_000, MAX_KIB]),
+    "phases": st.sampled_from([None, {"fe:parse": 5_000, "total": 9_000}, {"be:compilefuncs": MAX_DURATION_NS}]),
+}), min_size=1, max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(column_records, st.sampled_from(["path", "module", "flat", "tool"]),
+       st.sampled_from([(), ("compile",), ("link", "gcc")]), st.sampled_from([None, "std", "a.example/x"]))
+def test_the_columns_fold_is_fold_events_of_the_same_invocations(records, grouping, tools, package):
+    lines = [orjson.dumps({"v": 1, **{k: v for k, v in r.items() if v is not None}}) for r in records]
+    data = b"\n".join(lines) + b"\n"
+    events = list(TraceReader(io.BytesIO(data)))
+    spans = TraceReader(io.BytesIO(data)).columns()
+    folds = fold_columns(spans, WEIGHTS, grouping=grouping, tools=tools, package=package).as_dicts()
+    assert folds == [fold_events(filter_events(events, tools=tools, package=package), weight=weight, grouping=grouping)
+                     for weight in WEIGHTS]

@@ -2,16 +2,20 @@
 a memory profile and a lane timeline, from real traced builds."""
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gotrace import __version__
 from gotrace.analysis.lanes import peak_concurrency
 from gotrace.collapse import fold_events
-from gotrace.events import read_events
+from gotrace.events import MAX_DURATION_NS, MAX_KIB, TraceReader, read_events
+from gotrace.render.speedscope import fold_spans
 from tests.conftest import ROOT, need, run_gotrace
 
 SCHEMA = ROOT / "node_modules" / "speedscope" / "dist" / "release" / "file-format-schema.json"
@@ -262,3 +266,27 @@ def test_a_trace_on_stdin_is_read(multi_build, tmp_path, schema):
     document = json.loads(out.read_bytes())
     validate(document, schema)
     assert document == export(multi_build.trace, tmp_path / "f.json")
+
+
+# Records that take every path of the columns fold: several builds sharing stacks, test variants,
+# compile phases (some taking all of a compile's time), unknown peak memory, zero walls, and peak x
+# wall products past 2^63 (the bounds allow them; no real build has them).
+folded_records = st.lists(st.fixed_dictionaries({
+    "build": st.sampled_from(["b1", "b2"]),
+    "tool": st.sampled_from(["compile", "link", "asm"]),
+    "pkg": st.sampled_from(["", "fmt", "a.example/x/y", "a.example/x/z", "a.example/x/y [a.example/x/y.test]"]),
+    "start_ns": st.integers(0, 10**6),
+    "wall_ns": st.sampled_from([0, 999, 1000, 123_456_789, MAX_DURATION_NS]),
+    "max_rss_kib": st.sampled_from([None, 0, 1, 70_000, MAX_KIB]),
+    "phases": st.sampled_from([None, {"fe:parse": 5_000, "total": 9_000}, {"be:compilefuncs": MAX_DURATION_NS}]),
+}), min_size=1, max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(folded_records)
+def test_columns_fold_has_the_stacks_and_weights_of_fold_events(records):
+    lines = [orjson.dumps({"v": 1, **{k: v for k, v in r.items() if v is not None}}) for r in records]
+    data = b"\n".join(lines) + b"\n"
+    events = list(TraceReader(io.BytesIO(data)))
+    spans = TraceReader(io.BytesIO(data)).columns()
+    assert fold_spans(spans) == (fold_events(events, weight="wall"), fold_events(events, weight="rss"))

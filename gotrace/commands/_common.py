@@ -70,16 +70,20 @@ class SelectedEvents:
 
 
 def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[Event]], object], *,
-                      allow_empty: bool = False, **options) -> tuple[list, TraceReader]:
+                      allow_empty: bool | Callable[[TraceReader], bool] = False,
+                      **options) -> tuple[list, TraceReader]:
     """`work(events)` over the events of one build of a trace (or of all), in two processes for a
     large file (events.read_in_parts): each part's result in file order, and the reader; the clear
-    error when nothing was selected, the warning when lines were skipped. Results must pickle."""
+    error when nothing was selected (unless `allow_empty`, or it says yes of the reader, and no
+    build was asked for), the warning when lines were skipped. Results must pickle."""
     def part(reader: TraceReader) -> tuple[object, int]:
         selected = SelectedEvents.__new__(SelectedEvents)
         selected.path, selected.build_id, selected.reader, selected.count = path, build_id, reader, 0
         return work(selected), selected.count
 
     parts, reader = read_in_parts(path, part, **options)
+    if callable(allow_empty):
+        allow_empty = allow_empty(reader)
     if not sum(count for _, count in parts) and (build_id is not None or not allow_empty):
         raise reader.nothing_selected(build_id)
     warn_skipped(reader)

@@ -9,12 +9,14 @@ from typing import TextIO
 import click
 
 from gotrace.analysis.doctor import SEVERITIES, Context, Finding, diagnose_facts, gather, previous_packages
+from gotrace.analysis.per_build import merge_parts
 from gotrace.capture import parse_size
 from gotrace.commands._common import (
     TEXT,
     SelectedEvents,
     build_option,
     output_option,
+    selected_in_parts,
     trace_argument,
 )
 
@@ -106,12 +108,11 @@ def command(trace, build_id, previous, as_json, fail_on, machine_memory, output)
       gotrace run --trace second.jsonl -- go build ./...
       gotrace doctor second.jsonl --previous first.jsonl
     """
-    # one pass over each trace, keeping the facts the checks need, not the events
-    selection = SelectedEvents(trace, build_id, include_probes=True)
-    facts, reader = gather(selection.records()), selection.reader
-    if not facts and not reader.builds:  # a build record alone is something to diagnose
-        raise reader.nothing_selected(build_id)
-    selection.check(allow_empty=True)
+    # one pass over each trace, keeping the facts the checks need, not the events; a large trace
+    # is read in two parts by two processes, whose facts are merged
+    parts, reader = selected_in_parts(trace, build_id, lambda selection: gather(selection.records()),
+                                      allow_empty=lambda reader: bool(reader.builds), include_probes=True)
+    facts = merge_parts(parts)  # a build record alone is something to diagnose
     before = None
     if previous:
         earlier = SelectedEvents(previous, include_probes=True)

@@ -13,23 +13,44 @@ microseconds from the start of the build.
 
 The file is written piece by piece: a million invocations give four million timeline events, too
 many to hold as Python objects.
+
+Profiled (cProfile, then CPU time of each step with the CLI's GC off, on the 1,000,000-record trace
+of benchmarks/real_trace.py: 925,465 invocations, 546,586 distinct (build, package, tool), 1.1 M
+distinct frames; a busy 2-core machine): on top of reading the columns, the renderer took 17.8 s
+CPU: a Python call per frame use (`_Frames.__call__`, 6.8 M calls, the largest cost), a stand-in
+Event and `stack_of` per (build, package, tool), two sorts of the 546 k stack tuples, a weights list
+by dict lookup per stack, and a Python loop per invocation to sort the lanes and per event to encode
+them. Now: the folds are `collapse.fold_columns` (sums in numpy, a stack per package and its tools,
+directory frames made once and shared); one sort of the distinct stacks, fed in trace order (long
+sorted runs: 0.3 s, where the same tuples in hash order took 3 s); one sample list per stack for
+both profiles; frame indices given a block of names at a time (dict.fromkeys in C, then a step per
+new name only); lanes put in start order by two stable numpy sorts; each chunk of events encoded by
+one C-level map of %-formatting over zipped columns. Renderer 17.8 s -> 13 s CPU; the command
+(benchmarks/bench_scale.py) 53.7 s wall, 5.97x the decode floor, 36.6 s CPU (5.69x), 873 MiB ->
+23.7 s, 3.69x, 26.9 s CPU (4.19x), 718 MiB. What is left: reading the columns (two processes,
+about 2.5x the floor's CPU), `kind_stacks` (a Python step per distinct package, ~2.5 s), lanes_of
+(~2 s), the samples and the events' encoding (~1.5 s each). Tried and dropped: a string sort of the
+NUL-joined stacks (slower than the tuple sort on input in trace order), a dict of frames rebuilt per
+block (slower than updating it), and folding in the two reading processes (the helper's folds
+pickled back cost more than the parent saved: 28 s CPU against 24.5 s).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import IO
 
+import numpy as np
 import orjson
 
 from gotrace import __version__
 from gotrace.analysis.lanes import Spans
-from gotrace.analysis.phases import phase_frames
-from gotrace.collapse import clean_frame, memory_time, package_label, stack_of
-from gotrace.events import Event
+from gotrace.collapse import ColumnFold, fold_columns, package_label
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 UNITS = ("none", "nanoseconds", "microseconds", "milliseconds", "seconds", "bytes")
-_CHUNK = 4096  # timeline events encoded per write
+_CHUNK = 1 << 14  # invocations (four timeline events each) encoded per write
 MEMORY_PROFILE = "Memory-time by package and tool, KiB*s (peak RSS x wall time; peaks do not add up)"
 
 _OPEN_CLOSE = (b'{"type":"O","frame":%d,"at":%d},{"type":"O","frame":%d,"at":%d},'
@@ -37,56 +58,36 @@ _OPEN_CLOSE = (b'{"type":"O","frame":%d,"at":%d},{"type":"O","frame":%d,"at":%d}
 
 
 class _Frames:
-    """Frame names -> index in the file's shared frame list, each name once."""
+    """Frame names -> index in the file's shared frame list, each name once, in order of first use."""
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
 
-    def __call__(self, name: str) -> int:
-        found = self.index.get(name)
-        if found is None:
-            found = self.index[name] = len(self.index)
-        return found
+    def add(self, names: Iterable[str]) -> None:
+        """Give the names not seen yet the next indices (one C-level pass over the names, then a
+        Python step per distinct name only: a million-record trace has millions of frame uses)."""
+        index = self.index
+        fresh = [n for n in dict.fromkeys(names) if n not in index]
+        index.update(zip(fresh, range(len(index), len(index) + len(fresh))))
 
-    def stack(self, names: Sequence[str]) -> list[int]:
-        return [self(n) for n in names]
+    def stacks(self, stacks: Sequence[Sequence[str]]) -> list[list[int]]:
+        self.add(chain.from_iterable(stacks))
+        find = self.index.__getitem__
+        return [list(map(find, stack)) for stack in stacks]
+
+    def of(self, names: Sequence[str]) -> np.ndarray:
+        self.add(names)
+        return np.fromiter(map(self.index.__getitem__, names), np.int64, len(names))
+
+
+def _column(values: array, dtype) -> np.ndarray:
+    return np.frombuffer(values, dtype) if len(values) else np.zeros(0, dtype)
 
 
 def fold_spans(spans: Spans) -> tuple[dict[tuple[str, ...], int], dict[tuple[str, ...], int]]:
     """(wall µs, memory-time KiB*s) per stack, exactly as `fold_events(weight="wall")` and
-    `fold_events(weight="rss")` give them for the same invocations (compile phases included)."""
-    count = len(spans.kinds)
-    wall_us = [0] * count
-    rss: list[int | None] = [None] * count
-    phase_us: dict[tuple[int, str], int] = {}
-    with_phases: set[int] = set()
-    for row, (k, wall, peak) in enumerate(zip(spans.kind, spans.wall_ns, spans.max_rss_kib)):
-        value = wall // 1000
-        if row in spans.phases:
-            build, pkg, tool = spans.kinds[k]
-            event = Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=wall, phases=spans.phases[row])
-            for name, weight in phase_frames(event, unit_ns=1000):
-                phase_us[(k, name)] = phase_us.get((k, name), 0) + weight
-                value -= weight
-                with_phases.add(k)
-        wall_us[k] += max(value, 0)
-        if peak != Spans.UNKNOWN:
-            rss[k] = (rss[k] or 0) + memory_time(peak, wall)
-    time_stacks: dict[tuple[str, ...], int] = {}
-    rss_stacks: dict[tuple[str, ...], int] = {}
-    stacks = []
-    for k, value in enumerate(wall_us):
-        build, pkg, tool = spans.kinds[k]
-        # one stand-in Event per distinct (package, tool): collapse.stack_of stays the one definition
-        stack = stack_of(Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=0))
-        stacks.append(stack)
-        if value or k not in with_phases:
-            time_stacks[stack] = time_stacks.get(stack, 0) + value
-        if rss[k] is not None:
-            rss_stacks[stack] = rss_stacks.get(stack, 0) + rss[k]
-    for (k, name), value in sorted(phase_us.items()):
-        child = stacks[k] + (clean_frame(name),)
-        time_stacks[child] = time_stacks.get(child, 0) + value
+    `fold_events(weight="rss")` give them for the same invocations."""
+    time_stacks, rss_stacks = fold_columns(spans, ("wall", "rss")).as_dicts()
     return time_stacks, rss_stacks
 
 
@@ -94,7 +95,33 @@ def _sampled(name: str, unit: str, stacks: Mapping[tuple[str, ...], int | float]
     keys = sorted(stacks)
     weights = [stacks[k] for k in keys]
     return {"type": "sampled", "name": name, "unit": unit, "startValue": 0, "endValue": sum(weights),
-            "samples": [frames.stack(k) for k in keys], "weights": weights}
+            "samples": frames.stacks(keys), "weights": weights}
+
+
+def _sampled_profiles(folded: ColumnFold, frames: _Frames) -> list[dict]:
+    """The time profile, and the memory profile when the trace knows peak memory: `_sampled` of each
+    fold, with one sort of the stacks and one sample (list of frame indices) per stack for both."""
+    stacks = folded.stacks
+    # the stacks in trace order hold long sorted runs: a sort of them is many times quicker
+    order = sorted(range(len(stacks)), key=stacks.__getitem__)
+    profiles = []
+    time, rss = folded.weights
+    for name, unit, weights in (("Wall time by package and tool (what `gotrace fold` shows)", "microseconds",
+                                 time), (MEMORY_PROFILE, "none", rss)):
+        kept = [i for i in order if weights[i] is not None]
+        if not kept and profiles:  # an imported trace (go -debug-actiongraph) does not know peak memory
+            continue
+        # the memory profile's stacks are the time profile's but where a compile's phases took it all
+        new = [i for i in kept if time[i] is None] if profiles else kept
+        frames.add(chain.from_iterable(map(stacks.__getitem__, new)))
+        kept_weights = list(map(weights.__getitem__, kept))
+        profiles.append({"type": "sampled", "name": name, "unit": unit, "startValue": 0,
+                         "endValue": sum(kept_weights), "samples": kept, "weights": kept_weights})
+    find = frames.index.__getitem__
+    samples = [list(map(find, stack)) for stack in stacks]
+    for profile in profiles:
+        profile["samples"] = list(map(samples.__getitem__, profile["samples"]))
+    return profiles
 
 
 def _write_file(out: IO[bytes], name: str, active: int, frames: _Frames, profiles: list,
@@ -116,49 +143,55 @@ def _write_file(out: IO[bytes], name: str, active: int, frames: _Frames, profile
     out.write(b"]}\n")
 
 
-def _lane_chunks(spans: Spans, rows: Sequence[int], t0: int, pkg_frame: list[int],
-                 tool_frame: list[int]):
-    starts, walls, kind, form = spans.start_ns, spans.wall_ns, spans.kind, _OPEN_CLOSE
+def _lane_chunks(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, t0: int, kind: np.ndarray,
+                 pkg_frame: np.ndarray, tool_frame: np.ndarray) -> Iterator[bytes]:
+    """The open and close events of a lane's rows (in start order), encoded a chunk at a time."""
+    form = _OPEN_CLOSE
     for i in range(0, len(rows), _CHUNK):
         chunk = rows[i:i + _CHUNK]
-        opens = [(starts[r] - t0) // 1000 for r in chunk]
-        closes = [(starts[r] + walls[r] - t0) // 1000 for r in chunk]
-        frames = [(pkg_frame[kind[r]], tool_frame[kind[r]]) for r in chunk]
-        yield b",".join([form % (p, at, t, at, t, end, p, end)
-                         for (p, t), at, end in zip(frames, opens, closes)])
+        opens = ((starts[chunk] - t0) // 1000).tolist()
+        closes = ((ends[chunk] - t0) // 1000).tolist()
+        kinds = kind[chunk]
+        p, t = pkg_frame[kinds].tolist(), tool_frame[kinds].tolist()
+        yield b",".join(map(form.__mod__, zip(p, opens, t, opens, t, closes, p, closes)))
 
 
 def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
     """A speedscope file of the invocations in `spans` (one build or several)."""
     frames = _Frames()
-    time_stacks, rss_stacks = fold_spans(spans)
-    profiles = [_sampled("Wall time by package and tool (what `gotrace fold` shows)", "microseconds",
-                         time_stacks, frames)]
-    if rss_stacks:  # an imported trace (go -debug-actiongraph) does not know peak memory
-        # speedscope has no unit for memory x time: "none", and the name says what the numbers are
-        profiles.append(_sampled(MEMORY_PROFILE, "none", rss_stacks, frames))
+    # speedscope has no unit for memory x time: "none", and the profile's name says what the numbers are
+    profiles = _sampled_profiles(fold_columns(spans, ("wall", "rss")), frames)
     # the timeline's frames are the fold's package and tool frames: one name, one frame
-    pkg_frame = [frames(package_label(pkg)) for _, pkg, _ in spans.kinds]
-    tool_frame = [frames(tool) for _, _, tool in spans.kinds]
+    packages = [pkg for _, pkg, _ in spans.kinds]
+    labels = {pkg: package_label(pkg) for pkg in dict.fromkeys(packages)}
+    pkg_frame = frames.of(list(map(labels.__getitem__, packages)))
+    del packages, labels
+    tool_frame = frames.of([tool for _, _, tool in spans.kinds])
+    kind = _column(spans.kind, np.intc)
+    starts = _column(spans.start_ns, np.int64)
+    ends = starts + _column(spans.wall_ns, np.int64)
     builds = spans.builds()
     timeline = []
     for build in builds:
         rows = spans.rows_of(build)
-        lanes = spans.lanes(rows)
-        starts, walls = spans.start_ns, spans.wall_ns
-        t0 = min(starts[i] for i in rows)
-        end = (max(starts[i] + walls[i] for i in rows) - t0) // 1000
-        by_lane: list[list[int]] = [[] for _ in range(max(lanes) + 1)]
-        for row, lane in zip(rows, lanes):
-            by_lane[lane].append(row)
-        for lane, lane_rows in enumerate(by_lane):
-            lane_rows.sort(key=starts.__getitem__)
-            title = f"Timeline lane {lane + 1} of {len(by_lane)}"
+        lanes = np.array(spans.lanes(rows), np.int64)
+        rows = np.arange(len(spans)) if isinstance(rows, range) else np.array(rows, np.int64)
+        t0 = int(starts[rows].min())
+        end = (int(ends[rows].max()) - t0) // 1000
+        # each lane's rows in start order, ties in trace order: two stable sorts
+        at = np.argsort(starts[rows], kind="stable")
+        at = at[np.argsort(lanes[at], kind="stable")]
+        by_lane = rows[at]
+        lane_count = int(lanes.max()) + 1
+        bounds = np.searchsorted(lanes[at], np.arange(lane_count + 1)).tolist()
+        for lane in range(lane_count):
+            title = f"Timeline lane {lane + 1} of {lane_count}"
             if len(builds) > 1:
                 title += f" (build {build})"
             header = {"type": "evented", "name": title, "unit": "microseconds", "startValue": 0,
                       "endValue": end}
-            timeline.append((header, _lane_chunks(spans, lane_rows, t0, pkg_frame, tool_frame)))
+            lane_rows = by_lane[bounds[lane]:bounds[lane + 1]]
+            timeline.append((header, _lane_chunks(lane_rows, starts, ends, t0, kind, pkg_frame, tool_frame)))
     _write_file(out, name, 0, frames, profiles, timeline)
 
 
