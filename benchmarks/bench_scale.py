@@ -18,7 +18,7 @@ reader (~2.3x the floor's CPU), the critical path's Python work per node, matplo
 Every command at 1M records after this session's work (one round, load 1.5-2.7, 21:40; wall x
 floor / CPU x floor / peak RSS): fold 2.10/3.56 243 MiB, flame 2.08/3.44 244 MiB, doctor 2.13/3.73
 497 MiB, chrome 2.42/3.44 574 MiB, diff 2.48/3.78 610 MiB, timeline 3.00/4.15 753 MiB, speedscope
-3.22/4.29 717 MiB, summary 6.19/9.85 1,510 MiB (--json 6.15/9.55), report 13.88/17.54 1,995 MiB.
+3.22/4.29 717 MiB (3.02/4.03, median of two rounds at load 0.7-1.0, 22:01), summary 6.19/9.85 1,510 MiB (--json 6.15/9.55), report 13.88/17.54 1,995 MiB.
 summary (events from two processes as columns: events.EventList; the what-if model in a forked
 child, its replays shared with a grandchild), wall by stage at 1M: reading 12.1 s, dependency
 graph 9.0 s, the rest 10.5 s beside the what-if, then 10.9 s more waiting for it (three processes
