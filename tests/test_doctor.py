@@ -428,8 +428,10 @@ def test_doctor_reports_every_serial_stretch_summary_lists(triples):
 
 
 def _peak_by_sweep(events: list[Event]) -> tuple[int, list[str]]:
-    # the sweep as doctor wrote it over events, a zero-length tool's end coming before its start
-    points = sorted([(e.start_ns, 1, i) for i, e in enumerate(events)] + [(e.end_ns, 0, i) for i, e in enumerate(events)])
+    # the sweep over events, a tool running over [start, end) and at least its first nanosecond
+    # (as parallelism counts it): one that took no time runs at its instant, never after it
+    points = sorted([(e.start_ns, 1, i) for i, e in enumerate(events)]
+                    + [(e.end_ns if e.wall_ns > 0 else e.start_ns + 1, 0, i) for i, e in enumerate(events)])
     running: set[int] = set()
     total = best = 0
     best_set: list[str] = []
@@ -498,3 +500,17 @@ def test_a_trace_read_by_two_processes_gives_the_findings_of_one(killed_build, p
     assert facts[True] == facts[False]
     assert json.loads(outputs[True][1])["findings"]  # something to compare
     assert "skipped 2 unreadable line(s)" in outputs[True][2]
+
+
+def test_a_tool_that_took_no_time_is_not_counted_among_the_tools_running_later():
+    from gotrace.analysis.doctor import Context
+
+    # an instant asm at the start (its peak 500 MiB), then two compiles of 300 MiB side by side
+    events, builds = _records(
+        {"tool": "asm", "pkg": "x.org/instant", "start_ns": 0, "wall_ns": 0, "user_ns": 0, "max_rss_kib": 500 * MIB},
+        *({"tool": "compile", "pkg": f"x.org/p{i}", "start_ns": S, "wall_ns": S, "user_ns": S,
+           "max_rss_kib": 300 * MIB} for i in range(2)))
+    found = {f.check: f for f in diagnose(events, builds, Context(machine_memory_kib=1024 * MIB))}
+    risk = found["memory-concurrency"]
+    assert risk.evidence[0] == "peak memory of tools running at once: 600 MiB (compile x.org/p0, compile x.org/p1)"
+    assert risk.severity == "warning"

@@ -696,9 +696,12 @@ def _names(names: list[str], most: int = 6) -> str:
 def _peak_concurrent_rss(facts: BuildFacts, rows: np.ndarray, starts: np.ndarray, walls: np.ndarray,
                          rss: np.ndarray) -> tuple[int, list[str]]:
     """The most memory the tools running at once held (their peaks added), and who they were: a
-    sweep over starts and ends in time order, ends before starts at a tie (then in trace order)."""
+    sweep over starts and ends in time order, ends before starts at a tie (then in trace order). A
+    tool runs over [start, end), at least its first nanosecond (parallelism.occupied_end), so one
+    that took no time counts at its instant and never after it."""
     n = len(rows)
-    times = np.concatenate((starts + walls, starts))
+    ends = np.where(walls > 0, starts + walls, starts + 1)
+    times = np.concatenate((ends, starts))
     order = np.lexsort((np.tile(np.arange(n), 2), np.repeat((0, 1), n), times))
     total = np.cumsum(np.concatenate((-rss, rss))[order])
     at = int(np.argmax(total))  # the first time the sum reached its largest
@@ -708,8 +711,7 @@ def _peak_concurrent_rss(facts: BuildFacts, rows: np.ndarray, starts: np.ndarray
     position = np.empty(2 * n, np.int64)
     position[order] = np.arange(2 * n)
     ended, started = position[:n], position[n:]
-    # a zero-length tool's end comes before its start, so the sweep never took it out again
-    running = (started <= at) & ((ended > at) | (ended < started))
+    running = (started <= at) & (ended > at)
     return best, sorted(_who(facts.event(row)) for row in rows[running].tolist())
 
 
