@@ -28,13 +28,11 @@ path's own tool time, plus every other instant put in one of four buckets, by wh
 - `go_work_ns`: it was ready and a slot was free: the go command's own work between tools
   (cache checks, writing archives, starting the tool);
 - `untraced_ns`: no traced tool ran at all (the go command loading packages, an untraced tool).
-One pass over the nodes in start order and bisection over the concurrency steps: O(E + n log n)
+One pass over the nodes in start order and one binary search over the concurrency steps for all the waits: O(E + n log n)
 for n invocations and E dependency names in the trace.
 """
 from __future__ import annotations
 
-import bisect
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -312,60 +310,42 @@ def listed_steps(path: CriticalPath) -> list[Step]:
     return [s for s in path.steps if s.event.wall_ns * 100 >= work_ns or s is path.steps[-1]]
 
 
-def _int_array(values: np.ndarray) -> array:
-    out = array("q")
-    out.frombytes(values.astype(np.int64).tobytes())
-    return out
-
-
 class Concurrency:
-    """Time spent at each level of concurrency between two instants, by bisection over the steps."""
+    """Time spent at each level of concurrency between two instants, by binary search over the steps
+    (numpy's searchsorted: one call answers every interval of a question)."""
 
     def __init__(self, events: Sequence[Event], slots: int | None, *,
                  columns: tuple[np.ndarray, np.ndarray] | None = None):
         times, levels = step_arrays(*(time_columns(events) if columns is None else columns))
         lasted = np.diff(times)
         # time with nothing running / with all slots busy before each step
-        idle = np.zeros(len(times), np.int64)
-        np.cumsum(np.where(levels[:-1] == 0, lasted, 0), out=idle[1:])
-        full = np.zeros(len(times), np.int64)
+        self.idle = np.zeros(len(times), np.int64)
+        np.cumsum(np.where(levels[:-1] == 0, lasted, 0), out=self.idle[1:])
+        self.full = np.zeros(len(times), np.int64)
         if slots:
-            np.cumsum(np.where(levels[:-1] >= slots, lasted, 0), out=full[1:])
-        # machine-integer arrays: bisect on them is ~5x cheaper than a numpy call per query, and they
-        # hold 8 bytes an entry where a list of ints holds 40 (a 1,000,000-record build has ~1.5M steps)
-        self.times = _int_array(times)
-        self.idle = _int_array(idle) if len(times) else array("q", [0])
-        self.full = _int_array(full) if len(times) else array("q", [0])
-        self.levels = _int_array(levels)
-        self.slots = slots
+            np.cumsum(np.where(levels[:-1] >= slots, lasted, 0), out=self.full[1:])
+        self.times, self.levels, self.slots = times, levels, slots
 
-    def _at(self, cum: Sequence[int], x: int, pred) -> int:
-        i = bisect.bisect_right(self.times, x) - 1
-        if i < 0:
-            return 0
-        return cum[i] + ((x - self.times[i]) if pred(self.levels[i]) else 0)
-
-    def idle_ns(self, a: int, b: int) -> int:
-        return self._at(self.idle, b, lambda r: r == 0) - self._at(self.idle, a, lambda r: r == 0)
-
-    def full_ns(self, a: int, b: int) -> int:
-        if not self.slots:
-            return 0
-        slots = self.slots
-        return self._at(self.full, b, lambda r: r >= slots) - self._at(self.full, a, lambda r: r >= slots)
-
-    def full_ns_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """`full_ns` of many intervals [a[k], b[k]] at once."""
-        if not self.slots or not len(self.times):
+    def _between(self, cum: np.ndarray, counted: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Time in [a[k], b[k]] spent in the steps where `counted` holds (`cum`: its running total)."""
+        if not len(self.times):
             return np.zeros(len(a), np.int64)
-        times, full = np.frombuffer(self.times, np.int64), np.frombuffer(self.full, np.int64)
-        busy = np.frombuffer(self.levels, np.int64) >= self.slots
 
         def at(x: np.ndarray) -> np.ndarray:
-            i = np.searchsorted(times, x, side="right") - 1
+            i = np.searchsorted(self.times, x, side="right") - 1
             j = np.maximum(i, 0)
-            return np.where(i < 0, 0, full[j] + np.where(busy[j], x - times[j], 0))
-        return at(b) - at(a)
+            return np.where(i < 0, 0, cum[j] + np.where(counted[j], x - self.times[j], 0))
+        return at(np.asarray(b, np.int64)) - at(np.asarray(a, np.int64))
+
+    def idle_ns_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Time with no tool running in each interval [a[k], b[k]]."""
+        return self._between(self.idle, self.levels == 0, a, b)
+
+    def full_ns_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Time with every -p slot busy in each interval [a[k], b[k]] (0 when -p is unknown)."""
+        if not self.slots:
+            return np.zeros(len(a), np.int64)
+        return self._between(self.full, self.levels >= self.slots, a, b)
 
 
 def critical_path(events: Sequence[Event], parallelism: int | None = None,
@@ -387,20 +367,11 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None,
 
     start, end = min(n.start_ns for n in nodes), max(n.end_ns for n in nodes)  # the nodes hold every tool
     level = Concurrency(ran, parallelism) if level is None else level
-    off_path = slot = go = untraced = 0
+    waits: list[tuple[int, int, bool]] = []  # (from, to, waiting for an input) along the path
 
     def waited(a: int, b: int, for_input: bool) -> None:
-        nonlocal off_path, slot, go, untraced
-        if b <= a:
-            return
-        idle = level.idle_ns(a, b)
-        untraced += idle
-        if for_input:
-            off_path += b - a - idle
-        else:
-            full = level.full_ns(a, b)
-            slot += full
-            go += b - a - idle - full
+        if b > a:
+            waits.append((a, b, for_input))
 
     at = start
     for i in chain:
@@ -414,6 +385,17 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None,
                 waited(at, e.start_ns, False)
             at = max(at, e.end_ns)
     waited(at, end, True)
+    # every wait split at once: no tool running (untraced), else an input off the path, else all
+    # slots busy, else the go command's own work
+    spans = np.array([(a, b) for a, b, _ in waits], np.int64).reshape(-1, 2)
+    a, b = spans[:, 0], spans[:, 1]
+    for_input = np.array([f for _, _, f in waits], bool)
+    idle = level.idle_ns_between(a, b)
+    full = np.where(for_input, 0, level.full_ns_between(a, b))
+    untraced = int(idle.sum())
+    off_path = int((b - a - idle)[for_input].sum())
+    slot = int(full.sum())
+    go = int((b - a - idle - full)[~for_input].sum())
     return CriticalPath(steps, length_ns=length, wall_ns=end - start, off_path_ns=off_path,
                         slot_wait_ns=slot, go_work_ns=go, untraced_ns=untraced, slots=parallelism)
 
