@@ -132,6 +132,7 @@ class Timeline:
 
     def __init__(self, events: Sequence[Event]):
         start, wall = time_columns(events)
+        self.wall = wall  # int64, per event
         # as concurrency_steps counts them: [start, end), at least one nanosecond (occupied_end)
         end = np.where(wall > 0, start + wall, start + 1)
         times = np.sort(np.concatenate((start, end)))  # np.unique's hash table was 20x slower here
@@ -162,12 +163,11 @@ class Timeline:
         return out
 
 
-def _cpu_columns(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(CPU ns as floats, 0 where unknown; whether known; wall ns as floats) of each invocation."""
+def _cpu_columns(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray]:
+    """(CPU ns as floats, 0 where unknown; whether known) of each invocation."""
     column = cpu_ns_column(events)
     known = np.fromiter((c is not None for c in column), bool, len(events))
-    cpu = np.fromiter((c or 0 for c in column), np.float64, len(events))
-    return cpu, known, time_columns(events)[1].astype(np.float64)
+    return np.fromiter((c or 0 for c in column), np.float64, len(events)), known
 
 
 def _rates(cpu: np.ndarray, known: np.ndarray, wall: np.ndarray) -> np.ndarray:
@@ -181,8 +181,7 @@ def ran_alone(events: Sequence[Event], grid: Timeline | None = None) -> np.ndarr
     """For each invocation, whether no other ran for ALONE_SHARE of its run."""
     grid = grid or Timeline(events)
     solo = grid.integrals(grid.prefix(np.where(grid.running == 1, 1.0, 0.0)))
-    wall = time_columns(events)[1]
-    return (wall > 0) & (solo >= ALONE_SHARE * wall)
+    return (grid.wall > 0) & (solo >= ALONE_SHARE * grid.wall)
 
 
 def tools_capacity(rates: np.ndarray, cores: int, grid: Timeline) -> float:
@@ -213,11 +212,12 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
     when no invocation knows its CPU time (nothing says how busy the cores were). A few passes over
     one grid of the invocations' instants: O(n log n)."""
     events = [e for n in nodes for e in n.events]
-    if all(e.user_ns is None and e.sys_ns is None for e in events):
+    cpu, cpu_known = _cpu_columns(events)
+    if not cpu_known.any():
         return None
     grid = Timeline(events)
     alone = ran_alone(events, grid)
-    cpu, cpu_known, wall = _cpu_columns(events)
+    wall = grid.wall.astype(np.float64)
     tools: dict[str, int] = {}
     tool = np.fromiter((tools.setdefault(e.tool, len(tools)) for e in events), np.int64, len(events))
     # each tool's CPU and wall time over its invocations that ran alone (integer sums: exact)
@@ -254,12 +254,12 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
     demands = np.zeros(len(nodes))
     alone_ns[counts == 1], demands[counts == 1] = own_one, demand_one
     # nodes of several tools: the union of their intervals, each piece once
-    model_cpu = model_cpu_array.tolist()
+    model_cpu, used_cpu = model_cpu_array.tolist(), cpu_used.tolist()
     progress, progressed = progress_array.tolist(), progressed_array.tolist()
     starts, ends = grid.starts.tolist(), grid.ends.tolist()
     for i in np.flatnonzero(counts > 1).tolist():
         n, k = nodes[i], int(first[i])
-        ran_ns = own_alone = cpu = given = 0.0
+        ran_ns = own_alone = node_cpu = given = 0.0
         reach, reach_at = None, 0  # the furthest end so far, and its place on the grid
         for e in n.events:  # by start
             end = e.start_ns + e.wall_ns
@@ -271,15 +271,14 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
                 own_alone += progress[ends[k]] - progress[reach_at]
             if reach is None or end > reach:
                 reach, reach_at = end, ends[k] if e.wall_ns > 0 else starts[k]
-            cpu_ns = e.cpu_ns
-            cpu += cpu_ns if cpu_ns is not None else UNKNOWN_DEMAND * e.wall_ns
+            node_cpu += used_cpu[k]
             given += model_cpu[k]
             k += 1
         # within 0..span: sums of float progress can land a few 1e-6 ns outside (a link that ran
         # alone came out 2e-6 ns longer than its span)
         own = min(float(n.span_ns), max(0.0, n.span_ns - ran_ns + own_alone))
         alone_ns[i] = own
-        demands[i] = max(cpu, given) / own if own > 0 else 0.0
+        demands[i] = max(node_cpu, given) / own if own > 0 else 0.0
     alone_ns, demands = alone_ns.tolist(), demands.tolist()
     return Sharing(cores, capacity, rates, alone_ns, demands)
 
@@ -355,7 +354,7 @@ def _replays(nodes: Sequence[Node], slots: list[int | None], overhead_ns: int, s
 
 
 def predict(nodes: Sequence[Node], slots: list[int | None], overhead_ns: int = 0,
-                sharing: Sharing | None = None) -> list[Prediction]:
+            sharing: Sharing | None = None) -> list[Prediction]:
     """The replay for each of `slots` (ascending, unlimited last). A big graph's replays are shared
     with a forked child (gotrace.forked), every other -p each: each replay is a Python loop over
     the nodes, and they are independent."""
