@@ -847,6 +847,21 @@ def _in_two(path: str, work, size: int, options: dict) -> tuple[list, TraceReade
     return [first, result], reader
 
 
+class RowEvents(Sequence):
+    """The rows of a columns table (anything with a length and `event(row)`) as a sequence of
+    Events, each made when asked for: for code written over Events that reads only a few of a big
+    table's rows (parallelism's serial stretches)."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getitem__(self, row):
+        return self.table.event(row)
+
+
 class EventList(list):
     """A list of events that crosses a pipe as columns: one tuple per field that some event sets
     (a field every event leaves at its default is sent as nothing), rebuilt into Events on the other

@@ -49,7 +49,7 @@ from gotrace.analysis.parallelism import (
 from gotrace.analysis.per_build import per_build
 from gotrace.collapse import is_std
 from gotrace.endings import interruption, signal_name, stopped_by_user
-from gotrace.events import BuildInfo, Event, event_from_dict
+from gotrace.events import BuildInfo, Event, RowEvents, event_from_dict
 
 SEVERITIES = ("info", "warning", "error")
 GO_TOOLS = frozenset({"compile", "asm", "link", "cgo", "vet", "cover", "pack", "buildid", "fix", "nm",
@@ -297,19 +297,6 @@ class BuildFacts:
         return Event(build=self.build, tool=tool, pkg=pkg, start_ns=start, wall_ns=wall,
                      max_rss_kib=None if rss == _UNKNOWN else rss, deps=self.deps.get(row), action=action,
                      action_deps=action_deps)
-
-
-class _Rows(Sequence):
-    """The rows of a BuildFacts as Events, each made when asked for (serial_stretches reads a few)."""
-
-    def __init__(self, facts: BuildFacts):
-        self.facts = facts
-
-    def __len__(self) -> int:
-        return len(self.facts)
-
-    def __getitem__(self, row):
-        return self.facts.event(row)
 
 
 def gather(records: Iterable[dict]) -> dict[str, BuildFacts]:
@@ -736,7 +723,7 @@ def check_serial(events: BuildFacts | Iterable[Event], build: str, context: Cont
     span = int((starts + walls).max()) - start
     floor = max(context.serial_floor_ns, context.serial_share * span)
     times, running = step_arrays(starts, walls)
-    stretches = serial_stretches(_Rows(facts), times, running, start, span, columns=(starts, walls))
+    stretches = serial_stretches(RowEvents(facts), times, running, start, span, columns=(starts, walls))
     lines = []
     for st in sorted(stretches, key=lambda st: (-st.alone_ns, st.start_ns)):
         e = st.invocation

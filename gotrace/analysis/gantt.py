@@ -41,7 +41,7 @@ import numpy as np
 
 from gotrace.analysis.critical_path import chain_rows, string_ranks
 from gotrace.analysis.parallelism import Parallelism, parallelism
-from gotrace.events import _UNKNOWN, BuildInfo, Event
+from gotrace.events import _UNKNOWN, BuildInfo, Event, RowEvents
 
 if TYPE_CHECKING:
     from gotrace.commands._common import SelectedEvents
@@ -83,19 +83,12 @@ class GanttRows:
     def events(self) -> Sequence[Event]:
         """The rows as Events, made one at a time when asked for (build, tool, package and times:
         what parallelism's serial stretches read)."""
-        return _RowEvents(self)
+        return RowEvents(self)
 
-
-class _RowEvents(Sequence):
-    def __init__(self, rows: GanttRows):
-        self.rows = rows
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, k):
-        r = self.rows
-        return Event(r.build, r.tools[r.tool[k]], r.pkgs[r.pkg[k]], int(r.start_ns[k]), int(r.wall_ns[k]))
+    def event(self, k: int) -> Event:
+        """Row k as an Event: build, tool, package and times."""
+        return Event(self.build, self.tools[self.tool[k]], self.pkgs[self.pkg[k]], int(self.start_ns[k]),
+                     int(self.wall_ns[k]))
 
 
 @dataclass
