@@ -128,6 +128,20 @@ def multi_build(go, tmp_path_factory) -> Traced:
     return traced
 
 
+def two_builds_with_damaged_lines(events: list, path: Path) -> Path:
+    """A trace of `events` twice, the second time as build "second", with a truncated line after
+    the first build and a line that is no JSON at the end: what a reader in two parts must count
+    and skip as one reader does."""
+    from gotrace.events import write_events
+
+    with open(path, "wb") as out:
+        write_events(events, out)
+        out.write(b"{truncated\n")
+        write_events([e._replace(build="second") for e in events], out)
+        out.write(b"not json\n")
+    return path
+
+
 @pytest.fixture(scope="session")
 def multi_test_build(go, tmp_path_factory) -> Traced:
     """A cold `go test ./...` of samples/multi: test variants, vet, test links, traced."""

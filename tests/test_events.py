@@ -26,7 +26,7 @@ from gotrace.events import (
     record_line,
     write_events,
 )
-from tests.conftest import ROOT, run_gotrace
+from tests.conftest import ROOT, run_gotrace, two_builds_with_damaged_lines
 
 
 def record(**fields) -> bytes:
@@ -258,12 +258,7 @@ def test_events_read_by_two_processes_are_the_events_one_reads(multi_build, tmp_
     from gotrace.commands._common import load_events
 
     events, _ = read_events(str(multi_build.trace), keep_argv=True)
-    path = tmp_path / "two-builds.jsonl"
-    with open(path, "wb") as out:
-        write_events(events, out)
-        out.write(b"{truncated\n")
-        write_events([e._replace(build="second") for e in events], out)
-        out.write(b"not json\n")
+    path = two_builds_with_damaged_lines(events, tmp_path / "two-builds.jsonl")
     read = {}
     for parallel in (False, True):
         monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0 if parallel else 1 << 60)

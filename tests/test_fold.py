@@ -21,7 +21,7 @@ from gotrace.collapse import (
 )
 from gotrace.events import MAX_DURATION_NS, MAX_KIB, TraceReader, read_events, write_events
 
-from .conftest import run_gotrace
+from .conftest import run_gotrace, two_builds_with_damaged_lines
 
 MODULE = "example.com/multi"
 
@@ -215,12 +215,7 @@ def test_a_large_trace_folded_by_two_processes_gives_what_one_folds(multi_build,
     from gotrace.commands.fold import trace_stacks
 
     events, _ = read_events(str(multi_build.trace))
-    path = tmp_path / "two-builds.jsonl"
-    with open(path, "wb") as out:
-        write_events(events, out)
-        out.write(b"{truncated\n")
-        write_events([e._replace(build="second") for e in events], out)
-        out.write(b"not json\n")
+    path = two_builds_with_damaged_lines(events, tmp_path / "two-builds.jsonl")
     folds = {}
     for parallel in (False, True):
         monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0 if parallel else 1 << 60)
