@@ -36,7 +36,7 @@ from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_by_packa
 from gotrace.analysis.critical_path import (
     Concurrency,
     CriticalPath,
-    Node,
+    Graph,
     critical_path,
     dependency_graph,
     listed_steps,
@@ -116,8 +116,10 @@ class Summary:
     std_packages: int = 0  # standard-library packages of the build (in the std row unless `std`)
     whatif: WhatIf | None = None
     queue: dict[str, int] | None = None  # package -> ns its actions waited ready, when the trace knows
-    # the dependency graph the critical path walked, for the report's "waited for" (built once)
-    graph: list[Node] | None = field(default=None, compare=False, repr=False)
+    # the dependency graph the critical path walked, for the report's "waited for" (built once);
+    # its rows index `ran`, the invocations that ran
+    graph: Graph | None = field(default=None, compare=False, repr=False)
+    ran: Sequence[Event] = field(default=(), compare=False, repr=False)
 
     @property
     def invocations(self) -> int:
@@ -219,11 +221,12 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
     known_cpu = [c for c in cpus if c is not None]
     with_rss = [e for e in ran if e.max_rss_kib is not None]
     wall = int((columns[0] + columns[1]).max() - columns[0].min()) if ran else 0
-    nodes = dependency_graph(ran)
+    graph = dependency_graph(ran)
     level = Concurrency(ran, info.parallelism, columns=columns)
     # the what-if replays are most of a big build's cost: a child makes them while this process does the rest
-    whatif = Forked(lambda: what_if(ran, info.parallelism, nodes=nodes, cores=info.cores, level=level),
-                    fork=len(nodes) >= PARALLEL_NODES)
+    whatif = Forked(lambda: what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level,
+                                    columns=columns, cpu=cpus),
+                    fork=len(graph) >= PARALLEL_NODES)
     par = parallelism(ran, info, columns=columns, cpu=cpus)
     cache: tuple[int | None, int | None, list[str]] = (None, None, [])
     if has_cache_facts(events):
@@ -242,7 +245,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         depth=depth,
         std=std,
         top=top_tables(ran, top, depth, std, columns=columns, cpu=cpus),
-        path=critical_path(ran, info.parallelism, nodes, level=level),
+        path=critical_path(ran, info.parallelism, graph, level=level),
         par=par,
         phases=phase_table(ran),
         std_packages=std_packages(ran),
@@ -250,7 +253,8 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         c_compiles=c_compiles_by_package(ran),
         whatif=whatif.result(),
         queue=queue_waits(events),
-        graph=nodes,
+        graph=graph,
+        ran=ran,
     )
 
 

@@ -98,7 +98,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gotrace.analysis.critical_path import Concurrency, Node, dependency_graph
+from gotrace.analysis.critical_path import Concurrency, Graph, dependency_graph
 from gotrace.analysis.parallelism import cpu_ns_column, time_columns
 from gotrace.events import Event
 from gotrace.forked import Forked, can_fork
@@ -112,12 +112,11 @@ UNKNOWN_DEMAND = 1.0
 PARALLEL_NODES = 20_000
 
 
-def action_overhead_ns(nodes: Sequence[Node], level: Concurrency) -> int:
+def action_overhead_ns(graph: Graph, level: Concurrency) -> int:
     """The go command's own work per action in this build: the lower quartile of the gaps between an
     action's last input ending and its start while a slot was free (see the module doc)."""
-    waited = [n for n in nodes if n.ready_ns is not None]
-    ready = np.fromiter((n.ready_ns for n in waited), np.int64, len(waited))
-    start = np.fromiter((n.start_ns for n in waited), np.int64, len(waited))
+    waited = graph.ready_ns != Graph.NO_INPUT
+    ready, start = graph.ready_ns[waited], graph.start_ns[waited]
     gaps = np.sort(np.maximum(0, start - ready - level.full_ns_between(ready, start)))
     return int(gaps[len(gaps) // 4]) if len(gaps) else 0
 
@@ -130,8 +129,9 @@ class Timeline:
     numpy arrays throughout, each sum made in the order the Python loops it replaced made it (ufunc.at
     and cumsum go element by element), so the model's floats are the same to the last bit."""
 
-    def __init__(self, events: Sequence[Event]):
-        start, wall = time_columns(events)
+    def __init__(self, events: Sequence[Event] = (), *, columns: tuple[np.ndarray, np.ndarray] | None = None):
+        """The grid of `events`, or of the invocations whose start and wall times are `columns`."""
+        start, wall = time_columns(events) if columns is None else columns
         self.wall = wall  # int64, per event
         # as concurrency_steps counts them: [start, end), at least one nanosecond (occupied_end)
         end = np.where(wall > 0, start + wall, start + 1)
@@ -163,11 +163,10 @@ class Timeline:
         return out
 
 
-def _cpu_columns(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray]:
-    """(CPU ns as floats, 0 where unknown; whether known) of each invocation."""
-    column = cpu_ns_column(events)
-    known = np.fromiter((c is not None for c in column), bool, len(events))
-    return np.fromiter((c or 0 for c in column), np.float64, len(events)), known
+def _cpu_columns(column: Sequence[int | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(CPU ns as floats, 0 where unknown; whether known) of each invocation (`cpu_ns_column`)."""
+    known = np.fromiter((c is not None for c in column), bool, len(column))
+    return np.fromiter((c or 0 for c in column), np.float64, len(column)), known
 
 
 def _rates(cpu: np.ndarray, known: np.ndarray, wall: np.ndarray) -> np.ndarray:
@@ -207,19 +206,26 @@ class Sharing:
     demand: list[float]  # per node: cores it keeps busy then
 
 
-def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
-    """The sharing model of the module doc for a build's nodes (all its invocations that ran); None
-    when no invocation knows its CPU time (nothing says how busy the cores were). A few passes over
-    one grid of the invocations' instants: O(n log n)."""
-    events = [e for n in nodes for e in n.events]
-    cpu, cpu_known = _cpu_columns(events)
+def measure_sharing(graph: Graph, events: Sequence[Event], cores: int, *,
+                    columns: tuple[np.ndarray, np.ndarray] | None = None,
+                    cpu: Sequence[int | None] | None = None) -> Sharing | None:
+    """The sharing model of the module doc for a build's dependency graph (all its invocations that
+    ran; `events` are those its rows index, `columns` and `cpu` their `time_columns` and
+    `cpu_ns_column` when the caller has them); None when no invocation knows its CPU time (nothing
+    says how busy the cores were). A few passes over one grid of the invocations' instants, taken
+    node by node: O(n log n)."""
+    rows = graph.order
+    row_list = rows.tolist()
+    cpu_of = cpu_ns_column(events) if cpu is None else cpu
+    cpu, cpu_known = _cpu_columns([cpu_of[r] for r in row_list])
     if not cpu_known.any():
         return None
-    grid = Timeline(events)
-    alone = ran_alone(events, grid)
+    start_of, wall_of = time_columns(events) if columns is None else columns
+    grid = Timeline(columns=(start_of[rows], wall_of[rows]))
+    alone = ran_alone((), grid)
     wall = grid.wall.astype(np.float64)
     tools: dict[str, int] = {}
-    tool = np.fromiter((tools.setdefault(e.tool, len(tools)) for e in events), np.int64, len(events))
+    tool = np.fromiter((tools.setdefault(events[r].tool, len(tools)) for r in row_list), np.int64, len(row_list))
     # each tool's CPU and wall time over its invocations that ran alone (integer sums: exact)
     counted = alone & cpu_known
     cpu_sums, wall_sums = np.zeros(len(tools), np.int64), np.zeros(len(tools), np.int64)
@@ -242,53 +248,57 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
     model_cpu_array = demand * progressed_array
     # A node of one tool (most of them): its alone time is its tool's, held within 0..its wall, and
     # its demand the larger of its CPU and the model's over that; the same floats as the loop below.
-    counts = np.fromiter((len(n.events) for n in nodes), np.int64, len(nodes))
-    first = np.zeros(len(nodes), np.int64)
-    np.cumsum(counts[:-1], out=first[1:])
+    counts, first = graph.count, graph.first
     cpu_used = np.where(cpu_known, cpu, UNKNOWN_DEMAND * wall)
     one = first[counts == 1]
     own_one = np.minimum(wall[one], np.maximum(0.0, progressed_array[one]))
     with np.errstate(divide="ignore", invalid="ignore"):
         demand_one = np.where(own_one > 0, np.maximum(cpu_used[one], model_cpu_array[one]) / own_one, 0.0)
-    alone_ns = np.zeros(len(nodes))
-    demands = np.zeros(len(nodes))
+    alone_ns = np.zeros(len(graph))
+    demands = np.zeros(len(graph))
     alone_ns[counts == 1], demands[counts == 1] = own_one, demand_one
     # nodes of several tools: the union of their intervals, each piece once
     model_cpu, used_cpu = model_cpu_array.tolist(), cpu_used.tolist()
     progress, progressed = progress_array.tolist(), progressed_array.tolist()
     starts, ends = grid.starts.tolist(), grid.ends.tolist()
-    for i in np.flatnonzero(counts > 1).tolist():
-        n, k = nodes[i], int(first[i])
+    several = np.flatnonzero(counts > 1).tolist()
+    if several:
+        tool_start, tool_wall = start_of[rows].tolist(), wall_of[rows].tolist()
+        spans = graph.span_ns.tolist()
+    for i in several:
         ran_ns = own_alone = node_cpu = given = 0.0
         reach, reach_at = None, 0  # the furthest end so far, and its place on the grid
-        for e in n.events:  # by start
-            end = e.start_ns + e.wall_ns
-            if reach is None or e.start_ns >= reach:
-                ran_ns += e.wall_ns
+        for k in range(int(first[i]), int(first[i] + counts[i])):  # the node's tools, by start
+            tool_ns = tool_wall[k]
+            end = tool_start[k] + tool_ns
+            if reach is None or tool_start[k] >= reach:
+                ran_ns += tool_ns
                 own_alone += progressed[k]
             elif end > reach:  # overlaps an earlier tool of the node: only the rest is new
                 ran_ns += end - reach
                 own_alone += progress[ends[k]] - progress[reach_at]
             if reach is None or end > reach:
-                reach, reach_at = end, ends[k] if e.wall_ns > 0 else starts[k]
+                reach, reach_at = end, ends[k] if tool_ns > 0 else starts[k]
             node_cpu += used_cpu[k]
             given += model_cpu[k]
-            k += 1
         # within 0..span: sums of float progress can land a few 1e-6 ns outside (a link that ran
         # alone came out 2e-6 ns longer than its span)
-        own = min(float(n.span_ns), max(0.0, n.span_ns - ran_ns + own_alone))
+        span = spans[i]
+        own = min(float(span), max(0.0, span - ran_ns + own_alone))
         alone_ns[i] = own
         demands[i] = max(node_cpu, given) / own if own > 0 else 0.0
     alone_ns, demands = alone_ns.tolist(), demands.tolist()
     return Sharing(cores, capacity, rates, alone_ns, demands)
 
 
-def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, sharing: Sharing | None = None) -> int:
+def replay(nodes: Sequence[_ReplayNode], slots: int | None, overhead_ns: int = 0, sharing: Sharing | None = None) -> int:
     """Wall time of the graph run by `slots` workers (None: as many as there are ready nodes)."""
+    if isinstance(nodes, Graph):
+        nodes = _ReplayNode.of(nodes)
     return _replay(nodes, slots, overhead_ns, sharing)[0]
 
 
-def _replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int, sharing: Sharing | None
+def _replay(nodes: Sequence[_ReplayNode], slots: int | None, overhead_ns: int, sharing: Sharing | None
             ) -> tuple[int, bool]:
     """(`replay`'s wall time, whether a ready node ever waited for a free slot). A replay no slot
     held back is the replay of every larger number of slots too: the same schedule.
@@ -341,7 +351,7 @@ def _replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int, sharing:
     return round(now), held_back
 
 
-def _replays(nodes: Sequence[Node], slots: list[int | None], overhead_ns: int, sharing: Sharing | None
+def _replays(nodes: Sequence[_ReplayNode], slots: list[int | None], overhead_ns: int, sharing: Sharing | None
              ) -> dict[int | None, tuple[int, bool]]:
     """`_replay` for each of `slots` in order (ascending, unlimited last), stopping after the first
     that no slot held back: the larger ones are the same."""
@@ -353,11 +363,13 @@ def _replays(nodes: Sequence[Node], slots: list[int | None], overhead_ns: int, s
     return done
 
 
-def predict(nodes: Sequence[Node], slots: list[int | None], overhead_ns: int = 0,
+def predict(nodes: Sequence[_ReplayNode], slots: list[int | None], overhead_ns: int = 0,
             sharing: Sharing | None = None) -> list[Prediction]:
     """The replay for each of `slots` (ascending, unlimited last). A big graph's replays are shared
     with a forked child (gotrace.forked), every other -p each: each replay is a Python loop over
     the nodes, and they are independent."""
+    if isinstance(nodes, Graph):
+        nodes = _ReplayNode.of(nodes)
     if len(nodes) >= PARALLEL_NODES and len(slots) > 1 and can_fork():
         helper = Forked(lambda: _replays(nodes, slots[1::2], overhead_ns, sharing))
         done = _replays(nodes, slots[0::2], overhead_ns, sharing)
@@ -416,26 +428,39 @@ class WhatIf:
 
 
 def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequence[int | None] = SLOTS,
-            nodes: Sequence[Node] | None = None, cores: int | None = None,
-            level: Concurrency | None = None) -> WhatIf | None:
+            graph: Graph | None = None, cores: int | None = None, level: Concurrency | None = None, *,
+            columns: tuple[np.ndarray, np.ndarray] | None = None,
+            cpu: Sequence[int | None] | None = None) -> WhatIf | None:
     """Predicted wall time of one build's events for each number of `slots` (go build -p N) on
     `cores` (the build record's; None: tools run as long as they did); None for a trace without
-    invocations. Pass `nodes` when the dependency graph is already built, and `level` when the
-    Concurrency of these events at `parallelism` is."""
-    ran = [e for e in events if not e.probe and not e.cached]
-    if not ran:
+    invocations. Pass `graph` when the dependency graph of the events is already built, `level`
+    when their Concurrency at `parallelism` is, and `columns` and `cpu` when their `time_columns`
+    and `cpu_ns_column` are."""
+    graph = dependency_graph(events) if graph is None else graph
+    if not len(graph):
         return None
-    nodes = dependency_graph(ran) if nodes is None else nodes
     wanted = list(slots)
     if parallelism and parallelism not in wanted:
         wanted.append(parallelism)
     wanted.sort(key=lambda s: (s is None, s or 0))
-    overhead = action_overhead_ns(nodes, Concurrency(ran, parallelism) if level is None else level)
-    sharing = measure_sharing(nodes, cores) if cores else None
-    predicted = predict(nodes, wanted, overhead, sharing)
-    measured = max(e.end_ns for e in ran) - min(e.start_ns for e in ran)
+    if level is None:
+        level = Concurrency([e for e in events if not e.probe and not e.cached], parallelism)
+    overhead = action_overhead_ns(graph, level)
+    sharing = measure_sharing(graph, events, cores, columns=columns, cpu=cpu) if cores else None
+    predicted = predict(_ReplayNode.of(graph), wanted, overhead, sharing)
+    measured = int(graph.end_ns.max() - graph.start_ns.min())
     own = next((p.wall_ns for p in predicted if p.slots == parallelism), None) if parallelism else None
     if sharing is None:
         return WhatIf(predicted, parallelism, overhead, measured, own)
     return WhatIf(predicted, parallelism, overhead, measured, own, sharing.cores, sharing.capacity,
                   sharing.alone_rates)
+
+
+@dataclass(slots=True)
+class _ReplayNode:
+    deps: list[tuple[int, str]]
+    span_ns: int
+
+    @staticmethod
+    def of(graph: Graph) -> list[_ReplayNode]:
+        return [_ReplayNode(d, s) for d, s in zip(graph.inputs, graph.span_ns.tolist())]
