@@ -98,9 +98,9 @@ def test_main_package_and_link_end_the_build_path(multi_build):
 def test_test_links_wait_for_the_packages_recompiled_for_their_test(multi_test_build):
     events, _ = load(multi_test_build)
     graph = dependency_graph(events)
-    for kind, pkg, found in zip(graph.kind, graph.pkg, graph.inputs):
+    for i, (kind, pkg) in enumerate(zip(graph.kind, graph.pkg)):
         if kind == "link" and pkg.endswith(".test"):
-            inputs = {graph.pkg[j] for j, _ in found}
+            inputs = {graph.pkg[j] for j, _ in graph.inputs_of(i)}
             tested = pkg[:-len(".test")]
             assert f"{tested} [{pkg}]" in inputs and tested not in inputs
 

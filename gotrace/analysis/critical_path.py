@@ -33,12 +33,13 @@ for n invocations and E dependency names in the trace.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
-from gotrace.analysis.parallelism import step_arrays, time_columns
+from gotrace.analysis.parallelism import Invocations, step_arrays, time_columns
 from gotrace.collapse import split_variant
 from gotrace.events import Event
 
@@ -48,6 +49,7 @@ CLOCK_SLACK_NS = 2_000_000
 KINDS = {"link": "link", "vet": "vet"}  # tool -> node kind; every other tool is part of a build
 # Prefer naming an edge by what it means over "action" when two sources give the same edge.
 EDGE_RANK = {"import": 0, "link": 0, "package": 1, "action": 2}
+EDGES = tuple(EDGE_RANK)  # Graph.input_edge indexes these
 
 
 def node_kind(tool: str) -> str:
@@ -73,19 +75,6 @@ def resolve(consumer: str, dep: str, known) -> str | None:
     return dep if dep in known else None
 
 
-def _resolve_into(found: dict[int, str], deps: Sequence[str], nodes_of: dict[str, int], suffix: str | None,
-                  edge: str) -> None:
-    """`resolve` for each of one consumer's `deps` (its test variant's " [v]" `suffix` found once),
-    straight to node indexes: the first edge named for a node stays."""
-    get = nodes_of.get
-    for d in deps:
-        j = get(d + suffix) if suffix is not None else None
-        if j is None:
-            j = get(d)
-        if j is not None and j not in found:
-            found[j] = edge
-
-
 @dataclass
 class Graph:
     """A build's dependency graph as columns: node i is one go action (module doc), the nodes in
@@ -98,7 +87,9 @@ class Graph:
     start_ns: np.ndarray  # int64 per node: its first tool's start
     end_ns: np.ndarray  # int64 per node: its last tool's end
     own_ns: np.ndarray  # int64 per node: time at least one of its tools ran
-    inputs: list[list[tuple[int, str]]]  # per node: (earlier node, edge), the first edge named kept
+    input_offsets: np.ndarray  # node i's inputs are input_node[input_offsets[i]:input_offsets[i + 1]]
+    input_node: np.ndarray  # int64: an earlier node the node waited for (node_inputs)
+    input_edge: np.ndarray  # int8: how, an index into EDGES
     ready_ns: np.ndarray  # int64 per node: when its last input ended (at most its start); NO_INPUT without
     order: np.ndarray  # the rows, node by node, a node's by start, end, tool (then trace order)
     first: np.ndarray  # per node: where its rows begin in `order`
@@ -123,9 +114,20 @@ class Graph:
         ready = int(self.ready_ns[i])
         return None if ready == self.NO_INPUT else ready
 
+    def inputs_of(self, i: int) -> list[tuple[int, str]]:
+        """Node i's inputs: (earlier node, edge)."""
+        a, b = int(self.input_offsets[i]), int(self.input_offsets[i + 1])
+        return [(j, EDGES[k]) for j, k in zip(self.input_node[a:b].tolist(), self.input_edge[a:b].tolist())]
+
+    def input_lists(self) -> list[list[int]]:
+        """Each node's input nodes, as lists (for loops over every node)."""
+        off, src = self.input_offsets.tolist(), self.input_node.tolist()
+        return [src[off[i]:off[i + 1]] for i in range(len(self))]
+
     def chain(self) -> tuple[list[int], list[str], int]:
         """(the nodes of the heaviest chain in order, the edge into each, its weight): `heaviest_chain`."""
-        return heaviest_chain(self.inputs, self.end_ns.tolist(), self.own_ns.tolist())
+        return heaviest_chain(self.input_offsets, self.input_node, self.input_edge, self.end_ns.tolist(),
+                              self.own_ns.tolist())
 
 
 def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Sequence[str],
@@ -142,7 +144,8 @@ def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, too
     n = len(start_ns)
     if not n:
         nothing = np.zeros(0, np.int64)
-        return Graph([], [], nothing, nothing, nothing, [], nothing, nothing, nothing, nothing)
+        return Graph([], [], nothing, nothing, nothing, np.zeros(1, np.int64), nothing, np.zeros(0, np.int8),
+                     nothing, nothing, nothing, nothing)
     kind_names = ("build", "link", "vet")  # in string order, as the nodes' sort compares kinds
     kind_of_tool = np.array([kind_names.index(KINDS.get(t, "build")) for t in tools], np.int64)
     node_kind = kind_of_tool[tool]
@@ -185,16 +188,15 @@ def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, too
     def rows_of(i: int) -> list[int]:
         return order[first_of[i]:first_of[i] + count_of[i]].tolist()
 
-    # each package's compiled imports, sorted (a node's inputs come in this order)
-    imports: dict[str, set[str]] = {}
+    # each package's compiled imports, as the trace lists them (order and repeats do not matter)
+    imported: dict[str, Sequence[str]] = {}
     if deps:
         compile_id = tools.index("compile") if "compile" in tools else -1
         tool_of, pkg_of = tool.tolist(), pkg.tolist()
         for row, names_of_row in deps.items():
             if names_of_row and tool_of[row] == compile_id:
-                imports.setdefault(pkgs[pkg_of[row]], set()).update(names_of_row)
-    imported = {p: sorted(d) for p, d in imports.items()}
-    del imports
+                name = pkgs[pkg_of[row]]
+                imported[name] = (*imported[name], *names_of_row) if name in imported else names_of_row
     node_of_action: dict[str, int] = {}
     waited = None
     if actions:
@@ -208,25 +210,25 @@ def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, too
         if action_deps:
             def waited(i: int) -> list[str]:
                 return [a for r in rows_of(i) for a in action_deps.get(r, ())]
-    start_list, end_list = starts.tolist(), ends.tolist()
-    inputs = list(node_inputs(names, kinds, start_list, end_list, imported,
-                              lambda i: sorted({d for r in rows_of(i) for d in deps.get(r, ())}),
-                              waited, node_of_action))
-    ready = [min(start_list[i], max(end_list[j] for j, _ in found)) if found else Graph.NO_INPUT
-             for i, found in enumerate(inputs)]
-    return Graph(names, kinds, starts, ends, own[by_start], inputs, np.array(ready, np.int64), order, firsts, counts)
+    offsets, sources, edges = node_inputs(names, kinds, starts, ends, imported,
+                                          lambda i: [d for r in rows_of(i) for d in deps.get(r, ())],
+                                          waited, node_of_action)
+    # when each node's last input ended, at most its start
+    ready = np.full(len(names), Graph.NO_INPUT, np.int64)
+    waits = offsets[1:] > offsets[:-1]
+    if waits.any():
+        ready[waits] = np.minimum(starts[waits], np.maximum.reduceat(ends[sources], offsets[:-1][waits]))
+    return Graph(names, kinds, starts, ends, own[by_start], offsets, sources, edges, ready, order, firsts, counts)
 
 
-def dependency_graph(events: Sequence[Event]) -> Graph:
+def dependency_graph(events: Sequence[Event], invocations: Invocations | None = None) -> Graph:
     """The dependency graph of one build's events (`graph_of_columns`); its rows index `events`.
-    Version probes and cache hits are left out: they are not actions that ran."""
-    ran = [k for k, e in enumerate(events) if not e.probe and not e.cached]
-    pkgs: dict[str, int] = {}
-    tools: dict[str, int] = {}
-    pkg_id, tool_id = pkgs.setdefault, tools.setdefault
-    pkg = np.fromiter((pkg_id(events[k].pkg, len(pkgs)) for k in ran), np.int64, len(ran))
-    tool = np.fromiter((tool_id(events[k].tool, len(tools)) for k in ran), np.int64, len(ran))
-    start, wall = time_columns([events[k] for k in ran])
+    Version probes and cache hits are left out: they are not actions that ran. `invocations`: the
+    columns of `events` (`Invocations.of`) when the caller has them (then every event ran)."""
+    ran = range(len(events)) if invocations is not None else \
+        [k for k, e in enumerate(events) if not e.probe and not e.cached]
+    if invocations is None:
+        invocations = Invocations.of(events if len(ran) == len(events) else [events[k] for k in ran])
     deps: dict[int, tuple[str, ...]] = {}
     actions: dict[int, str] = {}
     action_deps: dict[int, tuple[str, ...]] = {}
@@ -238,87 +240,126 @@ def dependency_graph(events: Sequence[Event]) -> Graph:
             actions[row] = e.action
         if e.action_deps:
             action_deps[row] = e.action_deps
-    graph = graph_of_columns(pkg, list(pkgs), tool, list(tools), start, wall, deps, actions, action_deps)
+    c = invocations
+    graph = graph_of_columns(c.pkg, c.pkgs, c.tool, c.tools, c.start_ns, c.wall_ns, deps, actions, action_deps)
     if len(ran) != len(events):
         graph.order = np.array(ran, np.int64)[graph.order]
     return graph
 
 
-def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: Sequence[int], ends: Sequence[int],
+def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: np.ndarray, ends: np.ndarray,
                 imported: Mapping[str, Sequence[str]], linked: Callable[[int], Sequence[str]],
                 waited_actions: Callable[[int], Sequence[str]] | None,
-                node_of_action: dict[str, int]) -> Iterator[list[tuple[int, str]]]:
-    """The edges into each node (see the module doc) of nodes given as columns in start order:
-    (earlier node, edge) pairs, the first edge named for a node kept. `imported`: each package's
-    compiled imports, sorted; `linked(i)`: the sorted packages link node i linked; `waited_actions(i)`:
-    the actions node i's tools waited for (None when no record names one). The one statement of the
-    wiring rules, for the graph of Events (`dependency_graph`) and of columns (`chain_rows`); one
-    node's edges at a time (a million-record build has millions), in node order."""
+                node_of_action: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The edges into each node (see the module doc) of nodes given as columns in start order, as
+    (offsets, input nodes, edges): node i's inputs are input_node[offsets[i]:offsets[i + 1]], each
+    an earlier node, with its edge (an index into EDGES), the first edge named for a node kept.
+    `imported`: each package's compiled imports (any order, repeats allowed); `linked(i)`: the
+    packages link node i linked; `waited_actions(i)`: the actions node i's tools waited for (None
+    when no record names one). The one statement of the wiring rules.
+
+    Names are resolved one dict lookup each, in runs per node; dropping repeats (the first edge
+    named for a node wins) and inputs that had not ended when the node started are numpy passes
+    over all the edges at once (a million-record build has millions)."""
     build_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "build"}
     vet_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "vet"}
     get_build = build_of.get
+    sources: list[int] = []
+    codes: list[int] = []
+    counts: list[int] = []  # per node: its candidate edges
+    add, add_many, code_many = sources.append, sources.extend, codes.extend
+    import_code, link_code, package_code, action_code = (EDGES.index(name) for name in
+                                                         ("import", "link", "package", "action"))
     for i, (pkg, kind) in enumerate(zip(pkgs, kinds)):
-        found: dict[int, str] = {}  # the first edge named for a node wins (EDGE_RANK's order)
+        before = mark = len(sources)
         # (variant_of is None unless the name ends in "]" or ".test": one test, not two calls, per node)
         variant = variant_of(pkg) if pkg.endswith(("]", ".test")) else None
         suffix = None if variant is None else f" [{variant}]"
         if kind == "build":
-            names = imported.get(pkg, ())
-            if suffix is None:  # _resolve_into, inlined for the common case: a node a million times
-                for d in names:
-                    j = get_build(d)
-                    if j is not None and j not in found:
-                        found[j] = "import"
-            else:
-                _resolve_into(found, names, build_of, suffix, "import")
+            add_many(_resolved(imported.get(pkg, ()), build_of, suffix))
+            code_many(repeat(import_code, len(sources) - mark))
         else:
-            j = build_of.get(pkg)
+            j = get_build(pkg)
             if j is not None:
-                found[j] = "package"
+                add(j)
+                codes.append(package_code)
+            mark = len(sources)
             if kind == "link":
-                _resolve_into(found, linked(i), build_of, suffix, "link")
+                add_many(_resolved(linked(i), build_of, suffix))
+                code_many(repeat(link_code, len(sources) - mark))
             elif kind == "vet":
-                _resolve_into(found, imported.get(pkg, ()), vet_of, suffix, "import")
+                add_many(_resolved(imported.get(pkg, ()), vet_of, suffix))
+                code_many(repeat(import_code, len(sources) - mark))
         if waited_actions is not None:
-            for a in waited_actions(i):
-                j = node_of_action.get(a)
-                if j is not None and j not in found:
-                    found[j] = "action"
-        if found:
-            limit = starts[i] + CLOCK_SLACK_NS
-            yield [(j, edge) for j, edge in found.items() if j < i and ends[j] <= limit]
-        else:
-            yield []
+            mark = len(sources)
+            add_many(filter(_is_node, map(node_of_action.get, waited_actions(i))))
+            code_many(repeat(action_code, len(sources) - mark))
+        counts.append(len(sources) - before)
+    n = len(pkgs)
+    consumer = np.repeat(np.arange(n, dtype=np.int64), counts)
+    source = np.array(sources, np.int64)
+    code = np.array(codes, np.int8)
+    del sources, codes
+    # the first edge named for a node wins; an input must be earlier and have ended by the start
+    keep = np.zeros(len(source), bool)
+    keep[np.unique(consumer * max(n, 1) + source, return_index=True)[1]] = True
+    keep &= source < consumer
+    keep &= ends[source] <= starts[consumer] + CLOCK_SLACK_NS
+    consumer, source, code = consumer[keep], source[keep], code[keep]
+    return np.searchsorted(consumer, np.arange(n + 1)), source, code
 
 
-def heaviest_chain(inputs: Iterable[Sequence[tuple[int, str]]], ends: Sequence[int], weights: Sequence[int]
-                   ) -> tuple[list[int], list[str], int]:
-    """`longest_chain` of nodes given as columns: each node's inputs (`node_inputs`), end and own
-    tool time. Ties go to the input that ended later, then by EDGE_RANK, then to the earlier node."""
+def _is_node(j: int | None) -> bool:
+    return j is not None
+
+
+def _resolved(names: Iterable[str], nodes_of: dict[str, int], suffix: str | None) -> Iterable[int]:
+    """`resolve` for each of one consumer's `names`, straight to node indexes (its test variant's
+    " [v]" `suffix` found once); names the trace has no node for are left out."""
+    get = nodes_of.get
+    if suffix is None:
+        return filter(_is_node, map(get, names))
+    out = []
+    for d in names:
+        j = get(d + suffix)
+        if j is None:
+            j = get(d)
+        if j is not None:
+            out.append(j)
+    return out
+
+
+def heaviest_chain(offsets: np.ndarray, sources: np.ndarray, edges: np.ndarray, ends: Sequence[int],
+                   weights: Sequence[int]) -> tuple[list[int], list[str], int]:
+    """The heaviest chain of nodes given as columns: each node's inputs (`node_inputs`' offsets,
+    input nodes and edges), end and own tool time: (its nodes in order, the edge into each, its
+    weight). Ties go to the input that ended later, then by EDGE_RANK, then to the earlier node."""
     if not len(ends):
         return [], [], 0
     best = list(weights)
-    prev: list[tuple[int, str] | None] = [None] * len(ends)
+    prev = [-1] * len(ends)  # per node: the place of its chosen input among the edges
+    off, src, code = offsets.tolist(), sources.tolist(), edges.tolist()
+    rank = [EDGE_RANK[name] for name in EDGES]
 
-    def key(dep: tuple[int, str]) -> tuple[int, int, int, int]:
-        j = dep[0]
-        return best[j], ends[j], -EDGE_RANK[dep[1]], -j
+    def key(k: int) -> tuple[int, int, int, int]:
+        j = src[k]
+        return best[j], ends[j], -rank[code[k]], -j
 
-    for i, deps in enumerate(inputs):
-        if deps:  # most nodes have one input or none: no key to build
-            choice = prev[i] = deps[0] if len(deps) == 1 else max(deps, key=key)
-            best[i] += best[choice[0]]
+    for i in np.flatnonzero(np.diff(offsets)).tolist():  # nodes with inputs, in order
+        a, b = off[i], off[i + 1]
+        k = prev[i] = a if b - a == 1 else max(range(a, b), key=key)
+        best[i] += best[src[k]]
     last = max(range(len(ends)), key=lambda i: (best[i], ends[i], -i))
-    chain, edges = [], []
-    at: int | None = last
-    while at is not None:
+    chain, names = [], []
+    at = last
+    while at >= 0:
         chain.append(at)
-        link = prev[at]
-        edges.append(link[1] if link else "")
-        at = link[0] if link else None
+        k = prev[at]
+        names.append(EDGES[code[k]] if k >= 0 else "")
+        at = src[k] if k >= 0 else -1
     chain.reverse()
-    edges.reverse()
-    return chain, edges, best[last]
+    names.reverse()
+    return chain, names, best[last]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TextIO
 
 import numpy as np
@@ -41,7 +42,7 @@ from gotrace.analysis.critical_path import (
     dependency_graph,
     listed_steps,
 )
-from gotrace.analysis.parallelism import Parallelism, cpu_ns_column, parallelism, time_columns
+from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism
 from gotrace.analysis.phases import PhaseTable, phase_table
 from gotrace.analysis.whatif import PARALLEL_NODES, WhatIf, what_if
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
@@ -153,24 +154,22 @@ def row_label(name: str, std_count: int) -> str:
 
 
 WEIGHTS = ("wall", "cpu", "rss")
+_RSS = attrgetter("max_rss_kib")
 
 
 def top_tables(events: Sequence[Event], n: int, depth: int | None, std: bool, *,
-               columns: tuple[np.ndarray, np.ndarray] | None = None,
-               cpu: Sequence[int | None] | None = None) -> dict[str, list[Row]]:
+               invocations: Invocations | None = None) -> dict[str, list[Row]]:
     """The top `n` rows by each of WEIGHTS. A group-by in numpy: summed (wall, CPU) or peaked (RSS)
     per package, then per row (a build has many invocations per package, many packages per row);
-    only the rows that can make the top n are sorted by name. `columns` (`time_columns`) and `cpu`
-    (`cpu_ns_column`) of the events, when the caller has them."""
-    packages: dict[str, int] = {}
-    number = packages.setdefault
-    ids = np.fromiter((number(e.pkg, len(packages)) for e in events), np.int64, len(events))
-    walls = time_columns(events)[1] if columns is None else columns[1]
-    cpus = np.fromiter(((c or 0) for c in (cpu_ns_column(events) if cpu is None else cpu)), np.int64, len(events))
-    kib = np.fromiter(((e.max_rss_kib or 0) for e in events), np.int64, len(events))
+    only the rows that can make the top n are sorted by name. `invocations`: the events' columns,
+    when the caller has them."""
+    c = Invocations.of(events) if invocations is None else invocations
+    cpus = np.fromiter(((cpu or 0) for cpu in c.cpu_ns), np.int64, len(events))
+    kib = np.fromiter(((rss or 0) for rss in map(_RSS, events)), np.int64, len(events))
     rows: dict[str, int] = {}
-    row_of = np.fromiter((rows.setdefault(group_name(pkg, depth, std), len(rows)) for pkg in packages),
-                         np.int64, len(packages))[ids]
+    row_of = np.fromiter((rows.setdefault(group_name(pkg, depth, std), len(rows)) for pkg in c.pkgs),
+                         np.int64, len(c.pkgs))[c.pkg]
+    walls = c.wall_ns
     names = list(rows)
     tables = {}
     for weight, values in (("wall", walls), ("cpu", cpus), ("rss", kib)):
@@ -216,16 +215,16 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         info = info.get(build_id)
     info = info or BuildInfo(build=build_id)
     # read once, shared by the sweeps below (see the module doc)
-    columns = time_columns(ran)
-    cpus = cpu_ns_column(ran)
+    invocations = Invocations.of(ran)
+    columns, cpus = invocations.times, invocations.cpu_ns
     known_cpu = [c for c in cpus if c is not None]
     with_rss = [e for e in ran if e.max_rss_kib is not None]
     wall = int((columns[0] + columns[1]).max() - columns[0].min()) if ran else 0
-    graph = dependency_graph(ran)
+    graph = dependency_graph(ran, invocations)
     level = Concurrency(ran, info.parallelism, columns=columns)
     # the what-if replays are most of a big build's cost: a child makes them while this process does the rest
     whatif = Forked(lambda: what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level,
-                                    columns=columns, cpu=cpus),
+                                    invocations=invocations),
                     fork=len(graph) >= PARALLEL_NODES)
     par = parallelism(ran, info, columns=columns, cpu=cpus)
     cache: tuple[int | None, int | None, list[str]] = (None, None, [])
@@ -244,7 +243,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         peak=max(with_rss, key=lambda e: (e.max_rss_kib, e.pkg, e.tool)) if with_rss else None,
         depth=depth,
         std=std,
-        top=top_tables(ran, top, depth, std, columns=columns, cpu=cpus),
+        top=top_tables(ran, top, depth, std, invocations=invocations),
         path=critical_path(ran, info.parallelism, graph, level=level),
         par=par,
         phases=phase_table(ran),

@@ -99,7 +99,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gotrace.analysis.critical_path import Concurrency, Graph, dependency_graph
-from gotrace.analysis.parallelism import cpu_ns_column, time_columns
+from gotrace.analysis.parallelism import Invocations, time_columns
 from gotrace.events import Event
 from gotrace.forked import Forked, can_fork
 
@@ -207,25 +207,26 @@ class Sharing:
 
 
 def measure_sharing(graph: Graph, events: Sequence[Event], cores: int, *,
-                    columns: tuple[np.ndarray, np.ndarray] | None = None,
-                    cpu: Sequence[int | None] | None = None) -> Sharing | None:
+                    invocations: Invocations | None = None) -> Sharing | None:
     """The sharing model of the module doc for a build's dependency graph (all its invocations that
-    ran; `events` are those its rows index, `columns` and `cpu` their `time_columns` and
-    `cpu_ns_column` when the caller has them); None when no invocation knows its CPU time (nothing
-    says how busy the cores were). A few passes over one grid of the invocations' instants, taken
-    node by node: O(n log n)."""
+    ran; `events` are those its rows index, `invocations` their columns when the caller has them);
+    None when no invocation knows its CPU time (nothing says how busy the cores were). A few passes
+    over one grid of the invocations' instants, taken node by node: O(n log n)."""
     rows = graph.order
     row_list = rows.tolist()
-    cpu_of = cpu_ns_column(events) if cpu is None else cpu
-    cpu, cpu_known = _cpu_columns([cpu_of[r] for r in row_list])
+    c = Invocations.of(events) if invocations is None else invocations
+    cpu, cpu_known = _cpu_columns([c.cpu_ns[r] for r in row_list])
     if not cpu_known.any():
         return None
-    start_of, wall_of = time_columns(events) if columns is None else columns
+    start_of, wall_of = c.start_ns, c.wall_ns
     grid = Timeline(columns=(start_of[rows], wall_of[rows]))
     alone = ran_alone((), grid)
     wall = grid.wall.astype(np.float64)
-    tools: dict[str, int] = {}
-    tool = np.fromiter((tools.setdefault(events[r].tool, len(tools)) for r in row_list), np.int64, len(row_list))
+    # the tools that ran, numbered (the rates below are by name)
+    tool_ids = c.tool[rows]
+    distinct, tool = np.unique(tool_ids, return_inverse=True)
+    tools = {c.tools[t]: i for i, t in enumerate(distinct.tolist())}
+    tool = tool.reshape(-1)
     # each tool's CPU and wall time over its invocations that ran alone (integer sums: exact)
     counted = alone & cpu_known
     cpu_sums, wall_sums = np.zeros(len(tools), np.int64), np.zeros(len(tools), np.int64)
@@ -429,14 +430,13 @@ class WhatIf:
 
 def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequence[int | None] = SLOTS,
             graph: Graph | None = None, cores: int | None = None, level: Concurrency | None = None, *,
-            columns: tuple[np.ndarray, np.ndarray] | None = None,
-            cpu: Sequence[int | None] | None = None) -> WhatIf | None:
+            invocations: Invocations | None = None) -> WhatIf | None:
     """Predicted wall time of one build's events for each number of `slots` (go build -p N) on
     `cores` (the build record's; None: tools run as long as they did); None for a trace without
     invocations. Pass `graph` when the dependency graph of the events is already built, `level`
-    when their Concurrency at `parallelism` is, and `columns` and `cpu` when their `time_columns`
-    and `cpu_ns_column` are."""
-    graph = dependency_graph(events) if graph is None else graph
+    when their Concurrency at `parallelism` is, and `invocations` when their columns are (then
+    every event ran)."""
+    graph = dependency_graph(events, invocations) if graph is None else graph
     if not len(graph):
         return None
     wanted = list(slots)
@@ -446,7 +446,7 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
     if level is None:
         level = Concurrency([e for e in events if not e.probe and not e.cached], parallelism)
     overhead = action_overhead_ns(graph, level)
-    sharing = measure_sharing(graph, events, cores, columns=columns, cpu=cpu) if cores else None
+    sharing = measure_sharing(graph, events, cores, invocations=invocations) if cores else None
     predicted = predict(_ReplayNode.of(graph), wanted, overhead, sharing)
     measured = int(graph.end_ns.max() - graph.start_ns.min())
     own = next((p.wall_ns for p in predicted if p.slots == parallelism), None) if parallelism else None
@@ -463,4 +463,4 @@ class _ReplayNode:
 
     @staticmethod
     def of(graph: Graph) -> list[_ReplayNode]:
-        return [_ReplayNode(d, s) for d, s in zip(graph.inputs, graph.span_ns.tolist())]
+        return [_ReplayNode([(j, '') for j in d], s) for d, s in zip(graph.input_lists(), graph.span_ns.tolist())]

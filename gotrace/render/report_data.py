@@ -74,7 +74,8 @@ def dependency_facts(ran: Sequence[Event], graph: Graph | None = None, graph_eve
         return [graph_events[r] for r in graph.rows(i)]
 
     last_of: list[Event | None] = [None] * len(graph)  # a node's last tool, found when first needed
-    for i, inputs in enumerate(graph.inputs):
+    for i in range(len(graph)):
+        inputs = graph.inputs_of(i)
         # the input that ended last; ties (rare) by the whole rank, as max over all of them would
         last_input, latest, tied = None, -1, False
         for j, edge in inputs:
