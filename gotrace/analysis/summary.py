@@ -33,7 +33,7 @@ from typing import TextIO
 import numpy as np
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
-from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_by_package, coverage
+from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_by_package, coverage_of
 from gotrace.analysis.critical_path import (
     Concurrency,
     CriticalPath,
@@ -42,7 +42,7 @@ from gotrace.analysis.critical_path import (
     dependency_graph,
     listed_steps,
 )
-from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism
+from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism, time_columns
 from gotrace.analysis.phases import PhaseTable, phase_table
 from gotrace.analysis.whatif import PARALLEL_NODES, WhatIf, what_if
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
@@ -142,10 +142,10 @@ def group_name(pkg: str, depth: int | None = None, std: bool = False) -> str:
     return base
 
 
-def std_packages(events: Iterable[Event]) -> int:
-    """How many standard-library packages the events touch (what the std row holds)."""
-    return len({base for base in (split_variant(pkg)[0] for pkg in {e.pkg for e in events})
-                if base and is_std(base)})
+def std_packages(packages: Iterable[str]) -> int:
+    """How many standard-library packages there are among `packages` (the names the events of a
+    build touch, repeats allowed): what the std row holds."""
+    return len({base for base in (split_variant(pkg)[0] for pkg in set(packages)) if base and is_std(base)})
 
 
 def row_label(name: str, std_count: int) -> str:
@@ -247,14 +247,22 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         path=critical_path(ran, info.parallelism, graph, level=level),
         par=par,
         phases=phase_table(ran),
-        std_packages=std_packages(ran),
-        coverage=coverage(events),
+        std_packages=std_packages(invocations.pkgs),
+        coverage=_coverage(events, invocations),
         c_compiles=c_compiles_by_package(ran),
         whatif=whatif.result(),
         queue=queue_waits(events),
         graph=graph,
         ran=ran,
     )
+
+
+def _coverage(events: Sequence[Event], ran: Invocations) -> Coverage:
+    """`coverage` of the events, from the columns of those that ran and the few version probes."""
+    probes = [e for e in events if e.probe and not e.cached]
+    starts, walls = time_columns(probes)
+    return coverage_of(np.concatenate((ran.start_ns, starts)), np.concatenate((ran.wall_ns, walls)),
+                       np.arange(len(ran.start_ns) + len(probes)) >= len(ran.start_ns))
 
 
 def queue_waits(events: Sequence[Event]) -> dict[str, int] | None:
@@ -352,7 +360,7 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
     cov = s.coverage
     out.write(f"  coverage {percent(100 * cov.share)}: a recorded tool ran during {seconds(cov.covered_ns)} "
               f"of the {seconds(cov.span_ns)}")
-    longest = cov.gaps[0].wall_ns if cov.gaps else 0
+    longest = cov.longest_gap_ns
     out.write(f"; longest gap {seconds(longest)}\n" if longest else "\n")
     for gap in cov.listed():
         out.write(f"    {gap.describe()}\n")
