@@ -258,18 +258,23 @@ def measure_sharing(graph: Graph, events: Sequence[Event], cores: int, *,
     alone_ns = np.zeros(len(graph))
     demands = np.zeros(len(graph))
     alone_ns[counts == 1], demands[counts == 1] = own_one, demand_one
-    # nodes of several tools: the union of their intervals, each piece once
-    model_cpu, used_cpu = model_cpu_array.tolist(), cpu_used.tolist()
-    progress, progressed = progress_array.tolist(), progressed_array.tolist()
-    starts, ends = grid.starts.tolist(), grid.ends.tolist()
-    several = np.flatnonzero(counts > 1).tolist()
-    if several:
-        tool_start, tool_wall = start_of[rows].tolist(), wall_of[rows].tolist()
-        spans = graph.span_ns.tolist()
-    for i in several:
+    # nodes of several tools: the union of their intervals, each piece once; their tools' figures
+    # gathered first (lists of every invocation's, and of the grid's, held a big build's child
+    # process ~200 MB over its parent)
+    several = np.flatnonzero(counts > 1)
+    at = np.repeat(first[several] - np.cumsum(counts[several]) + counts[several], counts[several]) + \
+        np.arange(int(counts[several].sum()))  # the places of their tools, node by node
+    tool_start, tool_wall = start_of[rows[at]].tolist(), wall_of[rows[at]].tolist()
+    progressed = progressed_array[at].tolist()
+    progress_at_end = progress_array[grid.ends[at]].tolist()
+    progress_at_start = progress_array[grid.starts[at]].tolist()
+    used_cpu, model_cpu = cpu_used[at].tolist(), model_cpu_array[at].tolist()
+    spans = graph.span_ns[several].tolist()
+    done = 0  # tools of the nodes before
+    for i, count, span in zip(several.tolist(), counts[several].tolist(), spans):
         ran_ns = own_alone = node_cpu = given = 0.0
-        reach, reach_at = None, 0  # the furthest end so far, and its place on the grid
-        for k in range(int(first[i]), int(first[i] + counts[i])):  # the node's tools, by start
+        reach, reach_progress = None, 0.0  # the furthest end so far, and the progress there
+        for k in range(done, done + count):  # the node's tools, by start
             tool_ns = tool_wall[k]
             end = tool_start[k] + tool_ns
             if reach is None or tool_start[k] >= reach:
@@ -277,14 +282,14 @@ def measure_sharing(graph: Graph, events: Sequence[Event], cores: int, *,
                 own_alone += progressed[k]
             elif end > reach:  # overlaps an earlier tool of the node: only the rest is new
                 ran_ns += end - reach
-                own_alone += progress[ends[k]] - progress[reach_at]
+                own_alone += progress_at_end[k] - reach_progress
             if reach is None or end > reach:
-                reach, reach_at = end, ends[k] if tool_ns > 0 else starts[k]
+                reach, reach_progress = end, progress_at_end[k] if tool_ns > 0 else progress_at_start[k]
             node_cpu += used_cpu[k]
             given += model_cpu[k]
+        done += count
         # within 0..span: sums of float progress can land a few 1e-6 ns outside (a link that ran
         # alone came out 2e-6 ns longer than its span)
-        span = spans[i]
         own = min(float(span), max(0.0, span - ran_ns + own_alone))
         alone_ns[i] = own
         demands[i] = max(node_cpu, given) / own if own > 0 else 0.0

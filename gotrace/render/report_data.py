@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import orjson
 
+from gotrace.analysis import critical_path
 from gotrace.analysis.cache import cache_stats, has_cache_facts
 from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Graph, Step, dependency_graph, listed_steps
 from gotrace.analysis.lanes import lanes_of
@@ -65,17 +66,21 @@ def dependency_facts(ran: Sequence[Event], graph: Graph | None = None, graph_eve
     waited: list[tuple[int, str]] = [(UNKNOWN, "")] * len(ran)
     deps: list[tuple[str, ...]] = [()] * len(ran)
     ends, pkgs = graph.end_ns.tolist(), graph.pkg
+    # the graph's columns as lists, read once: a node's inputs and rows are slices of them
+    offsets, sources = graph.input_offsets.tolist(), graph.input_node.tolist()
+    edges = [critical_path.EDGES[k] for k in graph.input_edge.tolist()]
+    order, firsts, counts = graph.order.tolist(), graph.first.tolist(), graph.count.tolist()
 
     def rank(option: tuple[Event, str]) -> tuple:
         last, edge = option
         return (last.end_ns, edge != "package", last.tool, last.pkg)
 
     def events_of(i: int) -> list[Event]:
-        return [graph_events[r] for r in graph.rows(i)]
+        return [graph_events[r] for r in order[firsts[i]:firsts[i] + counts[i]]]
 
     last_of: list[Event | None] = [None] * len(graph)  # a node's last tool, found when first needed
     for i in range(len(graph)):
-        inputs = graph.inputs_of(i)
+        inputs = list(zip(sources[offsets[i]:offsets[i + 1]], edges[offsets[i]:offsets[i + 1]]))
         # the input that ended last; ties (rare) by the whole rank, as max over all of them would
         last_input, latest, tied = None, -1, False
         for j, edge in inputs:
