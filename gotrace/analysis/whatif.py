@@ -302,6 +302,7 @@ class ReplayPlan:
     def __init__(self, inputs: Sequence[Sequence[int]], spans: Sequence[float], overhead_ns: int = 0,
                  sharing: Sharing | None = None):
         self.size = len(inputs)
+        self.inputs = inputs
         self.durations = sharing.alone_ns if sharing else [float(s) for s in spans]
         self.demands = sharing.demand if sharing else [0.0] * self.size
         # without sharing every node runs at its alone speed: no load ever exceeds infinite cores
@@ -330,6 +331,10 @@ class ReplayPlan:
             return 0, False
         if slots is None:
             return self._replay_unlimited(), False
+        if slots == 1:
+            one = self._replay_one_slot()
+            if one is not None:
+                return one
         durations, demands, capacity, overhead = self.durations, self.demands, self.capacity, self.overhead_ns
         dependents = self.dependents
         waiting = self.waiting.copy()
@@ -403,6 +408,30 @@ class ReplayPlan:
                 waiting[k] = w
                 if not w:
                     heappush(later, k)
+
+    def _replay_one_slot(self) -> tuple[int, bool] | None:
+        """`replay(1)`, None when some node waits for a later one. With one slot the nodes run one
+        at a time, each alone, in index order: when nodes 0..i-1 are done, node i's inputs (earlier
+        nodes) are, and no lower node is left. So no queue and no heap, the float operations of
+        `replay` for each node as it made them. A ready node waited for the slot when some node j
+        could start before j - 1 did: all its inputs below j - 1."""
+        latest = [max(d, default=-1) for d in self.inputs]
+        if any(last >= i for i, last in enumerate(latest)):
+            return None
+        durations, demands, capacity, overhead = self.durations, self.demands, self.capacity, self.overhead_ns
+        now = virtual = 0.0
+        for i in range(self.size):
+            t = now + overhead
+            virtual += t - now  # started with nothing running: rate 1.0
+            now = t
+            finish_at = virtual + durations[i]
+            load = 0.0 + demands[i]
+            if load <= capacity:
+                now = now + (finish_at - virtual)
+            else:
+                now = now + (finish_at - virtual) / (capacity / load)
+            virtual = finish_at
+        return round(now), any(last <= i - 2 for i, last in enumerate(latest))
 
     def _replay_unlimited(self) -> int:
         """`replay(None)`'s wall time: every ready node starts at once, so nothing waits (no heap of
