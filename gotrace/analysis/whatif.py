@@ -296,8 +296,19 @@ class ReplayPlan:
     makes one; its forked child gets it by fork), so a replay copies only the counts it changes.
 
     `inputs`: for each node, in start order (the priority go gave it, as far as the trace shows),
-    the indices of the earlier nodes it waits for; `spans`: each node's span in ns, how long it runs
-    without `sharing`; `overhead_ns`: the go command's own work per action (`action_overhead_ns`)."""
+    the indices of the earlier nodes it waits for; `spans`: each node's span in ns (ints or floats),
+    how long it runs without `sharing`; `overhead_ns`: the go command's own work per action
+    (`action_overhead_ns`).
+
+    A replay's queues, each popping what the heaps of the first replay popped, in the same order
+    (ties by node index), so every float operation is the one that replay made:
+    - nodes in the go command's work: its ends (`now + overhead_ns`) never decrease, so a queue in
+      two lists (times, nodes) read from a head index; a node joining a tie with a smaller index
+      (or a float rounding that took `now` back) is inserted in its place (`_insert`);
+    - ready nodes: the nodes without inputs are ascending already, and the few a finished node makes
+      ready wait in a small heap: the next is the lower of the two heads;
+    - -p 1 runs the nodes in index order (`_replay_one_slot`), unlimited starts every ready node at
+      once and keys its heap of finishing times by distinct time (`_replay_unlimited`)."""
 
     def __init__(self, inputs: Sequence[Sequence[int]], spans: Sequence[float], overhead_ns: int = 0,
                  sharing: Sharing | None = None):
@@ -326,7 +337,7 @@ class ReplayPlan:
         for its alone time (`sharing`; without it, its span), all running nodes progressing at
         (shared cores / their total demand) of their alone speed when that is below 1. That rate is
         common to all, so a heap of finishing points in virtual time (alone time progressed) holds
-        them: O(n log n + E). The module doc's cost paragraph says how the queues are kept."""
+        them: O(n log n + E)."""
         if not self.size:
             return 0, False
         if slots is None:
@@ -372,31 +383,17 @@ class ReplayPlan:
             if r < firsts or later:
                 held_back = True
             while True:  # start the tools of each node whose go command's work ends before a tool does
-                if load <= capacity:  # rate 1.0: x / 1.0 and x * 1.0 are x to the last bit
-                    rate = 1.0
-                    finish = now + (tools[0][0] - virtual) if tools else math.inf
-                    if head < len(starting) and starting_at[head] <= finish:
-                        t = starting_at[head]
-                        i = starting[head]
-                        head += 1
-                        virtual += t - now
-                        now = t
-                        heappush(tools, (virtual + durations[i], i))
-                        load += demands[i]
-                        continue
-                else:
-                    rate = capacity / load
-                    finish = now + (tools[0][0] - virtual) / rate if tools else math.inf
-                    if head < len(starting) and starting_at[head] <= finish:
-                        t = starting_at[head]
-                        i = starting[head]
-                        head += 1
-                        virtual += (t - now) * rate
-                        now = t
-                        heappush(tools, (virtual + durations[i], i))
-                        load += demands[i]
-                        continue
-                break
+                rate = 1.0 if load <= capacity else capacity / load
+                finish = now + (tools[0][0] - virtual) / rate if tools else math.inf
+                if head == len(starting) or not starting_at[head] <= finish:
+                    break
+                t = starting_at[head]
+                i = starting[head]
+                head += 1
+                virtual += (t - now) * rate
+                now = t
+                heappush(tools, (virtual + durations[i], i))
+                load += demands[i]
             if not tools:  # nothing starting either (finish was infinite), so nothing ready
                 return round(now), held_back
             virtual, i = heappop(tools)
@@ -426,10 +423,7 @@ class ReplayPlan:
             now = t
             finish_at = virtual + durations[i]
             load = 0.0 + demands[i]
-            if load <= capacity:
-                now = now + (finish_at - virtual)
-            else:
-                now = now + (finish_at - virtual) / (capacity / load)
+            now = now + (finish_at - virtual) / (1.0 if load <= capacity else capacity / load)
             virtual = finish_at
         return round(now), any(last <= i - 2 for i, last in enumerate(latest))
 
@@ -462,39 +456,21 @@ class ReplayPlan:
                         _insert(starting_at, starting, head, t, i)
                 ready = []
             while True:  # as in `replay`
-                if load <= capacity:
-                    rate = 1.0
-                    finish = now + (tools[0] - virtual) if tools else math.inf
-                    if head < len(starting) and starting_at[head] <= finish:
-                        t = starting_at[head]
-                        i = starting[head]
-                        head += 1
-                        virtual += t - now
-                        now = t
-                        v = virtual + durations[i]
-                        if finishing.setdefault(v, i) == i:
-                            heappush(tools, v)
-                        else:
-                            _tie(finishing, tied, v, i)
-                        load += demands[i]
-                        continue
+                rate = 1.0 if load <= capacity else capacity / load
+                finish = now + (tools[0] - virtual) / rate if tools else math.inf
+                if head == len(starting) or not starting_at[head] <= finish:
+                    break
+                t = starting_at[head]
+                i = starting[head]
+                head += 1
+                virtual += (t - now) * rate
+                now = t
+                finish_at = virtual + durations[i]
+                if finishing.setdefault(finish_at, i) == i:
+                    heappush(tools, finish_at)
                 else:
-                    rate = capacity / load
-                    finish = now + (tools[0] - virtual) / rate if tools else math.inf
-                    if head < len(starting) and starting_at[head] <= finish:
-                        t = starting_at[head]
-                        i = starting[head]
-                        head += 1
-                        virtual += (t - now) * rate
-                        now = t
-                        v = virtual + durations[i]
-                        if finishing.setdefault(v, i) == i:
-                            heappush(tools, v)
-                        else:
-                            _tie(finishing, tied, v, i)
-                        load += demands[i]
-                        continue
-                break
+                    _tie(finishing, tied, finish_at, i)
+                load += demands[i]
             if not tools:
                 return round(now)
             virtual = tools[0]
