@@ -58,6 +58,20 @@ that schedule), and a big graph's replays are shared with a forked child (gotrac
 100,000 records (CPU, this process): sharing 1.43 -> 0.34 s, replays 1.9 s -> half of it in each
 process; at 1,000,000: one replay 1.5 s (5.5 s unlimited) over 416,149 nodes.
 
+The replays' cost, profiled (cProfile of summary at 100,000 records: 8 replays 5.25 s, 1.2 s of
+it rebuilding every replay's lists of dependents, 0.5 s heappop, 0.2 s heappush; py-spy of one
+replay at 1,000,000 records: at -p 8 17% popping a heap of the 118,015 nodes without inputs, at
+unlimited 40% popping the heap of (time, node) tuples of 118,015 nodes running at once, most of
+them tied: a grown trace's copies of one build). So a ReplayPlan makes the graph's part once per
+`predict_columns` (its forked child gets it by fork), the go command's work is a queue, ready nodes
+a merge of the sorted roots and a small heap, -p 1 a plain loop in index order, unlimited one heap
+entry per distinct finishing time; every float operation the one the heaps made, in their order
+(tests/test_whatif_replay.py compares every -p with the replay before, kept there). Every -p of
+SLOTS with the build's cores, CPU s of one process, before / after (benchmarks/bench_summary.py
+--replay, alternately, load 2.3-3 on 2 cores): 100,000 records (41,615 nodes) 1.39 / 0.86 (-p 1
+0.09 / 0.03, unlimited 0.43 / 0.19); 1,000,000 records (416,149 nodes, 1,782,567 edges) 17.2 /
+10.2 (-p 1 1.3-1.6 / 0.5, -p 2-64 1.5-2.0 / 0.85-1.5 each, unlimited 5.2-5.5 / 2.4, the plan 0.3).
+
 What the model leaves out, so read the curve as an estimate: other processes' load changing during
 the build or between builds (the shared cores are one figure for the whole build, and a -p 1 trace,
 where tools never competed, cannot tell what they would be left), tools whose need differs from
