@@ -52,11 +52,11 @@ def bench_replay(path: str, rounds: int) -> None:
     events, reader = read_events(path)
     ran = [e for e in events if not e.probe and not e.cached]
     info = reader.builds.get(ran[0].build) or next(iter(reader.builds.values()))
-    nodes = dependency_graph(ran)
-    overhead = action_overhead_ns(nodes, Concurrency(ran, info.parallelism))
-    sharing = measure_sharing(nodes, info.cores)
-    inputs, spans = replay_columns(nodes)
-    del events, ran, nodes
+    graph = dependency_graph(ran)
+    overhead = action_overhead_ns(graph, Concurrency(ran, info.parallelism))
+    sharing = measure_sharing(graph, ran, info.cores)
+    inputs, spans = replay_columns(graph)
+    del events, ran, graph
     print(f"{len(inputs):,} nodes, {sum(map(len, inputs)):,} edges; CPU s, best of {rounds} (old / new)")
     old: dict = {}
     new: dict = {}

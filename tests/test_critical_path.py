@@ -97,12 +97,12 @@ def test_main_package_and_link_end_the_build_path(multi_build):
 
 def test_test_links_wait_for_the_packages_recompiled_for_their_test(multi_test_build):
     events, _ = load(multi_test_build)
-    nodes = dependency_graph(events)
-    for n in nodes:
-        if n.kind == "link" and n.pkg.endswith(".test"):
-            inputs = {nodes[j].pkg for j, _ in n.deps}
-            tested = n.pkg[:-len(".test")]
-            assert f"{tested} [{n.pkg}]" in inputs and tested not in inputs
+    graph = dependency_graph(events)
+    for i, (kind, pkg) in enumerate(zip(graph.kind, graph.pkg)):
+        if kind == "link" and pkg.endswith(".test"):
+            inputs = {graph.pkg[j] for j, _ in graph.inputs_of(i)}
+            tested = pkg[:-len(".test")]
+            assert f"{tested} [{pkg}]" in inputs and tested not in inputs
 
 
 def test_summary_states_both_bounds_and_where_the_rest_of_the_wall_went(sequential_build):

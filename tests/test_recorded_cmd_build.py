@@ -105,8 +105,8 @@ def test_replays_shared_with_a_child_and_cut_short_are_every_replay_made_alone(c
     from gotrace.analysis.critical_path import dependency_graph
 
     events, info = load(cmd_traces[2])
-    nodes = dependency_graph([e for e in events if not e.probe and not e.cached])
-    sharing = whatif.measure_sharing(nodes, info.cores)
+    nodes = dependency_graph(events)
+    sharing = whatif.measure_sharing(nodes, events, info.cores)
     slots = list(whatif.SLOTS)
     each = [whatif.replay(nodes, s, 30_000_000, sharing) for s in slots]
     assert each[-1] == each[-2] and each[0] > each[1]  # -p 64 is unlimited here; -p 1 is slower

@@ -30,10 +30,10 @@ def test_replaying_a_build_at_its_own_p_reproduces_its_wall_time_within_15_perce
 
 def test_one_slot_runs_every_action_one_after_another(multi_build):
     events, info = load(multi_build)
-    nodes = dependency_graph([e for e in events if not e.cached])
+    graph = dependency_graph(events)
     w = what_if(events, info.parallelism)  # cores unknown: every node as long as it ran here
     assert w.cores is None
-    assert w.predicted(1) == sum(n.span_ns + w.overhead_ns for n in nodes)
+    assert w.predicted(1) == sum(span + w.overhead_ns for span in graph.span_ns.tolist())
     assert [p.slots for p in w.predictions] == list(SLOTS)  # -p 2 is in the list already
     assert w.predicted(None) <= w.predicted(2) <= w.predicted(1)
 
@@ -42,7 +42,7 @@ def test_one_slot_runs_every_action_for_its_time_with_the_cores_to_itself(multi_
     events, info = load(multi_build)
     ran = [e for e in events if not e.cached and not e.probe]
     nodes = dependency_graph(ran)
-    sharing = measure_sharing(nodes, info.cores)
+    sharing = measure_sharing(nodes, ran, info.cores)
     overhead = what_if(events, info.parallelism, cores=info.cores).overhead_ns
     one_by_one = sum(a + overhead for a in sharing.alone_ns)
     # one node at a time: each for its alone time, longer only when it alone wants more than the
@@ -52,8 +52,8 @@ def test_one_slot_runs_every_action_for_its_time_with_the_cores_to_itself(multi_
     if not wanting_more:
         assert replay(nodes, 1, overhead, sharing) <= one_by_one + len(nodes)
     # a node that shared the cores is shorter alone, never longer
-    assert all(a <= n.span_ns for n, a in zip(nodes, sharing.alone_ns))
-    assert sum(sharing.alone_ns) < sum(n.span_ns for n in nodes)  # a -p 2 build on 2 cores shared
+    assert all(a <= span for span, a in zip(nodes.span_ns.tolist(), sharing.alone_ns))
+    assert sum(sharing.alone_ns) < nodes.span_ns.sum()  # a -p 2 build on 2 cores shared
 
 
 def test_predictions_with_the_builds_cores_shrink_with_more_slots_and_never_beat_the_cpu_bound(multi_build):
@@ -120,7 +120,7 @@ def test_tools_that_shared_the_cores_run_faster_alone_and_slower_together():
         {"tool": "compile", "pkg": "c", "start_ns": 300, "wall_ns": 300, "user_ns": 300, "deps": []},
     )
     nodes = dependency_graph(events)
-    sharing = measure_sharing(nodes, cores=2)
+    sharing = measure_sharing(nodes, events, cores=2)
     assert sharing.alone_rates == {"compile": 1.5}
     assert [round(a) for a in sharing.alone_ns] == [300, 200, 200]
     # -p 1: 300 + 200 + 200. -p 2: a and b at 2/3 speed, b done at 300 (a 200 of 300 along); a and c
@@ -149,6 +149,6 @@ def test_alone_time_never_exceeds_the_span_by_float_rounding():
     reader = open_trace(str(ROOT / "tests" / "pinned" / "multi-alone-rounding.jsonl"))
     events = list(reader)
     info = list(reader.builds.values())[-1]
-    nodes = dependency_graph([e for e in events if not e.cached and not e.probe])
-    sharing = measure_sharing(nodes, info.cores)
-    assert all(0 <= a <= n.span_ns for n, a in zip(nodes, sharing.alone_ns))
+    graph = dependency_graph(events)
+    sharing = measure_sharing(graph, events, info.cores)
+    assert all(0 <= a <= span for span, a in zip(graph.span_ns.tolist(), sharing.alone_ns))

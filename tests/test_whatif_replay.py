@@ -84,18 +84,18 @@ def _real(name):
     reader = TraceReader(gzip.open(path, "rb") if name.endswith(".gz") else open(path, "rb"), name=str(path))
     events = list(reader)
     (info,) = reader.builds.values()
-    ran = [e for e in events if not e.probe and not e.cached]
-    return ran, info
+    return events, info
 
 
 @pytest.mark.parametrize("name", ["cmd-go-p2.jsonl.gz", "cmd-go-p1.jsonl.gz", "multi-p2.jsonl", "multi-p1.jsonl",
                                   "multi-alone-rounding.jsonl"])
 def test_the_plan_replays_real_traces_as_the_reference_does_to_the_nanosecond(name):
-    ran, info = _real(name)
-    nodes = dependency_graph(ran)
-    inputs, spans = replay_columns(nodes)
-    sharing = measure_sharing(nodes, info.cores)
-    overhead = action_overhead_ns(nodes, Concurrency(ran, info.parallelism))
+    events, info = _real(name)
+    graph = dependency_graph(events)
+    inputs, spans = replay_columns(graph)
+    sharing = measure_sharing(graph, events, info.cores)
+    overhead = action_overhead_ns(graph, Concurrency([e for e in events if not e.probe and not e.cached],
+                                                     info.parallelism))
     assert sharing is not None and overhead > 0
     for with_overhead in (overhead, 0):
         for with_sharing in (sharing, None):
@@ -105,7 +105,7 @@ def test_the_plan_replays_real_traces_as_the_reference_does_to_the_nanosecond(na
     expected = []
     for s in slots:
         expected.append(reference_replay(inputs, spans, s, overhead, sharing)[0])
-    assert [p.wall_ns for p in predict(nodes, slots, overhead, sharing)] == expected
+    assert [p.wall_ns for p in predict(graph, slots, overhead, sharing)] == expected
     assert [p.wall_ns for p in predict_columns(inputs, spans, slots, overhead, sharing)] == expected
 
 

@@ -49,18 +49,34 @@ class Gap:
 class Coverage:
     span_ns: int     # first tool start to last tool end
     covered_ns: int  # time in the span with at least one recorded tool running
-    gaps: tuple[Gap, ...]  # every gap, longest first (ties: earliest first)
+    # every gap, longest first (ties: earliest first), as two columns: a build grown to a million
+    # records has hundreds of thousands of gaps, and only the listed ones are read as Gaps
+    gap_start_ns: tuple[int, ...] = ()
+    gap_ns: tuple[int, ...] = ()
 
     @property
     def share(self) -> float:
         return self.covered_ns / self.span_ns if self.span_ns else 1.0
 
+    @property
+    def gaps(self) -> tuple[Gap, ...]:
+        return tuple(map(Gap, self.gap_start_ns, self.gap_ns))
+
+    @property
+    def longest_gap_ns(self) -> int:
+        return self.gap_ns[0] if self.gap_ns else 0
+
     def listed(self, at_least_ns: int = GAP_LISTED_NS) -> list[Gap]:
-        return [g for g in self.gaps if g.wall_ns >= at_least_ns]
+        listed = []
+        for start, ns in zip(self.gap_start_ns, self.gap_ns):  # longest first
+            if ns < at_least_ns:
+                break
+            listed.append(Gap(start, ns))
+        return listed
 
     def to_dict(self) -> dict:
         return {"span_ns": self.span_ns, "covered_ns": self.covered_ns, "share": round(self.share, 4),
-                "longest_gap_ns": self.gaps[0].wall_ns if self.gaps else 0,
+                "longest_gap_ns": self.longest_gap_ns,
                 "gaps": [g.to_dict() for g in self.listed()]}
 
 
@@ -70,10 +86,15 @@ def coverage(events: Iterable[Event]) -> Coverage:
     command waits for them, but do not stretch the span; cache hits ran nothing."""
     events = [e for e in events if not e.cached]
     starts, walls = time_columns(events)
+    return coverage_of(starts, walls, np.fromiter((e.probe for e in events), bool, len(events)))
+
+
+def coverage_of(starts: np.ndarray, walls: np.ndarray, probe: np.ndarray) -> Coverage:
+    """`coverage` of invocations given as columns: start and wall time, whether a version probe."""
     ends = starts + walls
-    work = ~np.fromiter((e.probe for e in events), bool, len(events))
+    work = ~probe
     if not work.any():
-        return Coverage(0, 0, ())
+        return Coverage(0, 0)
     first, last = int(starts[work].min()), int(ends[work].max())
     inside = (ends >= first) & (starts <= last)
     begin, end = np.maximum(starts[inside], first), np.minimum(ends[inside], last)
@@ -85,9 +106,8 @@ def coverage(events: Iterable[Event]) -> Coverage:
     gap_start, gap_ns = reach[opens] - first, begin[1:][opens] - reach[opens]
     covered = int(end.max() - begin[0] - gap_ns.sum())
     longest_first = np.lexsort((gap_start, -gap_ns))
-    gaps = tuple(Gap(start, ns) for start, ns in zip(gap_start[longest_first].tolist(),
-                                                      gap_ns[longest_first].tolist()))
-    return Coverage(last - first, covered, gaps)
+    return Coverage(last - first, covered, tuple(gap_start[longest_first].tolist()),
+                    tuple(gap_ns[longest_first].tolist()))
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,13 @@ for n invocations and E dependency names in the trace.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
-from gotrace.analysis.parallelism import step_arrays, time_columns
+from gotrace.analysis.parallelism import Invocations, step_arrays, time_columns
 from gotrace.collapse import split_variant
 from gotrace.events import Event
 
@@ -48,6 +49,7 @@ CLOCK_SLACK_NS = 2_000_000
 KINDS = {"link": "link", "vet": "vet"}  # tool -> node kind; every other tool is part of a build
 # Prefer naming an edge by what it means over "action" when two sources give the same edge.
 EDGE_RANK = {"import": 0, "link": 0, "package": 1, "action": 2}
+EDGES = tuple(EDGE_RANK)  # Graph.input_edge indexes these
 
 
 def node_kind(tool: str) -> str:
@@ -73,180 +75,291 @@ def resolve(consumer: str, dep: str, known) -> str | None:
     return dep if dep in known else None
 
 
-@dataclass(slots=True)
-class Node:
-    pkg: str
-    kind: str
-    events: list[Event]  # by start
-    start_ns: int
-    end_ns: int
-    own_ns: int  # time at least one of its tools ran
-    deps: list[tuple[int, str]] = field(default_factory=list)  # (earlier node, edge)
-    ready_ns: int | None = None  # when its last input ended; None without inputs
+@dataclass
+class Graph:
+    """A build's dependency graph as columns: node i is one go action (module doc), the nodes in
+    order of (start, end, package, kind); each node's inputs point to earlier nodes only. Its rows
+    are indexes into the invocations it was made from (`dependency_graph`, `graph_of_columns`), so
+    that a million-record build is a few arrays, not a million Events regrouped into objects."""
+
+    pkg: list[str]  # per node: the package as the trace names it
+    kind: list[str]  # per node: "build", "link" or "vet"
+    start_ns: np.ndarray  # int64 per node: its first tool's start
+    end_ns: np.ndarray  # int64 per node: its last tool's end
+    own_ns: np.ndarray  # int64 per node: time at least one of its tools ran
+    input_offsets: np.ndarray  # node i's inputs are input_node[input_offsets[i]:input_offsets[i + 1]]
+    input_node: np.ndarray  # int64: an earlier node the node waited for (node_inputs)
+    input_edge: np.ndarray  # int8: how, an index into EDGES
+    ready_ns: np.ndarray  # int64 per node: when its last input ended (at most its start); NO_INPUT without
+    order: np.ndarray  # the rows, node by node, a node's by start, end, tool (then trace order)
+    first: np.ndarray  # per node: where its rows begin in `order`
+    count: np.ndarray  # per node: how many rows it has
+
+    NO_INPUT = -(1 << 63)
+
+    def __len__(self) -> int:
+        return len(self.pkg)
 
     @property
-    def span_ns(self) -> int:
+    def span_ns(self) -> np.ndarray:
         return self.end_ns - self.start_ns
 
+    def rows(self, i: int) -> list[int]:
+        """Node i's rows in its tools' order."""
+        at = int(self.first[i])
+        return self.order[at:at + int(self.count[i])].tolist()
 
-def _union_ns(events: list[Event]) -> int:
-    total, reach = 0, None
-    for e in events:  # by start
-        end = e.start_ns + e.wall_ns
-        if reach is None or e.start_ns >= reach:
-            total += e.wall_ns
-            reach = end
-        elif end > reach:
-            total += end - reach
-            reach = end
-    return total
+    def ready(self, i: int) -> int | None:
+        """When node i's last input ended; None without inputs."""
+        ready = int(self.ready_ns[i])
+        return None if ready == self.NO_INPUT else ready
 
+    def inputs_of(self, i: int) -> list[tuple[int, str]]:
+        """Node i's inputs: (earlier node, edge)."""
+        a, b = int(self.input_offsets[i]), int(self.input_offsets[i + 1])
+        return [(j, EDGES[k]) for j, k in zip(self.input_node[a:b].tolist(), self.input_edge[a:b].tolist())]
 
-def _node(pkg: str, kind: str, events: list[Event]) -> Node:
-    if len(events) == 1:  # most nodes: one tool, nothing to sort or merge
-        e = events[0]
-        return Node(pkg, kind, events, e.start_ns, e.start_ns + e.wall_ns, e.wall_ns)
-    events.sort(key=lambda e: (e.start_ns, e.start_ns + e.wall_ns, e.tool))
-    return Node(pkg, kind, events, events[0].start_ns, max(e.start_ns + e.wall_ns for e in events),
-                _union_ns(events))
+    def input_lists(self) -> list[list[int]]:
+        """Each node's input nodes, as lists (for loops over every node)."""
+        off, src = self.input_offsets.tolist(), self.input_node.tolist()
+        return [src[off[i]:off[i + 1]] for i in range(len(self))]
 
-
-def _resolve_into(found: dict[int, str], deps: Sequence[str], nodes_of: dict[str, int], suffix: str | None,
-                  edge: str) -> None:
-    """`resolve` for each of one consumer's `deps` (its test variant's " [v]" `suffix` found once),
-    straight to node indexes: the first edge named for a node stays."""
-    get = nodes_of.get
-    for d in deps:
-        j = get(d + suffix) if suffix is not None else None
-        if j is None:
-            j = get(d)
-        if j is not None and j not in found:
-            found[j] = edge
+    def chain(self) -> tuple[list[int], list[str], int]:
+        """(the nodes of the heaviest chain in order, the edge into each, its weight): `heaviest_chain`."""
+        return heaviest_chain(self.input_offsets, self.input_node, self.input_edge, self.end_ns.tolist(),
+                              self.own_ns.tolist())
 
 
-def dependency_graph(events: Sequence[Event]) -> list[Node]:
-    """The build's nodes in start order; each node's deps point to earlier nodes only.
+def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Sequence[str],
+                     start_ns: np.ndarray, wall_ns: np.ndarray, deps: Mapping[int, Sequence[str]],
+                     actions: Mapping[int, str] | None = None,
+                     action_deps: Mapping[int, Sequence[str]] | None = None) -> Graph:
+    """The dependency graph of one build's invocations that ran, given as columns: package and tool
+    as indexes into `pkgs` and `tools`, start and wall time; by row, the `deps` of compiles and links,
+    the `actions` records name and the actions each waited for (`action_deps`). The one place a
+    build's invocations are grouped into nodes and wired (`dependency_graph` gives Events' columns).
 
-    One dict lookup per dependency name (each node's test variant found once, names resolved
-    straight to node indexes): the graph of a 100,000-record trace takes 0.3 s, not 2.9 s."""
-    groups: dict[tuple[str, str], list[Event]] = {}
-    imports: dict[str, set[str]] = {}
-    actions = False
-    for e in events:
-        if not e.probe and not e.cached:
-            tool = e.tool
-            key = (e.pkg, KINDS.get(tool, "build"))
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [e]
-            else:
-                group.append(e)
-            if tool == "compile" and e.deps:
-                imports.setdefault(e.pkg, set()).update(e.deps)
-            if e.action is not None:
-                actions = True
-    nodes = [_node(pkg, kind, evs) for (pkg, kind), evs in groups.items()]
-    del groups
-    nodes.sort(key=lambda n: (n.start_ns, n.end_ns, n.pkg, n.kind))
+    Nodes are numpy group-bys of the rows by package and node kind; a node's own time, the union of
+    its tools' intervals, comes from a running maximum; then one node's edges at a time (`node_inputs`)."""
+    n = len(start_ns)
+    if not n:
+        nothing = np.zeros(0, np.int64)
+        return Graph([], [], nothing, nothing, nothing, np.zeros(1, np.int64), nothing, np.zeros(0, np.int8),
+                     nothing, nothing, nothing, nothing)
+    kind_names = ("build", "link", "vet")  # in string order, as the nodes' sort compares kinds
+    kind_of_tool = np.array([kind_names.index(KINDS.get(t, "build")) for t in tools], np.int64)
+    node_kind = kind_of_tool[tool]
+    end_ns = start_ns + wall_ns
+    tool_rank = string_ranks(tools)[tool]
+    # rows by node, and in a node by start, end, tool (stable: then trace order)
+    node_key = pkg.astype(np.int64) * 3 + node_kind
+    order = np.lexsort((tool_rank, end_ns, start_ns, node_key))
+    keys = node_key[order]
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    count = np.diff(np.r_[first, n])
+    s, e = start_ns[order], end_ns[order]
+    node_start = s[first]
+    node_end = np.maximum.reduceat(e, first)
+    # a node's own time (the union of its tools' intervals): each tool adds what it ran past the
+    # reach (latest end) of the node's earlier tools; the reach is a running maximum per node, taken
+    # over dense ranks of the ends offset by node, so that no sum can overflow
+    distinct, rank = np.unique(e, return_inverse=True)
+    group = np.repeat(np.arange(len(first)), count)
+    offset = group * len(distinct)
+    reach = np.maximum.accumulate(rank.reshape(-1) + offset) - offset
+    before = np.r_[0, reach[:-1]].astype(np.int64)
+    added = np.maximum(0, e - np.maximum(s, distinct[before]))
+    added[first] = e[first] - s[first]
+    own = np.add.reduceat(added, first)
+    node_pkg, node_kind_of = keys[first] // 3, keys[first] % 3
+    # nodes by start, end, package name, kind
+    by_start = np.lexsort((node_kind_of, string_ranks(pkgs)[node_pkg], node_end, node_start))
+    names = [pkgs[p] for p in node_pkg[by_start].tolist()]
+    kinds = [kind_names[k] for k in node_kind_of[by_start].tolist()]
+    starts, ends = node_start[by_start], node_end[by_start]
+    counts = count[by_start]
+    # the rows node by node, in the nodes' order
+    node_of_sorted = np.repeat(np.argsort(by_start, kind="stable"), count)  # per place in `order`
+    order = order[np.argsort(node_of_sorted, kind="stable")]
+    firsts = np.zeros(len(counts), np.int64)
+    np.cumsum(counts[:-1], out=firsts[1:])
+    first_of, count_of = firsts.tolist(), counts.tolist()
+
+    def rows_of(i: int) -> list[int]:
+        return order[first_of[i]:first_of[i] + count_of[i]].tolist()
+
+    # each package's compiled imports, as the trace lists them (order and repeats do not matter)
+    imported: dict[str, Sequence[str]] = {}
+    if deps:
+        compile_id = tools.index("compile") if "compile" in tools else -1
+        tool_of, pkg_of = tool.tolist(), pkg.tolist()
+        for row, names_of_row in deps.items():
+            if names_of_row and tool_of[row] == compile_id:
+                name = pkgs[pkg_of[row]]
+                imported[name] = (*imported[name], *names_of_row) if name in imported else names_of_row
     node_of_action: dict[str, int] = {}
-    for i, n in enumerate(nodes if actions else ()):  # only records from an action graph name actions
-        for e in n.events:
-            if e.action is not None:
-                node_of_action[e.action] = i
-    imported = {pkg: sorted(names) for pkg, names in imports.items()}
-    del imports
-    inputs = node_inputs([n.pkg for n in nodes], [n.kind for n in nodes], [n.start_ns for n in nodes],
-                         [n.end_ns for n in nodes], imported,
-                         lambda i: sorted({d for e in nodes[i].events for d in e.deps or ()}),
-                         (lambda i: [a for e in nodes[i].events for a in e.action_deps or ()]) if actions else None,
-                         node_of_action)
-    for n, deps in zip(nodes, inputs):
-        if deps:
-            n.deps = deps
-            n.ready_ns = min(n.start_ns, max(nodes[j].end_ns for j, _ in deps))
-    return nodes
+    waited = None
+    if actions:
+        node_of_row = np.empty(n, np.int64)
+        node_of_row[order] = np.repeat(np.arange(len(counts)), counts)
+        place = np.empty(n, np.int64)  # a row's place in `order`: its tool's place in its node
+        place[order] = np.arange(n)
+        # the last tool naming an action, in node order then tool order, keeps it
+        for row in sorted(actions, key=lambda r: place[r]):
+            node_of_action[actions[row]] = int(node_of_row[row])
+        if action_deps:
+            def waited(i: int) -> list[str]:
+                return [a for r in rows_of(i) for a in action_deps.get(r, ())]
+    offsets, sources, edges = node_inputs(names, kinds, starts, ends, imported,
+                                          lambda i: [d for r in rows_of(i) for d in deps.get(r, ())],
+                                          waited, node_of_action)
+    # when each node's last input ended, at most its start
+    ready = np.full(len(names), Graph.NO_INPUT, np.int64)
+    waits = offsets[1:] > offsets[:-1]
+    if waits.any():
+        ready[waits] = np.minimum(starts[waits], np.maximum.reduceat(ends[sources], offsets[:-1][waits]))
+    return Graph(names, kinds, starts, ends, own[by_start], offsets, sources, edges, ready, order, firsts, counts)
 
 
-def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: Sequence[int], ends: Sequence[int],
+def dependency_graph(events: Sequence[Event], invocations: Invocations | None = None) -> Graph:
+    """The dependency graph of one build's events (`graph_of_columns`); its rows index `events`.
+    Version probes and cache hits are left out: they are not actions that ran. `invocations`: the
+    columns of `events` (`Invocations.of`) when the caller has them (then every event ran)."""
+    ran = range(len(events)) if invocations is not None else \
+        [k for k, e in enumerate(events) if not e.probe and not e.cached]
+    if invocations is None:
+        invocations = Invocations.of(events if len(ran) == len(events) else [events[k] for k in ran])
+    deps: dict[int, tuple[str, ...]] = {}
+    actions: dict[int, str] = {}
+    action_deps: dict[int, tuple[str, ...]] = {}
+    for row, k in enumerate(ran):
+        e = events[k]
+        if e.deps and (e.tool == "compile" or e.tool == "link"):
+            deps[row] = e.deps
+        if e.action is not None:
+            actions[row] = e.action
+        if e.action_deps:
+            action_deps[row] = e.action_deps
+    c = invocations
+    graph = graph_of_columns(c.pkg, c.pkgs, c.tool, c.tools, c.start_ns, c.wall_ns, deps, actions, action_deps)
+    if len(ran) != len(events):
+        graph.order = np.array(ran, np.int64)[graph.order]
+    return graph
+
+
+def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: np.ndarray, ends: np.ndarray,
                 imported: Mapping[str, Sequence[str]], linked: Callable[[int], Sequence[str]],
                 waited_actions: Callable[[int], Sequence[str]] | None,
-                node_of_action: dict[str, int]) -> Iterator[list[tuple[int, str]]]:
-    """The edges into each node (see the module doc) of nodes given as columns in start order:
-    (earlier node, edge) pairs, the first edge named for a node kept. `imported`: each package's
-    compiled imports, sorted; `linked(i)`: the sorted packages link node i linked; `waited_actions(i)`:
-    the actions node i's tools waited for (None when no record names one). The one statement of the
-    wiring rules, for the graph of Events (`dependency_graph`) and of columns (`chain_rows`); one
-    node's edges at a time (a million-record build has millions), in node order."""
+                node_of_action: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The edges into each node (see the module doc) of nodes given as columns in start order, as
+    (offsets, input nodes, edges): node i's inputs are input_node[offsets[i]:offsets[i + 1]], each
+    an earlier node, with its edge (an index into EDGES), the first edge named for a node kept.
+    `imported`: each package's compiled imports (any order, repeats allowed); `linked(i)`: the
+    packages link node i linked; `waited_actions(i)`: the actions node i's tools waited for (None
+    when no record names one). The one statement of the wiring rules.
+
+    Names are resolved one dict lookup each, in runs per node; dropping repeats (the first edge
+    named for a node wins) and inputs that had not ended when the node started are numpy passes
+    over all the edges at once (a million-record build has millions)."""
     build_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "build"}
     vet_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "vet"}
     get_build = build_of.get
+    sources: list[int] = []
+    codes: list[int] = []
+    counts: list[int] = []  # per node: its candidate edges
+    add, add_many, code_many = sources.append, sources.extend, codes.extend
+    import_code, link_code, package_code, action_code = (EDGES.index(name) for name in
+                                                         ("import", "link", "package", "action"))
     for i, (pkg, kind) in enumerate(zip(pkgs, kinds)):
-        found: dict[int, str] = {}  # the first edge named for a node wins (EDGE_RANK's order)
+        before = mark = len(sources)
         # (variant_of is None unless the name ends in "]" or ".test": one test, not two calls, per node)
         variant = variant_of(pkg) if pkg.endswith(("]", ".test")) else None
         suffix = None if variant is None else f" [{variant}]"
         if kind == "build":
-            names = imported.get(pkg, ())
-            if suffix is None:  # _resolve_into, inlined for the common case: a node a million times
-                for d in names:
-                    j = get_build(d)
-                    if j is not None and j not in found:
-                        found[j] = "import"
-            else:
-                _resolve_into(found, names, build_of, suffix, "import")
+            add_many(_resolved(imported.get(pkg, ()), build_of, suffix))
+            code_many(repeat(import_code, len(sources) - mark))
         else:
-            j = build_of.get(pkg)
+            j = get_build(pkg)
             if j is not None:
-                found[j] = "package"
+                add(j)
+                codes.append(package_code)
+            mark = len(sources)
             if kind == "link":
-                _resolve_into(found, linked(i), build_of, suffix, "link")
+                add_many(_resolved(linked(i), build_of, suffix))
+                code_many(repeat(link_code, len(sources) - mark))
             elif kind == "vet":
-                _resolve_into(found, imported.get(pkg, ()), vet_of, suffix, "import")
+                add_many(_resolved(imported.get(pkg, ()), vet_of, suffix))
+                code_many(repeat(import_code, len(sources) - mark))
         if waited_actions is not None:
-            for a in waited_actions(i):
-                j = node_of_action.get(a)
-                if j is not None and j not in found:
-                    found[j] = "action"
-        if found:
-            limit = starts[i] + CLOCK_SLACK_NS
-            yield [(j, edge) for j, edge in found.items() if j < i and ends[j] <= limit]
-        else:
-            yield []
+            mark = len(sources)
+            add_many(filter(_is_node, map(node_of_action.get, waited_actions(i))))
+            code_many(repeat(action_code, len(sources) - mark))
+        counts.append(len(sources) - before)
+    n = len(pkgs)
+    consumer = np.repeat(np.arange(n, dtype=np.int64), counts)
+    source = np.array(sources, np.int64)
+    code = np.array(codes, np.int8)
+    del sources, codes
+    # the first edge named for a node wins; an input must be earlier and have ended by the start
+    keep = np.zeros(len(source), bool)
+    keep[np.unique(consumer * max(n, 1) + source, return_index=True)[1]] = True
+    keep &= source < consumer
+    keep &= ends[source] <= starts[consumer] + CLOCK_SLACK_NS
+    consumer, source, code = consumer[keep], source[keep], code[keep]
+    return np.searchsorted(consumer, np.arange(n + 1)), source, code
 
 
-def longest_chain(nodes: list[Node]) -> tuple[list[int], list[str], int]:
-    """(node indices of the heaviest chain in order, the edge into each, its weight)."""
-    return heaviest_chain([n.deps for n in nodes], [n.end_ns for n in nodes], [n.own_ns for n in nodes])
+def _is_node(j: int | None) -> bool:
+    return j is not None
 
 
-def heaviest_chain(inputs: Iterable[Sequence[tuple[int, str]]], ends: Sequence[int], weights: Sequence[int]
-                   ) -> tuple[list[int], list[str], int]:
-    """`longest_chain` of nodes given as columns: each node's inputs (`node_inputs`), end and own
-    tool time. Ties go to the input that ended later, then by EDGE_RANK, then to the earlier node."""
+def _resolved(names: Iterable[str], nodes_of: dict[str, int], suffix: str | None) -> Iterable[int]:
+    """`resolve` for each of one consumer's `names`, straight to node indexes (its test variant's
+    " [v]" `suffix` found once); names the trace has no node for are left out."""
+    get = nodes_of.get
+    if suffix is None:
+        return filter(_is_node, map(get, names))
+    out = []
+    for d in names:
+        j = get(d + suffix)
+        if j is None:
+            j = get(d)
+        if j is not None:
+            out.append(j)
+    return out
+
+
+def heaviest_chain(offsets: np.ndarray, sources: np.ndarray, edges: np.ndarray, ends: Sequence[int],
+                   weights: Sequence[int]) -> tuple[list[int], list[str], int]:
+    """The heaviest chain of nodes given as columns: each node's inputs (`node_inputs`' offsets,
+    input nodes and edges), end and own tool time: (its nodes in order, the edge into each, its
+    weight). Ties go to the input that ended later, then by EDGE_RANK, then to the earlier node."""
     if not len(ends):
         return [], [], 0
     best = list(weights)
-    prev: list[tuple[int, str] | None] = [None] * len(ends)
+    prev = [-1] * len(ends)  # per node: the place of its chosen input among the edges
+    off, src, code = offsets.tolist(), sources.tolist(), edges.tolist()
+    rank = [EDGE_RANK[name] for name in EDGES]
 
-    def key(dep: tuple[int, str]) -> tuple[int, int, int, int]:
-        j = dep[0]
-        return best[j], ends[j], -EDGE_RANK[dep[1]], -j
+    def key(k: int) -> tuple[int, int, int, int]:
+        j = src[k]
+        return best[j], ends[j], -rank[code[k]], -j
 
-    for i, deps in enumerate(inputs):
-        if deps:  # most nodes have one input or none: no key to build
-            choice = prev[i] = deps[0] if len(deps) == 1 else max(deps, key=key)
-            best[i] += best[choice[0]]
+    for i in np.flatnonzero(np.diff(offsets)).tolist():  # nodes with inputs, in order
+        a, b = off[i], off[i + 1]
+        k = prev[i] = a if b - a == 1 else max(range(a, b), key=key)
+        best[i] += best[src[k]]
     last = max(range(len(ends)), key=lambda i: (best[i], ends[i], -i))
-    chain, edges = [], []
-    at: int | None = last
-    while at is not None:
+    chain, names = [], []
+    at = last
+    while at >= 0:
         chain.append(at)
-        link = prev[at]
-        edges.append(link[1] if link else "")
-        at = link[0] if link else None
+        k = prev[at]
+        names.append(EDGES[code[k]] if k >= 0 else "")
+        at = src[k] if k >= 0 else -1
     chain.reverse()
-    edges.reverse()
-    return chain, edges, best[last]
+    names.reverse()
+    return chain, names, best[last]
 
 
 @dataclass(frozen=True)
@@ -349,24 +462,25 @@ class Concurrency:
 
 
 def critical_path(events: Sequence[Event], parallelism: int | None = None,
-                  nodes: list[Node] | None = None, *, level: Concurrency | None = None) -> CriticalPath | None:
+                  graph: Graph | None = None, *, level: Concurrency | None = None) -> CriticalPath | None:
     """The dependency critical path of one build's events, with its wall-time account; None for a
     trace without invocations. `parallelism` (the build's -p) lets waits for a slot be told apart
-    from the go command's own work; without it they count as the latter. Pass `nodes` when the
+    from the go command's own work; without it they count as the latter. Pass `graph` when the
     dependency graph of these events is already built, and `level` when their Concurrency is."""
-    ran = [e for e in events if not e.probe and not e.cached]
-    if not ran:
+    graph = dependency_graph(events) if graph is None else graph
+    if not len(graph):
         return None
-    nodes = dependency_graph(ran) if nodes is None else nodes
-    chain, edges, length = longest_chain(nodes)
+    chain, edges, length = graph.chain()
     steps: list[Step] = []
     for i, edge in zip(chain, edges):
-        for k, e in enumerate(nodes[i].events):
+        for k, row in enumerate(graph.rows(i)):
+            e = events[row]
             wait = max(0, e.start_ns - steps[-1].event.end_ns) if steps else 0
             steps.append(Step(e, edge if k == 0 else "package", wait))
 
-    start, end = min(n.start_ns for n in nodes), max(n.end_ns for n in nodes)  # the nodes hold every tool
-    level = Concurrency(ran, parallelism) if level is None else level
+    start, end = int(graph.start_ns.min()), int(graph.end_ns.max())  # the nodes hold every tool
+    if level is None:
+        level = Concurrency([e for e in events if not e.probe and not e.cached], parallelism)
     waits: list[tuple[int, int, bool]] = []  # (from, to, waiting for an input) along the path
 
     def waited(a: int, b: int, for_input: bool) -> None:
@@ -375,12 +489,13 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None,
 
     at = start
     for i in chain:
-        n = nodes[i]
-        ready = max(at, min(n.ready_ns if n.ready_ns is not None else at, n.start_ns))
+        node_start, ready_ns = int(graph.start_ns[i]), graph.ready(i)
+        ready = max(at, min(ready_ns if ready_ns is not None else at, node_start))
         waited(at, ready, True)
-        waited(ready, max(ready, n.start_ns), False)
-        at = max(at, n.start_ns)
-        for e in n.events:  # gaps inside the node: it had started, so it was ready
+        waited(ready, max(ready, node_start), False)
+        at = max(at, node_start)
+        for row in graph.rows(i):  # gaps inside the node: it had started, so it was ready
+            e = events[row]
             if e.start_ns > at:
                 waited(at, e.start_ns, False)
             at = max(at, e.end_ns)
@@ -404,82 +519,12 @@ def chain_rows(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Se
                wall_ns: np.ndarray, deps: dict[int, Sequence[str]], actions: dict[int, str] | None = None,
                action_deps: dict[int, Sequence[str]] | None = None) -> np.ndarray:
     """Which invocations are on the critical path, of one build's invocations that ran given as
-    columns (package and tool as indexes into `pkgs` and `tools`; `deps`, `actions`, `action_deps`
-    by row): the rows of the nodes of `critical_path`'s chain, found without an Event or a Node.
-
-    The same nodes (numpy group-bys of the rows by package and node kind), the same edges
-    (`node_inputs`) and the same chain (`heaviest_chain`) as `dependency_graph` and `longest_chain`."""
-    n = len(start_ns)
-    on_path = np.zeros(n, bool)
-    if not n:
-        return on_path
-    kind_names = ("build", "link", "vet")  # in string order, as the nodes' sort compares kinds
-    kind_of_tool = np.array([kind_names.index(KINDS.get(t, "build")) for t in tools], np.int64)
-    node_kind = kind_of_tool[tool]
-    end_ns = start_ns + wall_ns
-    tool_rank = string_ranks(tools)[tool]
-    # rows by node, and in a node by start, end, tool (a node's events in dependency_graph's order)
-    node_key = pkg.astype(np.int64) * 3 + node_kind
-    order = np.lexsort((tool_rank, end_ns, start_ns, node_key))
-    keys = node_key[order]
-    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    count = np.diff(np.r_[first, n])
-    node_start = start_ns[order][first]
-    node_end = np.maximum.reduceat(end_ns[order], first)
-    # a node's own time, the union of its tools' intervals (_union_ns): each tool adds what it ran
-    # past the reach (latest end) of the node's earlier tools; the reach is a running maximum per
-    # node, taken over dense ranks of the ends offset by node, so that no sum can overflow
-    s, e = start_ns[order], end_ns[order]
-    distinct, rank = np.unique(e, return_inverse=True)
-    group = np.repeat(np.arange(len(first)), count)
-    offset = group * len(distinct)
-    reach = np.maximum.accumulate(rank.reshape(-1) + offset) - offset
-    before = np.r_[0, reach[:-1]]
-    added = np.maximum(0, e - np.maximum(s, distinct[before]))
-    added[first] = e[first] - s[first]
-    own = np.add.reduceat(added, first)
-    node_pkg, node_kind_of = keys[first] // 3, keys[first] % 3
-    # nodes by start, end, package name, kind
-    by_start = np.lexsort((node_kind_of, string_ranks(pkgs)[node_pkg], node_end, node_start))
-    names = [pkgs[p] for p in node_pkg[by_start].tolist()]
-    kinds = [kind_names[k] for k in node_kind_of[by_start].tolist()]
-    starts, ends = node_start[by_start].tolist(), node_end[by_start].tolist()
-    # a node's rows, in its events' order: order[first[m]:first[m] + count[m]] for node m (before by_start)
-    first_of, count_of = first[by_start].tolist(), count[by_start].tolist()
-
-    def rows_of(i: int) -> list[int]:
-        return order[first_of[i]:first_of[i] + count_of[i]].tolist()
-
-    # each package's compiled imports, as the trace lists them: the chain does not depend on their
-    # order or repeats (an input is found once; the heaviest input wins by a key unique per node)
-    imported: dict[str, tuple[str, ...]] = {}
-    if deps:
-        with_deps = np.fromiter(deps, np.int64, len(deps))
-        compiles = np.array([name == "compile" for name in tools], bool)[tool[with_deps]]
-        for row, p in zip(with_deps[compiles].tolist(), pkg[with_deps[compiles]].tolist()):
-            name = pkgs[p]
-            imported[name] = imported[name] + deps[row] if name in imported else deps[row]
-    node_of_action: dict[str, int] = {}
-    waited = None
-    if actions:
-        node_at = np.empty(len(first), np.int64)
-        node_at[by_start] = np.arange(len(first))
-        node_of_row = np.empty(n, np.int64)
-        node_of_row[order] = np.repeat(node_at, count)
-        place = np.empty(n, np.int64)  # a row's place in `order`: its event's place in its node
-        place[order] = np.arange(n)
-        # the last tool naming an action, in node order then event order, keeps it
-        for row in sorted(actions, key=lambda r: (node_of_row[r], place[r])):
-            node_of_action[actions[row]] = int(node_of_row[row])
-        if action_deps:
-            def waited(i: int) -> list[str]:
-                return [a for r in rows_of(i) for a in action_deps.get(r, ())]
-    inputs = node_inputs(names, kinds, starts, ends, imported,
-                         lambda i: sorted({d for r in rows_of(i) for d in deps.get(r, ())}),
-                         waited, node_of_action)
-    chain, _, _ = heaviest_chain(inputs, ends, own[by_start].tolist())
-    for i in chain:
-        on_path[rows_of(i)] = True
+    columns (as `graph_of_columns` takes them): the rows of the nodes of `critical_path`'s chain."""
+    on_path = np.zeros(len(start_ns), bool)
+    graph = graph_of_columns(pkg, pkgs, tool, tools, start_ns, wall_ns, deps, actions, action_deps)
+    if len(graph):
+        for i in graph.chain()[0]:
+            on_path[graph.rows(i)] = True
     return on_path
 
 

@@ -27,21 +27,22 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TextIO
 
 import numpy as np
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
-from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_by_package, coverage
+from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_by_package, coverage_of
 from gotrace.analysis.critical_path import (
     Concurrency,
     CriticalPath,
-    Node,
+    Graph,
     critical_path,
     dependency_graph,
     listed_steps,
 )
-from gotrace.analysis.parallelism import Parallelism, cpu_ns_column, parallelism, time_columns
+from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism, time_columns
 from gotrace.analysis.phases import PhaseTable, phase_table
 from gotrace.analysis.whatif import PARALLEL_NODES, WhatIf, what_if
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
@@ -116,8 +117,10 @@ class Summary:
     std_packages: int = 0  # standard-library packages of the build (in the std row unless `std`)
     whatif: WhatIf | None = None
     queue: dict[str, int] | None = None  # package -> ns its actions waited ready, when the trace knows
-    # the dependency graph the critical path walked, for the report's "waited for" (built once)
-    graph: list[Node] | None = field(default=None, compare=False, repr=False)
+    # the dependency graph the critical path walked, for the report's "waited for" (built once);
+    # its rows index `ran`, the invocations that ran
+    graph: Graph | None = field(default=None, compare=False, repr=False)
+    ran: Sequence[Event] = field(default=(), compare=False, repr=False)
 
     @property
     def invocations(self) -> int:
@@ -139,10 +142,10 @@ def group_name(pkg: str, depth: int | None = None, std: bool = False) -> str:
     return base
 
 
-def std_packages(events: Iterable[Event]) -> int:
-    """How many standard-library packages the events touch (what the std row holds)."""
-    return len({base for base in (split_variant(pkg)[0] for pkg in {e.pkg for e in events})
-                if base and is_std(base)})
+def std_packages(packages: Iterable[str]) -> int:
+    """How many standard-library packages there are among `packages` (the names the events of a
+    build touch, repeats allowed): what the std row holds."""
+    return len({base for base in (split_variant(pkg)[0] for pkg in set(packages)) if base and is_std(base)})
 
 
 def row_label(name: str, std_count: int) -> str:
@@ -151,24 +154,22 @@ def row_label(name: str, std_count: int) -> str:
 
 
 WEIGHTS = ("wall", "cpu", "rss")
+_RSS = attrgetter("max_rss_kib")
 
 
 def top_tables(events: Sequence[Event], n: int, depth: int | None, std: bool, *,
-               columns: tuple[np.ndarray, np.ndarray] | None = None,
-               cpu: Sequence[int | None] | None = None) -> dict[str, list[Row]]:
+               invocations: Invocations | None = None) -> dict[str, list[Row]]:
     """The top `n` rows by each of WEIGHTS. A group-by in numpy: summed (wall, CPU) or peaked (RSS)
     per package, then per row (a build has many invocations per package, many packages per row);
-    only the rows that can make the top n are sorted by name. `columns` (`time_columns`) and `cpu`
-    (`cpu_ns_column`) of the events, when the caller has them."""
-    packages: dict[str, int] = {}
-    number = packages.setdefault
-    ids = np.fromiter((number(e.pkg, len(packages)) for e in events), np.int64, len(events))
-    walls = time_columns(events)[1] if columns is None else columns[1]
-    cpus = np.fromiter(((c or 0) for c in (cpu_ns_column(events) if cpu is None else cpu)), np.int64, len(events))
-    kib = np.fromiter(((e.max_rss_kib or 0) for e in events), np.int64, len(events))
+    only the rows that can make the top n are sorted by name. `invocations`: the events' columns,
+    when the caller has them."""
+    c = Invocations.of(events) if invocations is None else invocations
+    cpus = np.fromiter(((cpu or 0) for cpu in c.cpu_ns), np.int64, len(events))
+    kib = np.fromiter(((rss or 0) for rss in map(_RSS, events)), np.int64, len(events))
     rows: dict[str, int] = {}
-    row_of = np.fromiter((rows.setdefault(group_name(pkg, depth, std), len(rows)) for pkg in packages),
-                         np.int64, len(packages))[ids]
+    row_of = np.fromiter((rows.setdefault(group_name(pkg, depth, std), len(rows)) for pkg in c.pkgs),
+                         np.int64, len(c.pkgs))[c.pkg]
+    walls = c.wall_ns
     names = list(rows)
     tables = {}
     for weight, values in (("wall", walls), ("cpu", cpus), ("rss", kib)):
@@ -214,16 +215,17 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         info = info.get(build_id)
     info = info or BuildInfo(build=build_id)
     # read once, shared by the sweeps below (see the module doc)
-    columns = time_columns(ran)
-    cpus = cpu_ns_column(ran)
+    invocations = Invocations.of(ran)
+    columns, cpus = invocations.times, invocations.cpu_ns
     known_cpu = [c for c in cpus if c is not None]
     with_rss = [e for e in ran if e.max_rss_kib is not None]
     wall = int((columns[0] + columns[1]).max() - columns[0].min()) if ran else 0
-    nodes = dependency_graph(ran)
+    graph = dependency_graph(ran, invocations)
     level = Concurrency(ran, info.parallelism, columns=columns)
     # the what-if replays are most of a big build's cost: a child makes them while this process does the rest
-    whatif = Forked(lambda: what_if(ran, info.parallelism, nodes=nodes, cores=info.cores, level=level),
-                    fork=len(nodes) >= PARALLEL_NODES)
+    whatif = Forked(lambda: what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level,
+                                    invocations=invocations),
+                    fork=len(graph) >= PARALLEL_NODES)
     par = parallelism(ran, info, columns=columns, cpu=cpus)
     cache: tuple[int | None, int | None, list[str]] = (None, None, [])
     if has_cache_facts(events):
@@ -241,17 +243,26 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         peak=max(with_rss, key=lambda e: (e.max_rss_kib, e.pkg, e.tool)) if with_rss else None,
         depth=depth,
         std=std,
-        top=top_tables(ran, top, depth, std, columns=columns, cpu=cpus),
-        path=critical_path(ran, info.parallelism, nodes, level=level),
+        top=top_tables(ran, top, depth, std, invocations=invocations),
+        path=critical_path(ran, info.parallelism, graph, level=level),
         par=par,
         phases=phase_table(ran),
-        std_packages=std_packages(ran),
-        coverage=coverage(events),
+        std_packages=std_packages(invocations.pkgs),
+        coverage=_coverage(events, invocations),
         c_compiles=c_compiles_by_package(ran),
         whatif=whatif.result(),
         queue=queue_waits(events),
-        graph=nodes,
+        graph=graph,
+        ran=ran,
     )
+
+
+def _coverage(events: Sequence[Event], ran: Invocations) -> Coverage:
+    """`coverage` of the events, from the columns of those that ran and the few version probes."""
+    probes = [e for e in events if e.probe and not e.cached]
+    starts, walls = time_columns(probes)
+    return coverage_of(np.concatenate((ran.start_ns, starts)), np.concatenate((ran.wall_ns, walls)),
+                       np.arange(len(ran.start_ns) + len(probes)) >= len(ran.start_ns))
 
 
 def queue_waits(events: Sequence[Event]) -> dict[str, int] | None:
@@ -349,7 +360,7 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
     cov = s.coverage
     out.write(f"  coverage {percent(100 * cov.share)}: a recorded tool ran during {seconds(cov.covered_ns)} "
               f"of the {seconds(cov.span_ns)}")
-    longest = cov.gaps[0].wall_ns if cov.gaps else 0
+    longest = cov.longest_gap_ns
     out.write(f"; longest gap {seconds(longest)}\n" if longest else "\n")
     for gap in cov.listed():
         out.write(f"    {gap.describe()}\n")

@@ -39,7 +39,7 @@ def run_totals(events: Sequence[Event], wall_ns: int, top: int = 5) -> RunTotals
         cpu_ns=total_cpu_ns(ran),
         slowest=slowest,
         peak=peak,
-        std_packages=std_packages(ran),
+        std_packages=std_packages(e.pkg for e in ran),
     )
 
 

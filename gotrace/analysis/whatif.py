@@ -114,8 +114,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gotrace.analysis.critical_path import Concurrency, Node, dependency_graph
-from gotrace.analysis.parallelism import cpu_ns_column, time_columns
+from gotrace.analysis.critical_path import Concurrency, Graph, dependency_graph
+from gotrace.analysis.parallelism import Invocations, time_columns
 from gotrace.events import Event
 from gotrace.forked import Forked, can_fork
 
@@ -128,12 +128,11 @@ UNKNOWN_DEMAND = 1.0
 PARALLEL_NODES = 20_000
 
 
-def action_overhead_ns(nodes: Sequence[Node], level: Concurrency) -> int:
+def action_overhead_ns(graph: Graph, level: Concurrency) -> int:
     """The go command's own work per action in this build: the lower quartile of the gaps between an
     action's last input ending and its start while a slot was free (see the module doc)."""
-    waited = [n for n in nodes if n.ready_ns is not None]
-    ready = np.fromiter((n.ready_ns for n in waited), np.int64, len(waited))
-    start = np.fromiter((n.start_ns for n in waited), np.int64, len(waited))
+    waited = graph.ready_ns != Graph.NO_INPUT
+    ready, start = graph.ready_ns[waited], graph.start_ns[waited]
     gaps = np.sort(np.maximum(0, start - ready - level.full_ns_between(ready, start)))
     return int(gaps[len(gaps) // 4]) if len(gaps) else 0
 
@@ -146,8 +145,9 @@ class Timeline:
     numpy arrays throughout, each sum made in the order the Python loops it replaced made it (ufunc.at
     and cumsum go element by element), so the model's floats are the same to the last bit."""
 
-    def __init__(self, events: Sequence[Event]):
-        start, wall = time_columns(events)
+    def __init__(self, events: Sequence[Event] = (), *, columns: tuple[np.ndarray, np.ndarray] | None = None):
+        """The grid of `events`, or of the invocations whose start and wall times are `columns`."""
+        start, wall = time_columns(events) if columns is None else columns
         self.wall = wall  # int64, per event
         # as concurrency_steps counts them: [start, end), at least one nanosecond (occupied_end)
         end = np.where(wall > 0, start + wall, start + 1)
@@ -179,11 +179,10 @@ class Timeline:
         return out
 
 
-def _cpu_columns(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray]:
-    """(CPU ns as floats, 0 where unknown; whether known) of each invocation."""
-    column = cpu_ns_column(events)
-    known = np.fromiter((c is not None for c in column), bool, len(events))
-    return np.fromiter((c or 0 for c in column), np.float64, len(events)), known
+def _cpu_columns(column: Sequence[int | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(CPU ns as floats, 0 where unknown; whether known) of each invocation (`cpu_ns_column`)."""
+    known = np.fromiter((c is not None for c in column), bool, len(column))
+    return np.fromiter((c or 0 for c in column), np.float64, len(column)), known
 
 
 def _rates(cpu: np.ndarray, known: np.ndarray, wall: np.ndarray) -> np.ndarray:
@@ -223,19 +222,27 @@ class Sharing:
     demand: list[float]  # per node: cores it keeps busy then
 
 
-def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
-    """The sharing model of the module doc for a build's nodes (all its invocations that ran); None
-    when no invocation knows its CPU time (nothing says how busy the cores were). A few passes over
-    one grid of the invocations' instants: O(n log n)."""
-    events = [e for n in nodes for e in n.events]
-    cpu, cpu_known = _cpu_columns(events)
+def measure_sharing(graph: Graph, events: Sequence[Event], cores: int, *,
+                    invocations: Invocations | None = None) -> Sharing | None:
+    """The sharing model of the module doc for a build's dependency graph (all its invocations that
+    ran; `events` are those its rows index, `invocations` their columns when the caller has them);
+    None when no invocation knows its CPU time (nothing says how busy the cores were). A few passes
+    over one grid of the invocations' instants, taken node by node: O(n log n)."""
+    rows = graph.order
+    row_list = rows.tolist()
+    c = Invocations.of(events) if invocations is None else invocations
+    cpu, cpu_known = _cpu_columns([c.cpu_ns[r] for r in row_list])
     if not cpu_known.any():
         return None
-    grid = Timeline(events)
-    alone = ran_alone(events, grid)
+    start_of, wall_of = c.start_ns, c.wall_ns
+    grid = Timeline(columns=(start_of[rows], wall_of[rows]))
+    alone = ran_alone((), grid)
     wall = grid.wall.astype(np.float64)
-    tools: dict[str, int] = {}
-    tool = np.fromiter((tools.setdefault(e.tool, len(tools)) for e in events), np.int64, len(events))
+    # the tools that ran, numbered (the rates below are by name)
+    tool_ids = c.tool[rows]
+    distinct, tool = np.unique(tool_ids, return_inverse=True)
+    tools = {c.tools[t]: i for i, t in enumerate(distinct.tolist())}
+    tool = tool.reshape(-1)
     # each tool's CPU and wall time over its invocations that ran alone (integer sums: exact)
     counted = alone & cpu_known
     cpu_sums, wall_sums = np.zeros(len(tools), np.int64), np.zeros(len(tools), np.int64)
@@ -258,51 +265,53 @@ def measure_sharing(nodes: Sequence[Node], cores: int) -> Sharing | None:
     model_cpu_array = demand * progressed_array
     # A node of one tool (most of them): its alone time is its tool's, held within 0..its wall, and
     # its demand the larger of its CPU and the model's over that; the same floats as the loop below.
-    counts = np.fromiter((len(n.events) for n in nodes), np.int64, len(nodes))
-    first = np.zeros(len(nodes), np.int64)
-    np.cumsum(counts[:-1], out=first[1:])
+    counts, first = graph.count, graph.first
     cpu_used = np.where(cpu_known, cpu, UNKNOWN_DEMAND * wall)
     one = first[counts == 1]
     own_one = np.minimum(wall[one], np.maximum(0.0, progressed_array[one]))
     with np.errstate(divide="ignore", invalid="ignore"):
         demand_one = np.where(own_one > 0, np.maximum(cpu_used[one], model_cpu_array[one]) / own_one, 0.0)
-    alone_ns = np.zeros(len(nodes))
-    demands = np.zeros(len(nodes))
+    alone_ns = np.zeros(len(graph))
+    demands = np.zeros(len(graph))
     alone_ns[counts == 1], demands[counts == 1] = own_one, demand_one
     # nodes of several tools: the union of their intervals, each piece once
     model_cpu, used_cpu = model_cpu_array.tolist(), cpu_used.tolist()
     progress, progressed = progress_array.tolist(), progressed_array.tolist()
     starts, ends = grid.starts.tolist(), grid.ends.tolist()
-    for i in np.flatnonzero(counts > 1).tolist():
-        n, k = nodes[i], int(first[i])
+    several = np.flatnonzero(counts > 1).tolist()
+    if several:
+        tool_start, tool_wall = start_of[rows].tolist(), wall_of[rows].tolist()
+        spans = graph.span_ns.tolist()
+    for i in several:
         ran_ns = own_alone = node_cpu = given = 0.0
         reach, reach_at = None, 0  # the furthest end so far, and its place on the grid
-        for e in n.events:  # by start
-            end = e.start_ns + e.wall_ns
-            if reach is None or e.start_ns >= reach:
-                ran_ns += e.wall_ns
+        for k in range(int(first[i]), int(first[i] + counts[i])):  # the node's tools, by start
+            tool_ns = tool_wall[k]
+            end = tool_start[k] + tool_ns
+            if reach is None or tool_start[k] >= reach:
+                ran_ns += tool_ns
                 own_alone += progressed[k]
             elif end > reach:  # overlaps an earlier tool of the node: only the rest is new
                 ran_ns += end - reach
                 own_alone += progress[ends[k]] - progress[reach_at]
             if reach is None or end > reach:
-                reach, reach_at = end, ends[k] if e.wall_ns > 0 else starts[k]
+                reach, reach_at = end, ends[k] if tool_ns > 0 else starts[k]
             node_cpu += used_cpu[k]
             given += model_cpu[k]
-            k += 1
         # within 0..span: sums of float progress can land a few 1e-6 ns outside (a link that ran
         # alone came out 2e-6 ns longer than its span)
-        own = min(float(n.span_ns), max(0.0, n.span_ns - ran_ns + own_alone))
+        span = spans[i]
+        own = min(float(span), max(0.0, span - ran_ns + own_alone))
         alone_ns[i] = own
         demands[i] = max(node_cpu, given) / own if own > 0 else 0.0
     alone_ns, demands = alone_ns.tolist(), demands.tolist()
     return Sharing(cores, capacity, rates, alone_ns, demands)
 
 
-def replay_columns(nodes: Sequence[Node]) -> tuple[list[list[int]], list[int]]:
-    """(inputs, spans) of `dependency_graph`'s nodes, the columns a ReplayPlan reads: for each node,
-    the earlier nodes it waits for, and its span in ns."""
-    return [[j for j, _ in n.deps] for n in nodes], [n.span_ns for n in nodes]
+def replay_columns(graph: Graph) -> tuple[list[list[int]], list[int]]:
+    """(inputs, spans) of a dependency graph, the columns a ReplayPlan reads: for each node, the
+    earlier nodes it waits for, and its span in ns."""
+    return graph.input_lists(), graph.span_ns.tolist()
 
 
 class ReplayPlan:
@@ -540,9 +549,9 @@ def _untie(finishing: dict[float, int], tied: dict[float, deque[int]], v: float,
     return i
 
 
-def replay(nodes: Sequence[Node], slots: int | None, overhead_ns: int = 0, sharing: Sharing | None = None) -> int:
+def replay(graph: Graph, slots: int | None, overhead_ns: int = 0, sharing: Sharing | None = None) -> int:
     """Wall time of the graph run by `slots` workers (None: as many as there are ready nodes)."""
-    return ReplayPlan(*replay_columns(nodes), overhead_ns, sharing).replay(slots)[0]
+    return ReplayPlan(*replay_columns(graph), overhead_ns, sharing).replay(slots)[0]
 
 
 def _replays(plan: ReplayPlan, slots: Sequence[int | None]) -> dict[int | None, tuple[int, bool]]:
@@ -581,10 +590,10 @@ def predict_columns(inputs: Sequence[Sequence[int]], spans: Sequence[float], slo
     return out
 
 
-def predict(nodes: Sequence[Node], slots: Sequence[int | None], overhead_ns: int = 0,
+def predict(graph: Graph, slots: Sequence[int | None], overhead_ns: int = 0,
             sharing: Sharing | None = None) -> list[Prediction]:
-    """`predict_columns` of `dependency_graph`'s nodes."""
-    return predict_columns(*replay_columns(nodes), slots, overhead_ns, sharing)
+    """`predict_columns` of a dependency graph."""
+    return predict_columns(*replay_columns(graph), slots, overhead_ns, sharing)
 
 
 @dataclass(frozen=True)
@@ -629,26 +638,29 @@ class WhatIf:
 
 
 def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequence[int | None] = SLOTS,
-            nodes: Sequence[Node] | None = None, cores: int | None = None,
-            level: Concurrency | None = None) -> WhatIf | None:
+            graph: Graph | None = None, cores: int | None = None, level: Concurrency | None = None, *,
+            invocations: Invocations | None = None) -> WhatIf | None:
     """Predicted wall time of one build's events for each number of `slots` (go build -p N) on
     `cores` (the build record's; None: tools run as long as they did); None for a trace without
-    invocations. Pass `nodes` when the dependency graph is already built, and `level` when the
-    Concurrency of these events at `parallelism` is."""
-    ran = [e for e in events if not e.probe and not e.cached]
-    if not ran:
+    invocations. Pass `graph` when the dependency graph of the events is already built, `level`
+    when their Concurrency at `parallelism` is, and `invocations` when their columns are (then
+    every event ran)."""
+    graph = dependency_graph(events, invocations) if graph is None else graph
+    if not len(graph):
         return None
-    nodes = dependency_graph(ran) if nodes is None else nodes
     wanted = list(slots)
     if parallelism and parallelism not in wanted:
         wanted.append(parallelism)
     wanted.sort(key=lambda s: (s is None, s or 0))
-    overhead = action_overhead_ns(nodes, Concurrency(ran, parallelism) if level is None else level)
-    sharing = measure_sharing(nodes, cores) if cores else None
-    predicted = predict(nodes, wanted, overhead, sharing)
-    measured = max(e.end_ns for e in ran) - min(e.start_ns for e in ran)
+    if level is None:
+        level = Concurrency([e for e in events if not e.probe and not e.cached], parallelism)
+    overhead = action_overhead_ns(graph, level)
+    sharing = measure_sharing(graph, events, cores, invocations=invocations) if cores else None
+    predicted = predict(graph, wanted, overhead, sharing)
+    measured = int(graph.end_ns.max() - graph.start_ns.min())
     own = next((p.wall_ns for p in predicted if p.slots == parallelism), None) if parallelism else None
     if sharing is None:
         return WhatIf(predicted, parallelism, overhead, measured, own)
     return WhatIf(predicted, parallelism, overhead, measured, own, sharing.cores, sharing.capacity,
                   sharing.alone_rates)
+

@@ -17,7 +17,7 @@ import numpy as np
 import orjson
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
-from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Node, Step, dependency_graph, listed_steps
+from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Graph, Step, dependency_graph, listed_steps
 from gotrace.analysis.lanes import lanes_of
 from gotrace.analysis.parallelism import cpu_ns_column, time_columns
 from gotrace.analysis.phases import phase_times
@@ -49,31 +49,37 @@ def critical_steps(summary: Summary) -> list[tuple[Step, bool]]:
     return [(s, id(s) in listed) for s in summary.path.steps]
 
 
-def dependency_facts(ran: Sequence[Event], nodes: Sequence[Node] | None = None
+def dependency_facts(ran: Sequence[Event], graph: Graph | None = None, graph_events: Sequence[Event] = ()
                      ) -> tuple[list[tuple[int, str]], list[tuple[str, ...]]]:
     """For each invocation: (index of the invocation it waited for or -1, the edge), and the
     packages of the trace it depended on. Both come from the one dependency graph the critical
-    path walks (`critical_path.dependency_graph`; pass `nodes` when it is built, as
-    `Summary.graph`): what an invocation waited for is, of its package's earlier tools and the
-    inputs of its package, the one that finished last before it started.
+    path walks (`critical_path.dependency_graph`; pass `graph` when it is built, as `Summary.graph`,
+    with the events its rows index, `Summary.ran`): what an invocation waited for is, of its
+    package's earlier tools and the inputs of its package, the one that finished last before it started.
 
     A node's inputs all ended before its first tool started (`dependency_graph` keeps only those),
     so the last of them, and the packages, are found once per node, not once per invocation."""
-    nodes = dependency_graph(ran) if nodes is None else nodes
+    if graph is None:
+        graph, graph_events = dependency_graph(ran), ran
     position = {id(e): i for i, e in enumerate(ran)}
     waited: list[tuple[int, str]] = [(UNKNOWN, "")] * len(ran)
     deps: list[tuple[str, ...]] = [()] * len(ran)
+    ends, pkgs = graph.end_ns.tolist(), graph.pkg
 
     def rank(option: tuple[Event, str]) -> tuple:
         last, edge = option
         return (last.end_ns, edge != "package", last.tool, last.pkg)
 
-    last_of: list[Event | None] = [None] * len(nodes)  # a node's last tool, found when first needed
-    for node in nodes:
+    def events_of(i: int) -> list[Event]:
+        return [graph_events[r] for r in graph.rows(i)]
+
+    last_of: list[Event | None] = [None] * len(graph)  # a node's last tool, found when first needed
+    for i in range(len(graph)):
+        inputs = graph.inputs_of(i)
         # the input that ended last; ties (rare) by the whole rank, as max over all of them would
         last_input, latest, tied = None, -1, False
-        for j, edge in node.deps:
-            end = nodes[j].end_ns
+        for j, edge in inputs:
+            end = ends[j]
             if end > latest:
                 last_input, latest, tied = (j, edge), end, False
             elif end == latest:
@@ -81,27 +87,28 @@ def dependency_facts(ran: Sequence[Event], nodes: Sequence[Node] | None = None
         if last_input is None:
             candidates = []
         elif tied:
-            candidates = [(j, edge) for j, edge in node.deps if nodes[j].end_ns == latest]
+            candidates = [(j, edge) for j, edge in inputs if ends[j] == latest]
         else:
             candidates = [last_input]
         options_in = []
         for j, edge in candidates:
             last = last_of[j]
             if last is None:
-                last = last_of[j] = max(nodes[j].events, key=lambda d: d.end_ns)
+                last = last_of[j] = max(events_of(j), key=lambda d: d.end_ns)
             options_in.append((last, edge))
         best_input = max(options_in, key=rank, default=None)
-        names = tuple(sorted({nodes[j].pkg for j, edge in node.deps if edge != "package"}))
-        earlier = _latest_earlier(node.events) if len(node.events) > 1 else [-1]
-        for e, d in zip(node.events, earlier):
-            i = position[id(e)]
-            deps[i] = names
+        names = tuple(sorted({pkgs[j] for j, edge in inputs if edge != "package"}))
+        tools = events_of(i)
+        earlier = _latest_earlier(tools) if len(tools) > 1 else [-1]
+        for e, d in zip(tools, earlier):
+            k = position[id(e)]
+            deps[k] = names
             best = best_input
             if d >= 0:  # an input and an earlier tool of the package never rank alike (the edge differs)
-                best = max(((node.events[d], "package"), best_input), key=rank) if best_input else \
-                    (node.events[d], "package")
+                best = max(((tools[d], "package"), best_input), key=rank) if best_input else \
+                    (tools[d], "package")
             if best is not None:
-                waited[i] = (position[id(best[0])], best[1])
+                waited[k] = (position[id(best[0])], best[1])
     return waited, deps
 
 
@@ -146,7 +153,7 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
     packages: dict[str, int] = {}
     for e in ran:
         packages.setdefault(e.pkg, len(packages))
-    waited, deps = dependency_facts(ran, summary.graph)
+    waited, deps = dependency_facts(ran, summary.graph, summary.ran)
     dep_lists: dict[tuple[str, ...], int] = {}
     for names in deps:
         if names:
