@@ -23,6 +23,8 @@ summary (events from two processes as columns: events.EventList; the what-if mod
 child, its replays shared with a grandchild), wall by stage at 1M: reading 12.1 s, dependency
 graph 9.0 s, the rest 10.5 s beside the what-if, then 10.9 s more waiting for it (three processes
 on two cores); before this session 7.9x wall / 10.4x CPU at load 5-9, 1.8 GiB.
+The what-if replays (whatif.ReplayPlan) at 1M, every -p, CPU: 17.2 -> 10.2 s, the same ints
+(bench_summary.py --replay; whatif.py's docstring).
 
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).

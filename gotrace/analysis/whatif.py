@@ -58,6 +58,20 @@ that schedule), and a big graph's replays are shared with a forked child (gotrac
 100,000 records (CPU, this process): sharing 1.43 -> 0.34 s, replays 1.9 s -> half of it in each
 process; at 1,000,000: one replay 1.5 s (5.5 s unlimited) over 416,149 nodes.
 
+The replays' cost, profiled (cProfile of summary at 100,000 records: 8 replays 5.25 s, 1.2 s of
+it rebuilding every replay's lists of dependents, 0.5 s heappop, 0.2 s heappush; py-spy of one
+replay at 1,000,000 records: at -p 8 17% popping a heap of the 118,015 nodes without inputs, at
+unlimited 40% popping the heap of (time, node) tuples of 118,015 nodes running at once, most of
+them tied: a grown trace's copies of one build). So a ReplayPlan makes the graph's part once per
+`predict_columns` (its forked child gets it by fork), the go command's work is a queue, ready nodes
+a merge of the sorted roots and a small heap, -p 1 a plain loop in index order, unlimited one heap
+entry per distinct finishing time; every float operation the one the heaps made, in their order
+(tests/test_whatif_replay.py compares every -p with the replay before, kept there). Every -p of
+SLOTS with the build's cores, CPU s of one process, before / after (benchmarks/bench_summary.py
+--replay, alternately, load 2.3-3 on 2 cores): 100,000 records (41,615 nodes) 1.39 / 0.86 (-p 1
+0.09 / 0.03, unlimited 0.43 / 0.19); 1,000,000 records (416,149 nodes, 1,782,567 edges) 17.2 /
+10.2 (-p 1 1.3-1.6 / 0.5, -p 2-64 1.5-2.0 / 0.85-1.5 each, unlimited 5.2-5.5 / 2.4, the plan 0.3).
+
 What the model leaves out, so read the curve as an estimate: other processes' load changing during
 the build or between builds (the shared cores are one figure for the whole build, and a -p 1 trace,
 where tools never competed, cannot tell what they would be left), tools whose need differs from
@@ -91,8 +105,10 @@ So: -p 1 predicted from a -p 2 trace lands within 10% for samples/multi at every
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -297,91 +313,278 @@ def measure_sharing(graph: Graph, events: Sequence[Event], cores: int, *,
     return Sharing(cores, capacity, rates, alone_ns, demands)
 
 
-def replay(nodes: Sequence[_ReplayNode], slots: int | None, overhead_ns: int = 0, sharing: Sharing | None = None) -> int:
-    """Wall time of the graph run by `slots` workers (None: as many as there are ready nodes)."""
-    if isinstance(nodes, Graph):
-        nodes = _ReplayNode.of(nodes)
-    return _replay(nodes, slots, overhead_ns, sharing)[0]
+def replay_columns(graph: Graph) -> tuple[list[list[int]], list[int]]:
+    """(inputs, spans) of a dependency graph, the columns a ReplayPlan reads: for each node, the
+    earlier nodes it waits for, and its span in ns."""
+    return graph.input_lists(), graph.span_ns.tolist()
 
 
-def _replay(nodes: Sequence[_ReplayNode], slots: int | None, overhead_ns: int, sharing: Sharing | None
-            ) -> tuple[int, bool]:
-    """(`replay`'s wall time, whether a ready node ever waited for a free slot). A replay no slot
-    held back is the replay of every larger number of slots too: the same schedule.
+class ReplayPlan:
+    """A graph ready to replay at any -p: everything its replays share, made once (`predict_columns`
+    makes one; its forked child gets it by fork), so a replay copies only the counts it changes.
 
-    Event-driven list scheduling: a heap of ready nodes by priority (their position in start order);
-    a started node first holds its worker for `overhead_ns` of the go command's own work, then runs
-    its tools for its alone time (`sharing`; without it, its span as measured), all running nodes
-    progressing at (shared cores / their total demand) of their alone speed when that is below 1.
-    That rate is common to all, so a heap of finishing points in virtual time (alone time
-    progressed) holds them: O(n log n + E)."""
-    if not nodes:
-        return 0, False
-    durations = sharing.alone_ns if sharing else [float(n.span_ns) for n in nodes]
-    demands = sharing.demand if sharing else [0.0] * len(nodes)
-    capacity = sharing.capacity if sharing else None
-    waiting = [len(n.deps) for n in nodes]
-    dependents: list[list[int]] = [[] for _ in nodes]
-    for i, n in enumerate(nodes):
-        for j, _ in n.deps:
-            dependents[j].append(i)
-    ready = [i for i, w in enumerate(waiting) if w == 0]
-    heapq.heapify(ready)
-    starting: list[tuple[float, int]] = []  # (end of the go command's work, node)
-    tools: list[tuple[float, int]] = []  # (virtual time its tools finish, node)
-    busy = 0  # workers held
-    now = virtual = load = 0.0
-    held_back = False
-    while ready or starting or tools:
-        while ready and (slots is None or busy < slots):
-            busy += 1
-            heapq.heappush(starting, (now + overhead_ns, heapq.heappop(ready)))
-        held_back = held_back or bool(ready)
-        rate = 1.0 if capacity is None or load <= capacity else capacity / load
-        finish = now + (tools[0][0] - virtual) / rate if tools else math.inf
-        if starting and starting[0][0] <= finish:
-            t, i = heapq.heappop(starting)
-            virtual += (t - now) * rate
+    `inputs`: for each node, in start order (the priority go gave it, as far as the trace shows),
+    the indices of the earlier nodes it waits for; `spans`: each node's span in ns (ints or floats),
+    how long it runs without `sharing`; `overhead_ns`: the go command's own work per action
+    (`action_overhead_ns`).
+
+    A replay's queues, each popping what the heaps of the first replay popped, in the same order
+    (ties by node index), so every float operation is the one that replay made:
+    - nodes in the go command's work: its ends (`now + overhead_ns`) never decrease, so a queue in
+      two lists (times, nodes) read from a head index; a node joining a tie with a smaller index
+      (or a float rounding that took `now` back) is inserted in its place (`_insert`);
+    - ready nodes: the nodes without inputs are ascending already, and the few a finished node makes
+      ready wait in a small heap: the next is the lower of the two heads;
+    - -p 1 runs the nodes in index order (`_replay_one_slot`), unlimited starts every ready node at
+      once and keys its heap of finishing times by distinct time (`_replay_unlimited`)."""
+
+    def __init__(self, inputs: Sequence[Sequence[int]], spans: Sequence[float], overhead_ns: int = 0,
+                 sharing: Sharing | None = None):
+        self.size = len(inputs)
+        self.inputs = inputs
+        self.durations = sharing.alone_ns if sharing else [float(s) for s in spans]
+        self.demands = sharing.demand if sharing else [0.0] * self.size
+        # without sharing every node runs at its alone speed: no load ever exceeds infinite cores
+        self.capacity = sharing.capacity if sharing else math.inf
+        self.overhead_ns = float(overhead_ns)  # what `now + overhead_ns` converts it to anyway
+        self.waiting = [len(d) for d in inputs]
+        dependents: list[list[int]] = [[] for _ in range(self.size)]
+        for i, d in enumerate(inputs):
+            for j in d:
+                dependents[j].append(i)
+        self.dependents = dependents
+        self.ready = [i for i, w in enumerate(self.waiting) if not w]  # ascending
+
+    def replay(self, slots: int | None) -> tuple[int, bool]:
+        """(Wall time of the graph run by `slots` workers (None: as many as there are ready nodes),
+        whether a ready node ever waited for a free slot). A replay no slot held back is the replay
+        of every larger number of slots too: the same schedule.
+
+        Event-driven list scheduling: ready nodes wait by priority (their index); a started node
+        first holds its worker for `overhead_ns` of the go command's own work, then runs its tools
+        for its alone time (`sharing`; without it, its span), all running nodes progressing at
+        (shared cores / their total demand) of their alone speed when that is below 1. That rate is
+        common to all, so a heap of finishing points in virtual time (alone time progressed) holds
+        them: O(n log n + E)."""
+        if not self.size:
+            return 0, False
+        if slots is None:
+            return self._replay_unlimited(), False
+        if slots == 1:
+            one = self._replay_one_slot()
+            if one is not None:
+                return one
+        durations, demands, capacity, overhead = self.durations, self.demands, self.capacity, self.overhead_ns
+        dependents = self.dependents
+        waiting = self.waiting.copy()
+        first, firsts, r = self.ready, len(self.ready), 0  # the nodes without inputs, from r on
+        later: list[int] = []  # heap of the nodes a finished node made ready
+        heappush, heappop = heapq.heappush, heapq.heappop
+        starting_at: list[float] = []  # end of the go command's work ...
+        starting: list[int] = []  # ... of this node, from `head` on, in (time, node) order
+        head = 0
+        tools: list[tuple[float, int]] = []  # (virtual time its tools finish, node)
+        busy = 0  # workers held
+        now = virtual = load = 0.0
+        held_back = False
+        while True:
+            if busy < slots and (r < firsts or later):
+                t = now + overhead
+                while busy < slots:
+                    if later:
+                        if r < firsts and first[r] < later[0]:
+                            i = first[r]
+                            r += 1
+                        else:
+                            i = heappop(later)
+                    elif r < firsts:
+                        i = first[r]
+                        r += 1
+                    else:
+                        break
+                    busy += 1
+                    if head == len(starting) or t > starting_at[-1] or (t == starting_at[-1] and i > starting[-1]):
+                        starting_at.append(t)
+                        starting.append(i)
+                    else:
+                        _insert(starting_at, starting, head, t, i)
+            if r < firsts or later:
+                held_back = True
+            while True:  # start the tools of each node whose go command's work ends before a tool does
+                rate = 1.0 if load <= capacity else capacity / load
+                finish = now + (tools[0][0] - virtual) / rate if tools else math.inf
+                if head == len(starting) or not starting_at[head] <= finish:
+                    break
+                t = starting_at[head]
+                i = starting[head]
+                head += 1
+                virtual += (t - now) * rate
+                now = t
+                heappush(tools, (virtual + durations[i], i))
+                load += demands[i]
+            if not tools:  # nothing starting either (finish was infinite), so nothing ready
+                return round(now), held_back
+            virtual, i = heappop(tools)
+            now = finish
+            load = load - demands[i] if tools else 0.0  # no float residue once nothing runs
+            busy -= 1
+            for k in dependents[i]:
+                w = waiting[k] - 1
+                waiting[k] = w
+                if not w:
+                    heappush(later, k)
+
+    def _replay_one_slot(self) -> tuple[int, bool] | None:
+        """`replay(1)`, None when some node waits for a later one. With one slot the nodes run one
+        at a time, each alone, in index order: when nodes 0..i-1 are done, node i's inputs (earlier
+        nodes) are, and no lower node is left. So no queue and no heap, the float operations of
+        `replay` for each node as it made them. A ready node waited for the slot when some node j
+        could start before j - 1 did: all its inputs below j - 1."""
+        latest = [max(d, default=-1) for d in self.inputs]
+        if any(last >= i for i, last in enumerate(latest)):
+            return None
+        durations, demands, capacity, overhead = self.durations, self.demands, self.capacity, self.overhead_ns
+        now = virtual = 0.0
+        for i in range(self.size):
+            t = now + overhead
+            virtual += t - now  # started with nothing running: rate 1.0
             now = t
-            heapq.heappush(tools, (virtual + durations[i], i))
-            load += demands[i]
-            continue
-        virtual, i = heapq.heappop(tools)
-        now = finish
-        load = load - demands[i] if tools else 0.0  # no float residue once nothing runs
-        busy -= 1
-        for k in dependents[i]:
-            waiting[k] -= 1
-            if waiting[k] == 0:
-                heapq.heappush(ready, k)
-    return round(now), held_back
+            finish_at = virtual + durations[i]
+            load = 0.0 + demands[i]
+            now = now + (finish_at - virtual) / (1.0 if load <= capacity else capacity / load)
+            virtual = finish_at
+        return round(now), any(last <= i - 2 for i, last in enumerate(latest))
+
+    def _replay_unlimited(self) -> int:
+        """`replay(None)`'s wall time: every ready node starts at once, so nothing waits (no heap of
+        ready nodes) and many nodes run together, often finishing at the same virtual time (a grown
+        trace's copies of one build): their finishing points are a heap of distinct times, each time's
+        node in `finishing` (several in `tied`, by index), not a heap of (time, node) tuples."""
+        durations, demands, capacity, overhead = self.durations, self.demands, self.capacity, self.overhead_ns
+        dependents = self.dependents
+        waiting = self.waiting.copy()
+        ready = self.ready.copy()  # ascending
+        heappush, heappop = heapq.heappush, heapq.heappop
+        starting_at: list[float] = []
+        starting: list[int] = []
+        head = 0
+        tools: list[float] = []  # distinct virtual times some tools finish: a heap
+        finishing: dict[float, int] = {}  # virtual time -> the node finishing then, -1 for several
+        tied: dict[float, deque[int]] = {}  # virtual time -> the nodes finishing then, ascending
+        now = virtual = load = 0.0
+        while True:
+            if ready:
+                t = now + overhead
+                i = ready[0]
+                if head == len(starting) or t > starting_at[-1] or (t == starting_at[-1] and i > starting[-1]):
+                    starting_at.extend([t] * len(ready))  # ascending nodes at one time: in order
+                    starting.extend(ready)
+                else:
+                    for i in ready:
+                        _insert(starting_at, starting, head, t, i)
+                ready = []
+            while True:  # as in `replay`
+                rate = 1.0 if load <= capacity else capacity / load
+                finish = now + (tools[0] - virtual) / rate if tools else math.inf
+                if head == len(starting) or not starting_at[head] <= finish:
+                    break
+                t = starting_at[head]
+                i = starting[head]
+                head += 1
+                virtual += (t - now) * rate
+                now = t
+                finish_at = virtual + durations[i]
+                if finishing.setdefault(finish_at, i) == i:
+                    heappush(tools, finish_at)
+                else:
+                    _tie(finishing, tied, finish_at, i)
+                load += demands[i]
+            if not tools:
+                return round(now)
+            virtual = tools[0]
+            i = finishing[virtual]
+            if i >= 0:
+                heappop(tools)
+                del finishing[virtual]
+            else:
+                i = _untie(finishing, tied, virtual, tools)
+            now = finish
+            load = load - demands[i] if tools else 0.0
+            for k in dependents[i]:
+                w = waiting[k] - 1
+                waiting[k] = w
+                if not w:
+                    ready.append(k)
+            if ready:
+                ready.sort()
 
 
-def _replays(nodes: Sequence[_ReplayNode], slots: list[int | None], overhead_ns: int, sharing: Sharing | None
-             ) -> dict[int | None, tuple[int, bool]]:
-    """`_replay` for each of `slots` in order (ascending, unlimited last), stopping after the first
-    that no slot held back: the larger ones are the same."""
+def _insert(times: list[float], nodes: list[int], head: int, t: float, i: int) -> None:
+    """Put (t, i) into the queue times[head:], nodes[head:] (sorted by time, then node) in its place."""
+    lo = bisect.bisect_left(times, t, head)
+    at = bisect.bisect_left(nodes, i, lo, bisect.bisect_right(times, t, lo))
+    times.insert(at, t)
+    nodes.insert(at, i)
+
+
+def _tie(finishing: dict[float, int], tied: dict[float, deque[int]], v: float, i: int) -> None:
+    """Node `i` finishes at virtual time `v` as another one does: both wait in `tied`, by index."""
+    j = finishing[v]
+    if j >= 0:
+        tied[v] = deque((j, i) if j < i else (i, j))
+        finishing[v] = -1
+        return
+    nodes = tied[v]
+    if i > nodes[-1]:  # nodes start in index order: almost always
+        nodes.append(i)
+        return
+    k = len(nodes)
+    while k and nodes[k - 1] > i:
+        k -= 1
+    nodes.insert(k, i)
+
+
+def _untie(finishing: dict[float, int], tied: dict[float, deque[int]], v: float, tools: list[float]) -> int:
+    """The first of the nodes finishing at virtual time `v`; `v` leaves the heap with the last."""
+    nodes = tied[v]
+    i = nodes.popleft()
+    if not nodes:
+        del tied[v], finishing[v]
+        heapq.heappop(tools)
+    return i
+
+
+def replay(graph: Graph, slots: int | None, overhead_ns: int = 0, sharing: Sharing | None = None) -> int:
+    """Wall time of the graph run by `slots` workers (None: as many as there are ready nodes)."""
+    return ReplayPlan(*replay_columns(graph), overhead_ns, sharing).replay(slots)[0]
+
+
+def _replays(plan: ReplayPlan, slots: Sequence[int | None]) -> dict[int | None, tuple[int, bool]]:
+    """`ReplayPlan.replay` for each of `slots` in order (ascending, unlimited last), stopping after
+    the first that no slot held back: the larger ones are the same."""
     done = {}
     for s in slots:
-        done[s] = _replay(nodes, s, overhead_ns, sharing)
+        done[s] = plan.replay(s)
         if not done[s][1]:
             break
     return done
 
 
-def predict(nodes: Sequence[_ReplayNode], slots: list[int | None], overhead_ns: int = 0,
-            sharing: Sharing | None = None) -> list[Prediction]:
-    """The replay for each of `slots` (ascending, unlimited last). A big graph's replays are shared
-    with a forked child (gotrace.forked), every other -p each: each replay is a Python loop over
-    the nodes, and they are independent."""
-    if isinstance(nodes, Graph):
-        nodes = _ReplayNode.of(nodes)
-    if len(nodes) >= PARALLEL_NODES and len(slots) > 1 and can_fork():
-        helper = Forked(lambda: _replays(nodes, slots[1::2], overhead_ns, sharing))
-        done = _replays(nodes, slots[0::2], overhead_ns, sharing)
+def predict_columns(inputs: Sequence[Sequence[int]], spans: Sequence[float], slots: Sequence[int | None],
+                    overhead_ns: int = 0, sharing: Sharing | None = None) -> list[Prediction]:
+    """The replay for each of `slots` (ascending, unlimited last) of the graph whose nodes (in start
+    order) wait for `inputs` (earlier node indices) and run for `spans` (ns; their alone time with
+    `sharing`), each holding a slot for `overhead_ns` first. One ReplayPlan serves every replay. A
+    big graph's replays are shared with a forked child (gotrace.forked), every other -p each: each
+    replay is a Python loop over the nodes, and they are independent."""
+    slots = list(slots)
+    plan = ReplayPlan(inputs, spans, overhead_ns, sharing)
+    if plan.size >= PARALLEL_NODES and len(slots) > 1 and can_fork():
+        helper = Forked(lambda: _replays(plan, slots[1::2]))
+        done = _replays(plan, slots[0::2])
         done.update(helper.result())
     else:
-        done = _replays(nodes, slots, overhead_ns, sharing)
+        done = _replays(plan, slots)
     out, same = [], None
     for s in slots:
         if same is None:
@@ -390,6 +593,12 @@ def predict(nodes: Sequence[_ReplayNode], slots: list[int | None], overhead_ns: 
                 same = wall
         out.append(Prediction(s, same if same is not None else wall))
     return out
+
+
+def predict(graph: Graph, slots: Sequence[int | None], overhead_ns: int = 0,
+            sharing: Sharing | None = None) -> list[Prediction]:
+    """`predict_columns` of a dependency graph."""
+    return predict_columns(*replay_columns(graph), slots, overhead_ns, sharing)
 
 
 @dataclass(frozen=True)
@@ -452,7 +661,7 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
         level = Concurrency([e for e in events if not e.probe and not e.cached], parallelism)
     overhead = action_overhead_ns(graph, level)
     sharing = measure_sharing(graph, events, cores, invocations=invocations) if cores else None
-    predicted = predict(_ReplayNode.of(graph), wanted, overhead, sharing)
+    predicted = predict(graph, wanted, overhead, sharing)
     measured = int(graph.end_ns.max() - graph.start_ns.min())
     own = next((p.wall_ns for p in predicted if p.slots == parallelism), None) if parallelism else None
     if sharing is None:
@@ -460,12 +669,3 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
     return WhatIf(predicted, parallelism, overhead, measured, own, sharing.cores, sharing.capacity,
                   sharing.alone_rates)
 
-
-@dataclass(slots=True)
-class _ReplayNode:
-    deps: list[tuple[int, str]]
-    span_ns: int
-
-    @staticmethod
-    def of(graph: Graph) -> list[_ReplayNode]:
-        return [_ReplayNode([(j, '') for j in d], s) for d, s in zip(graph.input_lists(), graph.span_ns.tolist())]
