@@ -185,3 +185,25 @@ def test_zero_length_records_of_one_package_do_not_cut_the_path_short():
               ev("link", "main", 200, 50, deps=("a", "b"))]
     path = critical_path(events)
     assert [s.event.pkg for s in path.steps][0] == "a" and path.steps[-1].event.tool == "link"
+
+
+def test_the_graph_of_events_with_probes_and_cache_hits_indexes_only_the_tools_that_ran():
+    from pathlib import Path
+
+    reader = open_trace(str(Path(__file__).parent / "pinned" / "multi-p2.jsonl"), include_probes=True)
+    events = list(reader)
+    ran = [e for e in events if not e.probe and not e.cached]
+    # a cache hit between the tools, as an imported action graph has them
+    events.insert(len(events) // 2, Event(ran[0].build, "compile", "cached/pkg", ran[0].start_ns, 0, cached=True))
+    assert len(ran) < len(events) - 1  # the trace has version probes
+    graph = dependency_graph(events)
+    rows = [r for i in range(len(graph)) for r in graph.rows(i)]
+    assert sorted(rows) == [k for k, e in enumerate(events) if not e.probe and not e.cached]
+    assert [s.event for s in critical_path(events).steps] == [s.event for s in critical_path(ran).steps]
+    # a node's rows are its package's tools, in start order
+    for i in range(len(graph)):
+        tools = [events[r] for r in graph.rows(i)]
+        assert {e.pkg for e in tools} == {graph.pkg[i]}
+        assert [e.start_ns for e in tools] == sorted(e.start_ns for e in tools)
+        assert int(graph.start_ns[i]) == tools[0].start_ns
+        assert int(graph.end_ns[i]) == max(e.end_ns for e in tools)

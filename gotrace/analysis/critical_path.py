@@ -30,6 +30,14 @@ path's own tool time, plus every other instant put in one of four buckets, by wh
 - `untraced_ns`: no traced tool ran at all (the go command loading packages, an untraced tool).
 One pass over the nodes in start order and one binary search over the concurrency steps for all the waits: O(E + n log n)
 for n invocations and E dependency names in the trace.
+
+The graph is columns (`Graph`, made by `graph_of_columns`, the one place invocations are grouped
+into nodes and wired): the summary, the what-if model, the report's "waited for" and the timeline's
+path all read it. It replaced a list of Node objects, each holding its Events and a list of
+(input, edge) tuples, and a second grouping over columns for the timeline. At 1,000,000 records
+(416,149 nodes, 1,782,567 edges; in-process CPU on a loaded 2-core machine) the graph of Events
+took 15.9 s and held ~450 MB more than the Events; the columns take 5.0 s (of them ~1.2 s making
+the columns of the Events and ~2.5 s resolving import names, one dict lookup each), the edges ~16 MB.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ per-process rusage tells.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -151,6 +151,11 @@ class Invocations:
     def times(self) -> tuple[np.ndarray, np.ndarray]:
         """(start ns, wall ns), as `time_columns`."""
         return self.start_ns, self.wall_ns
+
+    def of_tools(self, events: Sequence[Event], tools: Collection[str]) -> list[Event]:
+        """Those of `events` (the ones these columns were made of) whose tool is one of `tools`, in order."""
+        wanted = [i for i, tool in enumerate(self.tools) if tool in tools]
+        return [events[row] for row in np.flatnonzero(np.isin(self.tool, wanted)).tolist()]
 
 
 def step_arrays(start: np.ndarray, wall: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

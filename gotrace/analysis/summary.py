@@ -33,7 +33,7 @@ from typing import TextIO
 import numpy as np
 
 from gotrace.analysis.cache import cache_stats, has_cache_facts
-from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_by_package, coverage_of
+from gotrace.analysis.coverage import C_COMPILERS, CCompileRow, Coverage, c_compiles_by_package, coverage_of
 from gotrace.analysis.critical_path import (
     Concurrency,
     CriticalPath,
@@ -246,10 +246,10 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         top=top_tables(ran, top, depth, std, invocations=invocations),
         path=critical_path(ran, info.parallelism, graph, level=level),
         par=par,
-        phases=phase_table(ran),
+        phases=phase_table(invocations.of_tools(ran, ("compile",))),  # only compiles have phases
         std_packages=std_packages(invocations.pkgs),
         coverage=_coverage(events, invocations),
-        c_compiles=c_compiles_by_package(ran),
+        c_compiles=c_compiles_by_package(invocations.of_tools(ran, C_COMPILERS)),
         whatif=whatif.result(),
         queue=queue_waits(events),
         graph=graph,
