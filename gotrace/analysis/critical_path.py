@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, compress, count, repeat
 
 import numpy as np
 
@@ -266,26 +266,42 @@ def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: np.ndarray, e
     packages link node i linked; `waited_actions(i)`: the actions node i's tools waited for (None
     when no record names one). The one statement of the wiring rules.
 
-    Names are resolved one dict lookup each, in runs per node; dropping repeats (the first edge
-    named for a node wins) and inputs that had not ended when the node started are numpy passes
-    over all the edges at once (a million-record build has millions)."""
-    build_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "build"}
-    vet_of = {pkg: i for i, (pkg, kind) in enumerate(zip(pkgs, kinds)) if kind == "vet"}
+    Names are resolved one dict lookup each, those of plain packages' builds all in one pass;
+    dropping repeats (the first edge named for a node wins) and inputs that had not ended when the
+    node started are numpy passes over all the edges at once (a million-record build has millions)."""
+    build_of = dict(compress(zip(pkgs, count()), map("build".__eq__, kinds)))
+    vet_of = dict(compress(zip(pkgs, count()), map("vet".__eq__, kinds)))
     get_build = build_of.get
-    sources: list[int] = []
-    codes: list[int] = []
-    counts: list[int] = []  # per node: its candidate edges
-    add, add_many, code_many = sources.append, sources.extend, codes.extend
     import_code, link_code, package_code, action_code = (EDGES.index(name) for name in
                                                          ("import", "link", "package", "action"))
-    for i, (pkg, kind) in enumerate(zip(pkgs, kinds)):
+    n = len(pkgs)
+    # a test variant's " [v]" suffix, per node (variant_of is None unless the name ends in "]" or ".test")
+    suffixes = [None if not pkg.endswith(("]", ".test")) or (variant := variant_of(pkg)) is None
+                else f" [{variant}]" for pkg in pkgs]
+    # the builds of plain packages (most nodes): every compiled import of all of them resolved in one
+    # pass of dict lookups, no Python statement per node
+    plain = [i for i, (kind, suffix) in enumerate(zip(kinds, suffixes)) if kind == "build" and suffix is None]
+    lists = [imported.get(pkgs[i], ()) for i in plain]
+    names = list(chain.from_iterable(lists))
+    plain_source = np.fromiter(map(get_build, names, repeat(-1)), np.int64, len(names))
+    plain_consumer = np.repeat(np.array(plain, np.int64), list(map(len, lists)))
+    del names, lists
+    resolved = plain_source >= 0
+    plain_source, plain_consumer = plain_source[resolved], plain_consumer[resolved]
+    # every other node, and the actions any node waited for: one node at a time
+    sources: list[int] = []
+    codes: list[int] = []
+    consumers: list[int] = []
+    add, add_many, code_many = sources.append, sources.extend, codes.extend
+    is_plain = np.zeros(n, bool)
+    is_plain[plain] = True
+    for i in range(n) if waited_actions is not None else np.flatnonzero(~is_plain).tolist():
+        pkg, kind, suffix = pkgs[i], kinds[i], suffixes[i]
         before = mark = len(sources)
-        # (variant_of is None unless the name ends in "]" or ".test": one test, not two calls, per node)
-        variant = variant_of(pkg) if pkg.endswith(("]", ".test")) else None
-        suffix = None if variant is None else f" [{variant}]"
         if kind == "build":
-            add_many(_resolved(imported.get(pkg, ()), build_of, suffix))
-            code_many(repeat(import_code, len(sources) - mark))
+            if suffix is not None:
+                add_many(_resolved(imported.get(pkg, ()), build_of, suffix))
+                code_many(repeat(import_code, len(sources) - mark))
         else:
             j = get_build(pkg)
             if j is not None:
@@ -302,12 +318,14 @@ def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: np.ndarray, e
             mark = len(sources)
             add_many(filter(_is_node, map(node_of_action.get, waited_actions(i))))
             code_many(repeat(action_code, len(sources) - mark))
-        counts.append(len(sources) - before)
-    n = len(pkgs)
-    consumer = np.repeat(np.arange(n, dtype=np.int64), counts)
-    source = np.array(sources, np.int64)
-    code = np.array(codes, np.int8)
-    del sources, codes
+        consumers.extend(repeat(i, len(sources) - before))
+    # node by node, each node's edges in the order named (a plain build's imports before its actions)
+    consumer = np.concatenate((plain_consumer, np.array(consumers, np.int64)))
+    source = np.concatenate((plain_source, np.array(sources, np.int64)))
+    code = np.concatenate((np.full(len(plain_source), import_code, np.int8), np.array(codes, np.int8)))
+    del sources, codes, consumers
+    by_node = np.argsort(consumer, kind="stable")
+    consumer, source, code = consumer[by_node], source[by_node], code[by_node]
     # the first edge named for a node wins; an input must be earlier and have ended by the start
     keep = np.zeros(len(source), bool)
     keep[np.unique(consumer * max(n, 1) + source, return_index=True)[1]] = True
@@ -341,30 +359,29 @@ def heaviest_chain(offsets: np.ndarray, sources: np.ndarray, edges: np.ndarray, 
                    weights: Sequence[int]) -> tuple[list[int], list[str], int]:
     """The heaviest chain of nodes given as columns: each node's inputs (`node_inputs`' offsets,
     input nodes and edges), end and own tool time: (its nodes in order, the edge into each, its
-    weight). Ties go to the input that ended later, then by EDGE_RANK, then to the earlier node."""
-    if not len(ends):
+    weight). Ties go to the input that ended later, then by EDGE_RANK, then to the earlier node.
+
+    Each node's heaviest chain weight first (the largest of its inputs', whichever input ties: one
+    C-level max per node), then the choices by the full order only along the chain, walked back."""
+    n = len(ends)
+    if not n:
         return [], [], 0
     best = list(weights)
-    prev = [-1] * len(ends)  # per node: the place of its chosen input among the edges
-    off, src, code = offsets.tolist(), sources.tolist(), edges.tolist()
+    weight_of = best.__getitem__
+    off, src = offsets.tolist(), sources.tolist()
+    for i in np.flatnonzero(np.diff(offsets)).tolist():  # nodes with inputs, in order: inputs are earlier
+        best[i] += max(map(weight_of, src[off[i]:off[i + 1]]))
+    last = int(np.lexsort((-np.arange(n), np.asarray(ends, np.int64), np.array(best, np.int64)))[-1])
+    code = edges.tolist()
     rank = [EDGE_RANK[name] for name in EDGES]
-
-    def key(k: int) -> tuple[int, int, int, int]:
-        j = src[k]
-        return best[j], ends[j], -rank[code[k]], -j
-
-    for i in np.flatnonzero(np.diff(offsets)).tolist():  # nodes with inputs, in order
-        a, b = off[i], off[i + 1]
-        k = prev[i] = a if b - a == 1 else max(range(a, b), key=key)
-        best[i] += best[src[k]]
-    last = max(range(len(ends)), key=lambda i: (best[i], ends[i], -i))
-    chain, names = [], []
+    chain, names = [last], []
     at = last
-    while at >= 0:
+    while off[at] < off[at + 1]:
+        k = max(range(off[at], off[at + 1]), key=lambda k: (best[src[k]], ends[src[k]], -rank[code[k]], -src[k]))
+        names.append(EDGES[code[k]])
+        at = src[k]
         chain.append(at)
-        k = prev[at]
-        names.append(EDGES[code[k]] if k >= 0 else "")
-        at = src[k] if k >= 0 else -1
+    names.append("")
     chain.reverse()
     names.reverse()
     return chain, names, best[last]
