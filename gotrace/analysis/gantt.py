@@ -18,7 +18,9 @@ columns, turned into Python ints a chunk at a time; the critical path's rows ove
 the same wiring rules and chain as critical_path, one node's edges at a time); the concurrency
 steps kept as two int64 columns (parallelism.Steps: as a list of tuples they took ~190 MB).
 What is left at 1M (CPU seconds, loaded machine): reading ~8-9 s per process, the chain 3.5-5 s
-(Python work per node and per import name: node_inputs, heaviest_chain), matplotlib ~2.5 s
+(Python work per node and per import name: node_inputs, heaviest_chain; 4.1 s on a quiet machine
+since the graph's edges are resolved in one pass for plain packages and the chain's weights by a
+C-level max per node: 5.8 s before), matplotlib ~2.5 s
 (1.2 s drawing the curve's 3 million vertices), lanes ~1 s (a heap per row).
 Measured with benchmarks/bench_scale.py --only timeline (2 cores shared with other work), before
 -> after: 1M records 71.6 s -> 29.0 s wall (6.74x -> 3.98x the floor), 45.9 s -> 28.4 s CPU (6.68x

@@ -116,7 +116,7 @@ def time_columns(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray]:
     return (np.fromiter(map(_START, events), np.int64, n), np.fromiter(map(_WALL, events), np.int64, n))
 
 
-_START, _WALL, _PKG, _TOOL = (attrgetter(name) for name in ("start_ns", "wall_ns", "pkg", "tool"))
+_START, _WALL, _PKG, _TOOL, _RSS = (attrgetter(name) for name in ("start_ns", "wall_ns", "pkg", "tool", "max_rss_kib"))
 
 
 def name_column(names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -139,13 +139,30 @@ class Invocations:
     pkgs: list[str]
     tool: np.ndarray  # int64 index into `tools`
     tools: list[str]
+    max_rss_kib: np.ndarray  # int64, NO_RSS where the trace does not know it
+
+    NO_RSS = -1
 
     @classmethod
     def of(cls, events: Sequence[Event]) -> Invocations:
         start, wall = time_columns(events)
         pkg, pkgs = name_column(list(map(_PKG, events)))
         tool, tools = name_column(list(map(_TOOL, events)))
-        return cls(start, wall, cpu_ns_column(events), pkg, pkgs, tool, tools)
+        rss = np.fromiter((cls.NO_RSS if kib is None else kib for kib in map(_RSS, events)), np.int64, len(events))
+        return cls(start, wall, cpu_ns_column(events), pkg, pkgs, tool, tools, rss)
+
+    def runs_by_tool(self) -> dict[str, int]:
+        """Invocations per tool, most first, ties by name."""
+        runs = np.bincount(self.tool, minlength=len(self.tools)).tolist()
+        return dict(sorted(((t, n) for t, n in zip(self.tools, runs) if n), key=lambda kv: (-kv[1], kv[0])))
+
+    def peak_rss_row(self, events: Sequence[Event]) -> int | None:
+        """The row of the largest peak RSS (ties: the largest package, then tool, by name); None
+        when no invocation knows its peak."""
+        if not len(self.max_rss_kib) or self.max_rss_kib.max() == self.NO_RSS:
+            return None
+        rows = np.flatnonzero(self.max_rss_kib == self.max_rss_kib.max()).tolist()
+        return max(rows, key=lambda r: (events[r].pkg, events[r].tool))
 
     @property
     def times(self) -> tuple[np.ndarray, np.ndarray]:

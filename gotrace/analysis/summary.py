@@ -21,13 +21,22 @@ main then this change merged with main: 100,000 records, summary 8.1 -> 5.5 s, -
 report 15.5 -> 9.2 s; 1,000,000 records, summary 95.6 -> 51.9 s (peak RSS 1.76 -> 1.52 GB), --json
 99.1 -> 52.5 s, report 154.4 -> 89.9 s (2.04 -> 2.20 GB: the graph kept for the report is alive
 while the flame graph is drawn); every output the same bytes.
+
+Then (benchmarks/bench_scale.py, 1,000,000 records, wall with the second core, gc off as the CLI
+runs): the per-invocation columns are made once (parallelism.Invocations: times, CPU, package and
+tool ids) and shared by the graph, what-if and the top tables; the graph is columns
+(critical_path.Graph: 15.9 s and ~450 MB of Node objects -> 4 s and tens of MB); phases and C
+compiles read only their tools' rows; coverage keeps its 460,000 gaps as two columns; the what-if
+replays cost 10.2 s of CPU, not 17.2 (whatif.ReplayPlan). Stages now: reading 12 s (1.8x the
+floor, two processes), columns and graph ~5 s, the rest ~7 s beside the what-if child (sharing
+~2 s, replays split with a grandchild), ~2.5 s waiting for it: 27.9 s, 4.5x the floor (was 6.2x),
+1.3 GiB (was 1.5: the million Event tuples, ~630 MB, are most of it).
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import TextIO
 
 import numpy as np
@@ -154,7 +163,6 @@ def row_label(name: str, std_count: int) -> str:
 
 
 WEIGHTS = ("wall", "cpu", "rss")
-_RSS = attrgetter("max_rss_kib")
 
 
 def top_tables(events: Sequence[Event], n: int, depth: int | None, std: bool, *,
@@ -165,7 +173,7 @@ def top_tables(events: Sequence[Event], n: int, depth: int | None, std: bool, *,
     when the caller has them."""
     c = Invocations.of(events) if invocations is None else invocations
     cpus = np.fromiter(((cpu or 0) for cpu in c.cpu_ns), np.int64, len(events))
-    kib = np.fromiter(((rss or 0) for rss in map(_RSS, events)), np.int64, len(events))
+    kib = np.maximum(c.max_rss_kib, 0)
     rows: dict[str, int] = {}
     row_of = np.fromiter((rows.setdefault(group_name(pkg, depth, std), len(rows)) for pkg in c.pkgs),
                          np.int64, len(c.pkgs))[c.pkg]
@@ -218,7 +226,7 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
     invocations = Invocations.of(ran)
     columns, cpus = invocations.times, invocations.cpu_ns
     known_cpu = [c for c in cpus if c is not None]
-    with_rss = [e for e in ran if e.max_rss_kib is not None]
+    peak = invocations.peak_rss_row(ran)
     wall = int((columns[0] + columns[1]).max() - columns[0].min()) if ran else 0
     graph = dependency_graph(ran, invocations)
     level = Concurrency(ran, info.parallelism, columns=columns)
@@ -236,11 +244,11 @@ def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo]
         builds_in_trace=list(builds_in_trace) or [info.build],
         wall_ns=wall,
         cpu_ns=sum(known_cpu) if known_cpu else None,  # as total_cpu_ns: unknown, never 0
-        by_tool=dict(sorted(Counter(e.tool for e in ran).items(), key=lambda kv: (-kv[1], kv[0]))),
+        by_tool=invocations.runs_by_tool(),
         failures=sorted((e for e in ran if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)),
         cached=sum(1 for e in events if e.cached),
         cache_hits=cache[0], cache_packages=cache[1], cache_missed=cache[2],
-        peak=max(with_rss, key=lambda e: (e.max_rss_kib, e.pkg, e.tool)) if with_rss else None,
+        peak=None if peak is None else ran[peak],
         depth=depth,
         std=std,
         top=top_tables(ran, top, depth, std, invocations=invocations),
