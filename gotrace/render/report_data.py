@@ -20,9 +20,10 @@ from gotrace.analysis import critical_path
 from gotrace.analysis.cache import cache_stats, has_cache_facts
 from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Graph, Step, dependency_graph, listed_steps
 from gotrace.analysis.lanes import lanes_of
-from gotrace.analysis.parallelism import cpu_ns_column, time_columns
+from gotrace.analysis.parallelism import Invocations
 from gotrace.analysis.phases import phase_times
 from gotrace.analysis.summary import STD_GROUP, Summary, group_name
+from gotrace.collapse import is_std, split_variant
 from gotrace.events import Event
 from gotrace.palette import tool_colour
 
@@ -148,16 +149,15 @@ def _latest_earlier(events: Sequence[Event]) -> list[int]:
     return answer
 
 
-def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
-    """Columns of the timeline: `ran` in time order (see `in_time_order`)."""
+def timeline_data(ran: Sequence[Event], summary: Summary, columns: Invocations | None = None) -> dict:
+    """Columns of the timeline: `ran` in time order (see `in_time_order`); `columns` are its
+    `Invocations`, when the caller has them."""
     t0 = ran[0].start_ns if ran else 0
-    starts, walls = time_columns(ran)  # read once; microseconds below by floor division, as `us`
-    runs = Counter(e.tool for e in ran)
-    tools = sorted(runs, key=lambda t: (-runs[t], t))
-    tool_ids = {t: i for i, t in enumerate(tools)}
-    packages: dict[str, int] = {}
-    for e in ran:
-        packages.setdefault(e.pkg, len(packages))
+    columns = Invocations.of(ran) if columns is None else columns
+    starts, walls = columns.times  # microseconds below by floor division, as `us`
+    tools = list(columns.runs_by_tool())
+    place = {t: i for i, t in enumerate(tools)}
+    tool_ids = np.array([place[t] for t in columns.tools], np.int64)  # column's tool id -> place in `tools`
     waited, deps = dependency_facts(ran, summary.graph, summary.ran)
     dep_lists: dict[tuple[str, ...], int] = {}
     for names in deps:
@@ -175,6 +175,7 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
             phase_rows.append(i)
             phase_values.append([v for pair in ((phase_names[n], us(ns)) for n, ns in times) for v in pair])
     position = {id(e): i for i, e in enumerate(ran)}
+    package_ids = {name: i for i, name in enumerate(columns.pkgs)}
     steps = critical_steps(summary)
     edge_ids = {edge: i for i, edge in enumerate(EDGES)}
     return {
@@ -182,13 +183,13 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
         "lanes": max(lanes, default=-1) + 1,
         "tools": tools,
         "colours": [tool_colour(t) for t in tools],
-        "pkgs": list(packages),
-        "pkg": [packages[e.pkg] for e in ran],
-        "tool": [tool_ids[e.tool] for e in ran],
+        "pkgs": columns.pkgs,
+        "pkg": columns.pkg.tolist(),
+        "tool": tool_ids[columns.tool].tolist() if ran else [],
         "start": ((starts - t0) // 1000).tolist(),
         "wall": (walls // 1000).tolist(),
-        "cpu": [UNKNOWN if cpu is None else us(cpu) for cpu in cpu_ns_column(ran)],
-        "rss": [UNKNOWN if e.max_rss_kib is None else e.max_rss_kib for e in ran],
+        "cpu": [UNKNOWN if cpu is None else us(cpu) for cpu in columns.cpu_ns],
+        "rss": np.where(columns.max_rss_kib == Invocations.NO_RSS, UNKNOWN, columns.max_rss_kib).tolist(),
         "lane": lanes,
         "failed": [i for i, e in enumerate(ran) if e.failed],
         "why": [e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}")
@@ -197,7 +198,7 @@ def timeline_data(ran: Sequence[Event], summary: Summary) -> dict:
         "edge": [edge_ids[edge] for _, edge in waited],
         "edges": list(EDGES),
         "deps": [dep_lists[names] if names else UNKNOWN for names in deps],
-        "depLists": [[packages[n] for n in names] for names in dep_lists],
+        "depLists": [[package_ids[n] for n in names] for names in dep_lists],
         "path": [position[id(s.event)] for s, _ in steps if id(s.event) in position],
         "phaseNames": list(phase_names),
         "phaseRows": phase_rows,
@@ -217,7 +218,8 @@ def parallelism_data(summary: Summary) -> dict:
     }
 
 
-def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | None, std: bool) -> dict:
+def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | None, std: bool,
+                 columns: Invocations | None = None) -> dict:
     """One row per package (rolled up to `depth` path elements when given). Unless `std`, the
     standard library's packages are children of one `std` row that sums them, as `gotrace summary`
     counts them; the page shows them when that row is expanded."""
@@ -228,33 +230,34 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
     def row(pkg: str) -> dict:
         name = group_name(pkg, depth, std=True)
         if name not in rows:
-            rows[name] = {"start": None, "wall": 0, "cpu": None, "rss": None, "tools": Counter(),
-                          "phases": Counter(), "cache": UNKNOWN}
-            in_std[name] = not std and group_name(pkg) == STD_GROUP
+            # (plain dicts: a million-record build has hundreds of thousands of rows)
+            rows[name] = {"start": None, "wall": 0, "cpu": None, "rss": None, "tools": {}, "phases": {},
+                          "cache": UNKNOWN}
+            base = split_variant(pkg)[0]
+            in_std[name] = not std and bool(base) and is_std(base)  # in the std row (group_name)
         return rows[name]
 
     # a group-by over columns: each package's row found once, the figures added up per row by
     # numpy; only phases, which few invocations carry, are added one invocation at a time
-    row_of: dict[str, int] = {}  # package -> its row's number in `counted`
+    columns = Invocations.of(ran) if columns is None else columns
+    packages, names_of_packages = columns.pkg, columns.pkgs  # in order of first appearance
     counted: list[dict] = []
     numbers: dict[int, int] = {}  # id(row) -> number
-    ids: list[int] = []
-    for e in ran:
-        k = row_of.get(e.pkg)
+    row_of_package = []
+    for pkg in names_of_packages:
+        r = row(pkg)
+        k = numbers.get(id(r))
         if k is None:
-            r = row(e.pkg)
-            k = numbers.get(id(r))
-            if k is None:
-                k = numbers[id(r)] = len(counted)
-                counted.append(r)
-            row_of[e.pkg] = k
-        ids.append(k)
-        if e.phases:
-            phases = counted[k]["phases"]
-            for name, ns in phase_times(e):
-                phases[name] += us(ns)
+            k = numbers[id(r)] = len(counted)
+            counted.append(r)
+        row_of_package.append(k)
+    ids = np.array(row_of_package, np.int64)[packages] if ran else np.zeros(0, np.int64)
+    for i in [i for i, e in enumerate(ran) if e.phases]:
+        phases = counted[ids[i]]["phases"]
+        for name, ns in phase_times(ran[i]):
+            phases[name] = phases.get(name, 0) + us(ns)
     if ran:
-        _add_up(ran, np.array(ids, np.int64), counted, t0)
+        _add_up(columns, ids, counted, t0)
     if has_cache_facts(events):
         for pkg, hit in cache_stats(events)[2].items():
             r = row(pkg)
@@ -267,8 +270,8 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
                  "wall": sum(rows[n]["wall"] for n in std_names),
                  "cpu": _total(rows[n]["cpu"] for n in std_names),
                  "rss": max((rows[n]["rss"] for n in std_names if rows[n]["rss"] is not None), default=None),
-                 "tools": sum((rows[n]["tools"] for n in std_names), Counter()),
-                 "phases": sum((rows[n]["phases"] for n in std_names), Counter()),
+                 "tools": sum((Counter(rows[n]["tools"]) for n in std_names), Counter()),
+                 "phases": sum((Counter(rows[n]["phases"]) for n in std_names), Counter()),
                  "cache": UNKNOWN}
         rows = {STD_GROUP: group, **rows}
         names = [STD_GROUP, *names]
@@ -290,13 +293,13 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
     }
 
 
-def _add_up(ran: Sequence[Event], ids: np.ndarray, rows: list[dict], t0: int) -> None:
+def _add_up(ran: Invocations, ids: np.ndarray, rows: list[dict], t0: int) -> None:
     """Each row's first start, wall and CPU (sums of each invocation's microseconds), peak RSS and
-    runs per tool, over the invocations `ran`, invocation i counting in row ids[i]."""
+    runs per tool, over the invocations `ran` (their columns), invocation i counting in row ids[i]."""
     n = len(rows)
-    starts, walls = time_columns(ran)
-    cpus = cpu_ns_column(ran)
-    known = np.fromiter((c is not None for c in cpus), bool, len(ran))
+    starts, walls = ran.times
+    cpus = ran.cpu_ns
+    known = np.fromiter((c is not None for c in cpus), bool, len(cpus))
     first = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(first, ids, (starts - t0) // 1000)
     wall = np.zeros(n, np.int64)
@@ -305,12 +308,8 @@ def _add_up(ran: Sequence[Event], ids: np.ndarray, rows: list[dict], t0: int) ->
     np.add.at(cpu, ids[known], np.fromiter((c for c in cpus if c is not None), np.int64) // 1000)
     has_cpu = np.bincount(ids[known], minlength=n) > 0
     rss = np.full(n, -1, np.int64)  # -1: no invocation of the row knows its peak
-    np.maximum.at(rss, ids, np.fromiter((-1 if k is None else k for k in (e.max_rss_kib for e in ran)),
-                                        np.int64, len(ran)))
-    tools: dict[str, int] = {}
-    code = tools.setdefault
-    tool_of = np.fromiter((code(e.tool, len(tools)) for e in ran), np.int64, len(ran))
-    names = list(tools)
+    np.maximum.at(rss, ids, ran.max_rss_kib)  # (NO_RSS is -1)
+    tool_of, names = ran.tool, ran.tools
     pairs, runs = np.unique(ids * len(names) + tool_of, return_counts=True)
     for pair, count in zip(pairs.tolist(), runs.tolist()):
         rows[pair // len(names)]["tools"][names[pair % len(names)]] = count
@@ -332,10 +331,11 @@ def _known(value: int | None) -> int:
 
 def page_data(events: Sequence[Event], ran: Sequence[Event], summary: Summary) -> dict:
     """Everything the page script needs; `ran` is `in_time_order(events)`."""
+    columns = Invocations.of(ran)  # read once for the timeline and the package rows
     return {
-        "timeline": timeline_data(ran, summary),
+        "timeline": timeline_data(ran, summary, columns),
         "parallelism": parallelism_data(summary),
-        "packages": package_rows(events, ran, summary.depth, summary.std),
+        "packages": package_rows(events, ran, summary.depth, summary.std, columns),
     }
 
 
