@@ -19,6 +19,12 @@ Every command at 1M records after this session's work (one round, load 1.5-2.7, 
 floor / CPU x floor / peak RSS): fold 2.10/3.56 243 MiB, flame 2.08/3.44 244 MiB, doctor 2.13/3.73
 497 MiB, chrome 2.42/3.44 574 MiB, diff 2.48/3.78 610 MiB, timeline 3.00/4.15 753 MiB, speedscope
 3.22/4.29 717 MiB (3.02/4.03, median of two rounds at load 0.7-1.0, 22:01), summary 6.19/9.85 1,510 MiB (--json 6.15/9.55), report 13.88/17.54 1,995 MiB.
+summary (events from two processes as columns: events.EventList; the what-if model in a forked
+child, its replays shared with a grandchild), wall by stage at 1M: reading 12.1 s, dependency
+graph 9.0 s, the rest 10.5 s beside the what-if, then 10.9 s more waiting for it (three processes
+on two cores); before this session 7.9x wall / 10.4x CPU at load 5-9, 1.8 GiB.
+The what-if replays (whatif.ReplayPlan) at 1M, every -p, CPU: 17.2 -> 10.2 s, the same ints
+(bench_summary.py --replay; whatif.py's docstring).
 Then (23:40-23:55, load 1.1-1.9, one round unless said): summary 4.37x / 6.75x, 1,297 MiB
 (--json 3.63x / 5.87x; 4.52x / 7.21x median of two), timeline 2.97x / 4.19x, 769 MiB (median of
 two; 3.07x in a third round), report 10.50x / 13.04x, 1,831 MiB. What changed: the dependency
@@ -30,12 +36,6 @@ columns and graph ~5 s, the rest ~7 s beside the what-if child, ~2.5 s waiting f
 report's page on top: dependency facts ~9 s, package rows ~10 s, flame graph ~8 s, the rest of
 the timeline's columns ~6 s. Left: a million Event tuples (~630 MB) in summary and report, the
 what-if replays (a Python event loop per -p), the report's per-invocation and per-package Python.
-summary (events from two processes as columns: events.EventList; the what-if model in a forked
-child, its replays shared with a grandchild), wall by stage at 1M: reading 12.1 s, dependency
-graph 9.0 s, the rest 10.5 s beside the what-if, then 10.9 s more waiting for it (three processes
-on two cores); before this session 7.9x wall / 10.4x CPU at load 5-9, 1.8 GiB.
-The what-if replays (whatif.ReplayPlan) at 1M, every -p, CPU: 17.2 -> 10.2 s, the same ints
-(bench_summary.py --replay; whatif.py's docstring).
 
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
