@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, count, repeat
+from operator import attrgetter
 
 import numpy as np
 
@@ -55,6 +56,7 @@ from gotrace.events import Event
 # from different clocks, so allow this much disagreement.
 CLOCK_SLACK_NS = 2_000_000
 KINDS = {"link": "link", "vet": "vet"}  # tool -> node kind; every other tool is part of a build
+_DEPS, _ACTION, _ACTION_DEPS = (attrgetter(name) for name in ("deps", "action", "action_deps"))
 # Prefer naming an edge by what it means over "action" when two sources give the same edge.
 EDGE_RANK = {"import": 0, "link": 0, "package": 1, "action": 2}
 EDGES = tuple(EDGE_RANK)  # Graph.input_edge indexes these
@@ -235,20 +237,21 @@ def dependency_graph(events: Sequence[Event], invocations: Invocations | None = 
     columns of `events` (`Invocations.of`) when the caller has them (then every event ran)."""
     ran = range(len(events)) if invocations is not None else \
         [k for k, e in enumerate(events) if not e.probe and not e.cached]
-    if invocations is None:
-        invocations = Invocations.of(events if len(ran) == len(events) else [events[k] for k in ran])
-    deps: dict[int, tuple[str, ...]] = {}
-    actions: dict[int, str] = {}
-    action_deps: dict[int, tuple[str, ...]] = {}
-    for row, k in enumerate(ran):
-        e = events[k]
-        if e.deps and (e.tool == "compile" or e.tool == "link"):
-            deps[row] = e.deps
-        if e.action is not None:
-            actions[row] = e.action
-        if e.action_deps:
-            action_deps[row] = e.action_deps
-    c = invocations
+    the_ran = events if len(ran) == len(events) else [events[k] for k in ran]
+    c = Invocations.of(the_ran) if invocations is None else invocations
+    # by row: the deps of compiles and links, the actions named and waited for; read a column at a
+    # time (a million events; actions only in traces merged with go's action graph)
+    wired = np.isin(c.tool, [i for i, t in enumerate(c.tools) if t in ("compile", "link")])
+    deps_of = list(map(_DEPS, the_ran))
+    deps = {row: deps_of[row] for row in np.flatnonzero(wired).tolist() if deps_of[row]}
+    del deps_of
+    named = list(map(_ACTION, the_ran))
+    actions = {} if named.count(None) == len(named) else \
+        {row: a for row, a in enumerate(named) if a is not None}
+    waited = list(map(_ACTION_DEPS, the_ran))
+    action_deps = {} if waited.count(None) == len(waited) else \
+        {row: a for row, a in enumerate(waited) if a}
+    del named, waited
     graph = graph_of_columns(c.pkg, c.pkgs, c.tool, c.tools, c.start_ns, c.wall_ns, deps, actions, action_deps)
     if len(ran) != len(events):
         graph.order = np.array(ran, np.int64)[graph.order]

@@ -116,7 +116,8 @@ def time_columns(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray]:
     return (np.fromiter(map(_START, events), np.int64, n), np.fromiter(map(_WALL, events), np.int64, n))
 
 
-_START, _WALL, _PKG, _TOOL, _RSS = (attrgetter(name) for name in ("start_ns", "wall_ns", "pkg", "tool", "max_rss_kib"))
+_START, _WALL, _PKG, _TOOL, _RSS, _USER, _SYS = (attrgetter(name) for name in (
+    "start_ns", "wall_ns", "pkg", "tool", "max_rss_kib", "user_ns", "sys_ns"))
 
 
 def name_column(names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -207,7 +208,7 @@ def peak_concurrency(events: Sequence[Event]) -> int:
 def cpu_ns_column(events: Sequence[Event]) -> list[int | None]:
     """Each event's CPU time (`Event.cpu_ns`), read once."""
     return [None if u is None and s is None else (u or 0) + (s or 0)
-            for u, s in ((e.user_ns, e.sys_ns) for e in events)]
+            for u, s in zip(map(_USER, events), map(_SYS, events))]
 
 
 def cpu_per_bucket(events: Sequence[Event], start: int, span: int, buckets: int = BUCKETS, *,
