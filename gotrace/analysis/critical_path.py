@@ -202,10 +202,11 @@ def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, too
     imported: dict[str, Sequence[str]] = {}
     if deps:
         compile_id = tools.index("compile") if "compile" in tools else -1
-        tool_of, pkg_of = tool.tolist(), pkg.tolist()
-        for row, names_of_row in deps.items():
-            if names_of_row and tool_of[row] == compile_id:
-                name = pkgs[pkg_of[row]]
+        rows = np.fromiter(deps, np.int64, len(deps))
+        rows = rows[tool[rows] == compile_id]  # the compiles' (a link's deps are what it linked)
+        for row, p in zip(rows.tolist(), pkg[rows].tolist()):
+            names_of_row, name = deps[row], pkgs[p]
+            if names_of_row:
                 imported[name] = (*imported[name], *names_of_row) if name in imported else names_of_row
     node_of_action: dict[str, int] = {}
     waited = None
