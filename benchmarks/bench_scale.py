@@ -34,7 +34,9 @@ report's page data, the replays' plan made once (whatif.ReplayPlan), coverage's 
 Profiled (cProfile and RSS per stage, gc off as the CLI runs) at 1M: summary = reading 12 s,
 columns and graph ~5 s, the rest ~7 s beside the what-if child, ~2.5 s waiting for it; the
 report's page on top: dependency facts ~9 s, package rows ~10 s, flame graph ~8 s, the rest of
-the timeline's columns ~6 s. Left: a million Event tuples (~630 MB) in summary and report, the
+the timeline's columns ~6 s. At 00:21-00:26 (medians of two, load 1.5-1.8), after reading the
+deps and actions a column at a time: summary 4.10x / 6.37x, 1,299 MiB, --json 4.24x / 6.76x,
+timeline 3.06x / 4.28x, 753 MiB (19.0 s beside a 6.2 s floor). Left: a million Event tuples (~630 MB) in summary and report, the
 what-if replays (a Python event loop per -p), the report's per-invocation and per-package Python.
 
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
