@@ -56,14 +56,10 @@ from gotrace.events import Event
 # from different clocks, so allow this much disagreement.
 CLOCK_SLACK_NS = 2_000_000
 KINDS = {"link": "link", "vet": "vet"}  # tool -> node kind; every other tool is part of a build
-_DEPS, _ACTION, _ACTION_DEPS = (attrgetter(name) for name in ("deps", "action", "action_deps"))
 # Prefer naming an edge by what it means over "action" when two sources give the same edge.
 EDGE_RANK = {"import": 0, "link": 0, "package": 1, "action": 2}
 EDGES = tuple(EDGE_RANK)  # Graph.input_edge indexes these
-
-
-def node_kind(tool: str) -> str:
-    return KINDS.get(tool, "build")
+_DEPS, _ACTION, _ACTION_DEPS = (attrgetter(name) for name in ("deps", "action", "action_deps"))
 
 
 def variant_of(pkg: str) -> str | None:
@@ -72,17 +68,6 @@ def variant_of(pkg: str) -> str | None:
     if variant:
         return variant
     return base if base.endswith(".test") else None
-
-
-def resolve(consumer: str, dep: str, known) -> str | None:
-    """The trace's package name for import path `dep` as seen from package `consumer`; None when
-    the trace has no such package (it came from the cache)."""
-    variant = variant_of(consumer)
-    if variant:
-        name = f"{dep} [{variant}]"
-        if name in known:
-            return name
-    return dep if dep in known else None
 
 
 @dataclass
@@ -242,9 +227,8 @@ def dependency_graph(events: Sequence[Event], invocations: Invocations | None = 
     c = Invocations.of(the_ran) if invocations is None else invocations
     # by row: the deps of compiles and links, the actions named and waited for; read a column at a
     # time (a million events; actions only in traces merged with go's action graph)
-    wired = np.isin(c.tool, [i for i, t in enumerate(c.tools) if t in ("compile", "link")])
     deps_of = list(map(_DEPS, the_ran))
-    deps = {row: deps_of[row] for row in np.flatnonzero(wired).tolist() if deps_of[row]}
+    deps = {row: deps_of[row] for row in c.rows_of_tools(("compile", "link")).tolist() if deps_of[row]}
     del deps_of
     named = list(map(_ACTION, the_ran))
     actions = {} if named.count(None) == len(named) else \
@@ -297,9 +281,8 @@ def node_inputs(pkgs: Sequence[str], kinds: Sequence[str], starts: np.ndarray, e
     codes: list[int] = []
     consumers: list[int] = []
     add, add_many, code_many = sources.append, sources.extend, codes.extend
-    is_plain = np.zeros(n, bool)
-    is_plain[plain] = True
-    for i in range(n) if waited_actions is not None else np.flatnonzero(~is_plain).tolist():
+    others = [i for i, (kind, suffix) in enumerate(zip(kinds, suffixes)) if kind != "build" or suffix is not None]
+    for i in range(n) if waited_actions is not None else others:
         pkg, kind, suffix = pkgs[i], kinds[i], suffixes[i]
         before = mark = len(sources)
         if kind == "build":
@@ -344,8 +327,10 @@ def _is_node(j: int | None) -> bool:
 
 
 def _resolved(names: Iterable[str], nodes_of: dict[str, int], suffix: str | None) -> Iterable[int]:
-    """`resolve` for each of one consumer's `names`, straight to node indexes (its test variant's
-    " [v]" `suffix` found once); names the trace has no node for are left out."""
+    """The nodes (of `nodes_of`: package name -> node) one consumer's import paths `names` name: a
+    test variant's consumer (its " [v]" `suffix`, found once) takes "name [v]" where the trace has
+    that package recompiled for the test, else plain "name"; names the trace has no node for (they
+    came from the cache) are left out."""
     get = nodes_of.get
     if suffix is None:
         return filter(_is_node, map(get, names))

@@ -170,10 +170,13 @@ class Invocations:
         """(start ns, wall ns), as `time_columns`."""
         return self.start_ns, self.wall_ns
 
+    def rows_of_tools(self, tools: Collection[str]) -> np.ndarray:
+        """The rows whose tool is one of `tools`, in order."""
+        return np.flatnonzero(np.isin(self.tool, [i for i, tool in enumerate(self.tools) if tool in tools]))
+
     def of_tools(self, events: Sequence[Event], tools: Collection[str]) -> list[Event]:
         """Those of `events` (the ones these columns were made of) whose tool is one of `tools`, in order."""
-        wanted = [i for i, tool in enumerate(self.tools) if tool in tools]
-        return [events[row] for row in np.flatnonzero(np.isin(self.tool, wanted)).tolist()]
+        return [events[row] for row in self.rows_of_tools(tools).tolist()]
 
 
 def step_arrays(start: np.ndarray, wall: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,14 +16,13 @@ from collections.abc import Sequence
 import numpy as np
 import orjson
 
-from gotrace.analysis import critical_path
 from gotrace.analysis.cache import cache_stats, has_cache_facts
 from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Graph, Step, dependency_graph, listed_steps
+from gotrace.analysis.critical_path import EDGES as GRAPH_EDGES
 from gotrace.analysis.lanes import lanes_of
 from gotrace.analysis.parallelism import Invocations
 from gotrace.analysis.phases import phase_times
 from gotrace.analysis.summary import STD_GROUP, Summary, group_name
-from gotrace.collapse import is_std, split_variant
 from gotrace.events import Event
 from gotrace.palette import tool_colour
 
@@ -69,7 +68,7 @@ def dependency_facts(ran: Sequence[Event], graph: Graph | None = None, graph_eve
     ends, pkgs = graph.end_ns.tolist(), graph.pkg
     # the graph's columns as lists, read once: a node's inputs and rows are slices of them
     offsets, sources = graph.input_offsets.tolist(), graph.input_node.tolist()
-    edges = [critical_path.EDGES[k] for k in graph.input_edge.tolist()]
+    edges = [GRAPH_EDGES[k] for k in graph.input_edge.tolist()]
     order, firsts, counts = graph.order.tolist(), graph.first.tolist(), graph.count.tolist()
 
     def rank(option: tuple[Event, str]) -> tuple:
@@ -233,8 +232,7 @@ def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | Non
             # (plain dicts: a million-record build has hundreds of thousands of rows)
             rows[name] = {"start": None, "wall": 0, "cpu": None, "rss": None, "tools": {}, "phases": {},
                           "cache": UNKNOWN}
-            base = split_variant(pkg)[0]
-            in_std[name] = not std and bool(base) and is_std(base)  # in the std row (group_name)
+            in_std[name] = not std and group_name(pkg) == STD_GROUP
         return rows[name]
 
     # a group-by over columns: each package's row found once, the figures added up per row by
