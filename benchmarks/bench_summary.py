@@ -89,6 +89,7 @@ def main() -> None:
     if args.replay:
         bench_replay(args.replay, args.repeat)
         return
+    from gotrace.analysis.build_rows import BuildRows
     from gotrace.charts import render_timeline
     from gotrace.render.report import render_report
 
@@ -106,9 +107,10 @@ def main() -> None:
             t_par = best(partial(parallelism, events, info), args.repeat)
             t_sum = best(partial(summarize, events, info), args.repeat)
             summary = summarize(events, info)
-            t_png = best(partial(render_timeline, events, io.BytesIO(), "png", par=summary.par,
-                                 path=summary.path), 1)
-            t_html = best(partial(render_report, events, summary, io.StringIO()), 1)
+            rows = BuildRows.of_events(events)
+            t_png = best(partial(render_timeline, rows, io.BytesIO(), "png", par=summary.par,
+                                 on_path=rows.on_critical_path()), 1)
+            t_html = best(partial(render_report, summary, io.StringIO()), 1)
             print(f"{size:>8} {len(events):>8} {t_read:>7.2f}s {t_path:>9.3f}s {t_par:>9.3f}s {t_sum:>7.2f}s "
                   f"{t_png:>8.2f}s {t_html:>7.2f}s", flush=True)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
-from gotrace.analysis.gantt import GanttRows, rows_in_order
+from gotrace.analysis.build_rows import BuildRows, rows_in_order
 from gotrace.analysis.lanes import lanes_of
 from gotrace.analysis.parallelism import BUCKETS, Parallelism
 from gotrace.collapse import split_variant
@@ -72,7 +72,7 @@ def labels_for(pkg: str) -> list[str]:
     return [f"{t} [test]" if variant else t for t in tails]
 
 
-def render_timeline(rows: GanttRows, out: IO[bytes], fmt: str = "png", *, par: Parallelism,
+def render_timeline(rows: BuildRows, out: IO[bytes], fmt: str = "png", *, par: Parallelism,
                     on_path: np.ndarray | None = None, title: str = "", width_px: int = DEFAULT_WIDTH,
                     height_px: int | None = None) -> None:
     """Draw the Gantt chart and the concurrency curve of one build's invocations into `out`;

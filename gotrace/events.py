@@ -442,9 +442,15 @@ class Spans:
 # --- the compiled row makers of TraceReader.products ------------------------------------------------
 
 # A columns row: ((build, pkg, tool), (start_ns, wall_ns, cpu_ns, max_rss_kib, exit, signal), error,
-# phases, probe, cached); an absent number is UNKNOWN, an absent exit 0 (as in Event). A graph row
-# (the Gantt chart's, analysis/gantt.py; cache hits yielded too): ((build, pkg, tool), (start_ns,
-# wall_ns, cpu_ns), deps, action, probe, cached, action_deps).
+# phases, probe, cached); an absent number is UNKNOWN, an absent exit 0 (as in Event). A graph or
+# build row (one build's columns, analysis/build_rows.py; cache hits yielded too, probes with
+# include_probes): ((build, pkg, tool), (start_ns, wall_ns, cpu_ns, max_rss_kib), deps, action,
+# probe, cached, action_deps, whole); in a build row `whole` is the record's Event (no argv) when it
+# says more than those columns (a failure, compiler phases, a C compile's files, go's action-graph
+# facts: _WHOLE_WHEN), in a graph row always None.
+C_COMPILERS = frozenset({"gcc", "cc", "clang", "g++", "c++", "clang++"})  # the C compilers cgo runs
+# fields that, when set (exit: not 0), make a graph row carry its whole record
+_WHOLE_WHEN = ("exit", "signal", "error", "limit", "phases", "queue_ns", "source", "action", "probe", "cached")
 _COLUMN_PROBE, _COLUMN_CACHED = 4, 5
 _PROBE, _CACHED = Event._fields.index("probe"), Event._fields.index("cached")
 # (ppid is the go command's pid: one number shared by every invocation of a build)
@@ -474,26 +480,7 @@ def _row_maker(shape: tuple[str, ...], view: str, keep_argv: bool) -> Callable[[
     if "v" not in shape or "kind" in shape or not set(REQUIRED) <= set(local):
         return _no_fast_row
     if view == "events":
-        values = []
-        for name in _FIELD_NAMES:
-            default = Event._field_defaults.get(name)
-            f = local.get(name)
-            if f is None or (name == "argv" and not keep_argv):
-                values.append(repr(default))
-                continue
-            if name in _INTERNED:
-                made = f"intern({f}, {f})"
-            elif name in _INTERNED_LISTS:
-                made = f"tuple(map(intern, {f}, {f}))"
-            elif name in _LIST_FIELDS:
-                made = f"tuple({f})"
-            else:
-                made = f
-            if name in REQUIRED:
-                values.append(made)
-            else:
-                values.append(f"({default!r} if {f} is None else {made})")
-        row = f"new(Event, ({', '.join(values)},))"
+        row = _event_source(local, keep_argv)
     else:
         def number(name: str) -> str:
             f = local.get(name)
@@ -508,12 +495,18 @@ def _row_maker(shape: tuple[str, ...], view: str, keep_argv: bool) -> Callable[[
         row = (f"(({local['build']}, {local['pkg']}, {local['tool']}), ({local['start_ns']}, {local['wall_ns']}, "
                f"{cpu}, {number('max_rss_kib')}, {exit_}, {number('signal')}), {local.get('error', 'None')}, "
                f"{local.get('phases', 'None')}, {', '.join(flags)})")
-        if view == "graph":
+        if view in ("graph", "build"):
             deps, action, waited = local.get("deps"), local.get("action"), local.get("action_deps")
+            # the record itself when it holds more than the columns (see _WHOLE_WHEN)
+            rare = [f"{local['tool']} in C_COMPILERS"] + [
+                (f"{local[n]}" if n == "exit" else f"{local[n]} is True" if n in ("probe", "cached")
+                 else f"{local[n]} is not None") for n in _WHOLE_WHEN if n in local]
             row = (f"(({local['build']}, {local['pkg']}, {local['tool']}), ({local['start_ns']}, {local['wall_ns']}, "
-                   f"{cpu}), {f'None if {deps} is None else tuple(map(intern, {deps}, {deps}))' if deps else 'None'}, "
+                   f"{cpu}, {number('max_rss_kib')}), "
+                   f"{f'None if {deps} is None else tuple(map(intern, {deps}, {deps}))' if deps else 'None'}, "
                    f"{action or 'None'}, {', '.join(flags)}, "
-                   f"{f'None if {waited} is None else tuple({waited})' if waited else 'None'})")
+                   f"{f'None if {waited} is None else tuple({waited})' if waited else 'None'}, "
+                   f"{_event_source(local, False) if view == 'build' else 'None'} if {' or '.join(rare)} else None)")
     source = (f"def make(record, intern):\n"
               f"    {''.join(f'f{i}, ' for i in range(len(shape)))}= record.values()\n"
               f"    try:\n"
@@ -522,9 +515,34 @@ def _row_maker(shape: tuple[str, ...], view: str, keep_argv: bool) -> Callable[[
               f"    except TypeError:\n"
               f"        pass\n"
               f"    return None\n")
-    scope = {"join": "".join, "durations": _durations, "new": tuple.__new__, "Event": Event, "UNKNOWN": _UNKNOWN}
+    scope = {"join": "".join, "durations": _durations, "new": tuple.__new__, "Event": Event, "UNKNOWN": _UNKNOWN,
+             "C_COMPILERS": C_COMPILERS}
     exec(source, scope)
     return scope["make"]
+
+
+def _event_source(local: dict[str, str], keep_argv: bool) -> str:
+    """Python source of the Event of a record whose fields are in the locals `local` names."""
+    values = []
+    for name in _FIELD_NAMES:
+        default = Event._field_defaults.get(name)
+        f = local.get(name)
+        if f is None or (name == "argv" and not keep_argv):
+            values.append(repr(default))
+            continue
+        if name in _INTERNED:
+            made = f"intern({f}, {f})"
+        elif name in _INTERNED_LISTS:
+            made = f"tuple(map(intern, {f}, {f}))"
+        elif name in _LIST_FIELDS:
+            made = f"tuple({f})"
+        else:
+            made = f
+        if name in REQUIRED:
+            values.append(made)
+        else:
+            values.append(f"({default!r} if {f} is None else {made})")
+    return f"new(Event, ({', '.join(values)},))"
 
 
 def _no_fast_row(record: dict, intern: Callable) -> None:
@@ -537,12 +555,16 @@ def _slow_row(record: dict, view: str, keep_argv: bool) -> tuple:
         return _event(record, keep_argv)
     get = record.get
     user, sys_, rss, signal = get("user_ns"), get("sys_ns"), get("max_rss_kib"), get("signal")
-    if view == "graph":
+    if view in ("graph", "build"):
         deps, waited = get("deps"), get("action_deps")
+        whole = view == "build" and (record["tool"] in C_COMPILERS or any(
+            get(n) is True if n in ("probe", "cached") else get(n) if n == "exit" else get(n) is not None
+            for n in _WHOLE_WHEN))
         return ((record["build"], record["pkg"], record["tool"]), (record["start_ns"], record["wall_ns"],
-                _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0)),
+                _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0),
+                _UNKNOWN if rss is None else rss),
                 None if deps is None else tuple(deps), get("action"), bool(get("probe")), bool(get("cached")),
-                None if waited is None else tuple(waited))
+                None if waited is None else tuple(waited), _event(record, False) if whole else None)
     return ((record["build"], record["pkg"], record["tool"]), (record["start_ns"], record["wall_ns"],
             _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0),
             _UNKNOWN if rss is None else rss, get("exit") or 0, _UNKNOWN if signal is None else signal),
@@ -633,7 +655,9 @@ class TraceReader:
     def products(self, view: str) -> Iterator[tuple]:
         """What `records` yields, made straight into a view's rows: "events" (Event tuples; probes
         only with include_probes), "columns" (`_COLUMN_ROW` tuples, probes and cache hits left out)
-        or "graph" (columns of times and the dependency facts; probes left out).
+        or "graph" (columns of times and the dependency facts: one build's columns,
+        analysis/build_rows.py; probes only with include_probes) or "build" (the same, with the Event
+        of each record that says more than those columns: _WHOLE_WHEN).
 
         The same records pass and fail as in `records`, counted the same way; it is only quicker:
         each record shape has one compiled function (`_row_maker`) that checks every field and
@@ -647,7 +671,9 @@ class TraceReader:
         if view == "events":
             probe_at, cached_at, yield_probes, yield_cached = _PROBE, _CACHED, self.include_probes, True
         else:
-            probe_at, cached_at, yield_probes, yield_cached = _COLUMN_PROBE, _COLUMN_CACHED, False, view == "graph"
+            graph = view in ("graph", "build")
+            probe_at, cached_at, yield_probes, yield_cached = (
+                _COLUMN_PROBE, _COLUMN_CACHED, graph and self.include_probes, graph)
         events_view = view == "events"
         lines = first = self.lines
         try:
@@ -866,7 +892,8 @@ class EventList(list):
     """A list of events that crosses a pipe as columns: one tuple per field that some event sets
     (a field every event leaves at its default is sent as nothing), rebuilt into Events on the other
     side. Pickling Event tuples one by one (a class reference and the values of each) cost more than
-    reading the lines again; columns cost a few percent of it (`read_in_parts` for load_events)."""
+    reading the lines again; columns cost a few percent of it (`read_in_parts`: the whole Events
+    of build_rows.read_part)."""
 
     def __reduce__(self):
         if not self:

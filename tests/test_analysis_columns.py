@@ -121,4 +121,4 @@ def test_each_tool_waits_for_the_latest_earlier_tool_of_its_package(seed):
         options = [(d.end_ns, d.tool, -i) for i, d in enumerate(events)
                    if i != k and d.start_ns <= e.start_ns and d.end_ns <= e.start_ns + CLOCK_SLACK_NS]
         expected.append(-max(options)[2] if options else -1)
-    assert _latest_earlier(events) == expected
+    assert _latest_earlier([e.start_ns for e in events], [e.end_ns for e in events], [e.tool for e in events]) == expected

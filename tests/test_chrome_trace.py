@@ -41,16 +41,15 @@ def test_every_invocation_is_one_complete_event_in_microseconds(multi_build, mul
 
 def test_slices_carry_package_tool_cpu_peak_rss_and_exit(multi_build, multi_chrome):
     events, _ = read_events(str(multi_build.trace))
-    by_key = {(e.tool, e.pkg, e.start_ns): e for e in events}
     t0 = min(e.start_ns for e in events)
     for x in slices(multi_chrome):
         args = x["args"]
-        [event] = [e for (tool, pkg, start), e in by_key.items()
-                   if tool == args["tool"] and pkg == args["package"] and (start - t0) // 1000 == x["ts"]]
-        assert x["name"] == f"{event.tool} {event.pkg}" and x["cat"] == event.tool
-        assert args["cpu_us"] == event.cpu_ns // 1000
-        assert args["peak_rss_kib"] == event.max_rss_kib
-        assert args["exit"] == event.exit == 0
+        # (two runs of one tool for one package, a cgo package's C compiles, can start in one microsecond)
+        runs = [e for e in events
+                if e.tool == args["tool"] and e.pkg == args["package"] and (e.start_ns - t0) // 1000 == x["ts"]]
+        assert runs and x["name"] == f"{args['tool']} {args['package']}" and x["cat"] == args["tool"]
+        assert any(args["cpu_us"] == e.cpu_ns // 1000 and args["peak_rss_kib"] == e.max_rss_kib and
+                   args["exit"] == e.exit == 0 for e in runs)
 
 
 def test_one_thread_per_lane_with_no_overlap_and_named(multi_build, multi_chrome):

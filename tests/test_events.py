@@ -16,6 +16,7 @@ from gotrace.events import (
     FORMAT_VERSION,
     BuildInfo,
     Event,
+    EventList,
     TraceError,
     TraceReader,
     event_from_dict,
@@ -250,12 +251,20 @@ def test_a_trace_is_told_from_folded_stacks_by_its_first_lines(head, trace):
     assert looks_like_trace(head) is trace
 
 
+def events_in_parts(path: str, build: str | None = None, **options) -> tuple[list[Event], TraceReader]:
+    """The events of a trace as commands._common.selected_in_parts reads them (two processes for a
+    large file), the second part's crossing the pipe as columns (events.EventList)."""
+    from gotrace.commands._common import selected_in_parts
+
+    parts, reader = selected_in_parts(path, build, EventList, **options)
+    return [e for part in parts for e in part], reader
+
+
 @pytest.mark.parametrize("build", [None, "second"])
 def test_events_read_by_two_processes_are_the_events_one_reads(multi_build, tmp_path, monkeypatch, build):
     import pickle
 
     import gotrace.events
-    from gotrace.commands._common import load_events
 
     events, _ = read_events(str(multi_build.trace), keep_argv=True)
     path = two_builds_with_damaged_lines(events, tmp_path / "two-builds.jsonl")
@@ -263,7 +272,7 @@ def test_events_read_by_two_processes_are_the_events_one_reads(multi_build, tmp_
     for parallel in (False, True):
         monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0 if parallel else 1 << 60)
         for argv in (False, True):
-            got, reader = load_events(str(path), build, keep_argv=argv, include_probes=True)
+            got, reader = events_in_parts(str(path), build, keep_argv=argv, include_probes=True)
             read[parallel, argv] = (got, reader.lines, reader.skipped, reader.first_bad_line, dict(reader.builds))
     for argv in (False, True):
         assert read[True, argv] == read[False, argv]
@@ -278,7 +287,6 @@ def test_events_read_by_two_processes_are_the_events_one_reads(multi_build, tmp_
 def test_a_newer_record_in_either_half_of_a_trace_read_by_two_processes_names_its_line(tmp_path, monkeypatch,
                                                                                        half):
     import gotrace.events
-    from gotrace.commands._common import load_events
 
     lines = [record(pkg=f"p{i}", start_ns=i) for i in range(200)]
     bad = 20 if half == "first" else 180
@@ -287,4 +295,4 @@ def test_a_newer_record_in_either_half_of_a_trace_read_by_two_processes_names_it
     path.write_bytes(b"".join(lines))
     monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0)
     with pytest.raises(TraceError, match=f"line {bad + 1} is trace format version {FORMAT_VERSION + 1}"):
-        load_events(str(path))
+        events_in_parts(str(path))

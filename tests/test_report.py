@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 
+from gotrace.analysis.build_rows import BuildRows
 from gotrace.analysis.summary import summarize
 from gotrace.events import events_from_text, read_events
 from gotrace.render.report_data import in_time_order, package_rows, page_data, script_json
@@ -50,7 +51,7 @@ def test_page_data_is_columns_with_one_row_per_invocation(multi_build):
     events, reader = read_events(str(multi_build.trace))
     summary = summarize(events, reader.builds)
     ran = in_time_order(events)
-    timeline = page_data(events, ran, summary)["timeline"]
+    timeline = page_data(summary)["timeline"]
     columns = ("pkg", "tool", "start", "wall", "cpu", "rss", "lane", "wait", "edge", "deps")
     assert {len(timeline[c]) for c in columns} == {len(ran)}
     for i, e in enumerate(ran):
@@ -68,7 +69,7 @@ def test_page_data_is_columns_with_one_row_per_invocation(multi_build):
 def test_a_compile_depends_on_the_packages_its_importcfg_names(multi_build):
     events, reader = read_events(str(multi_build.trace))
     ran = in_time_order(events)
-    timeline = page_data(events, ran, summarize(events, reader.builds))["timeline"]
+    timeline = page_data(summarize(events, reader.builds))["timeline"]
     (i, main), = [(i, e) for i, e in enumerate(ran) if e.tool == "compile" and e.pkg.endswith("cmd/multi")]
     depends_on = {timeline["pkgs"][p] for p in timeline["depLists"][timeline["deps"][i]]}
     assert depends_on == set(main.deps) & {e.pkg for e in ran}
@@ -82,8 +83,7 @@ def test_a_test_variant_depends_on_the_variant_of_its_import(tmp_path):
         {"tool": "compile", "pkg": "x.org/q [x.org/p.test]", "start_ns": 20, "wall_ns": 10, "deps": []},
         {"tool": "compile", "pkg": "x.org/p [x.org/p.test]", "start_ns": 40, "wall_ns": 10, "deps": ["x.org/q"]},
     ]))
-    ran = in_time_order(events)
-    timeline = page_data(events, ran, summarize(events))["timeline"]
+    timeline = page_data(summarize(events))["timeline"]
     assert [timeline["pkgs"][p] for p in timeline["depLists"][timeline["deps"][2]]] == ["x.org/q [x.org/p.test]"]
     assert timeline["wait"][2] == 1 and timeline["edges"][timeline["edge"][2]] == "import"
 
@@ -91,7 +91,7 @@ def test_a_test_variant_depends_on_the_variant_of_its_import(tmp_path):
 def test_package_rows_sum_the_standard_library_in_one_row_whose_children_are_its_packages(multi_build):
     events, _ = read_events(str(multi_build.trace))
     ran = in_time_order(events)
-    rows = package_rows(events, ran, depth=None, std=False)
+    rows = package_rows(BuildRows.of_events(events), depth=None, std=False)
     assert rows["name"][0] == "std" and rows["parent"][0] == -1
     children = [i for i, p in enumerate(rows["parent"]) if p == 0]
     assert {rows["name"][i] for i in children} == {e.pkg for e in ran if "." not in e.pkg.split("/")[0]}
@@ -105,7 +105,7 @@ def test_package_rows_sum_the_standard_library_in_one_row_whose_children_are_its
     (std_wall,) = [r["value"] for r in summary["top"]["wall"] if r["name"] == "std"]
     assert abs(rows["wall"][0] - std_wall // 1000) <= len(ran)  # rounding to µs per invocation
 
-    one_by_one = package_rows(events, ran, depth=None, std=True)
+    one_by_one = package_rows(BuildRows.of_events(events), depth=None, std=True)
     assert "std" not in one_by_one["name"] and set(one_by_one["parent"]) == {-1}
 
 
@@ -115,7 +115,7 @@ def test_package_rows_count_test_variants_with_their_package_as_summary_does():
         {"tool": "compile", "pkg": "x.org/p [x.org/p.test]", "start_ns": 20_000, "wall_ns": 30_000, "user_ns": 6_000},
         {"tool": "link", "pkg": "x.org/p.test", "start_ns": 60_000, "wall_ns": 5_000},
     ]))
-    rows = package_rows(events, in_time_order(events), depth=None, std=False)
+    rows = package_rows(BuildRows.of_events(events), depth=None, std=False)
     top = summarize(events, top=10).top["wall"]
     assert [(name, wall) for name, wall in zip(rows["name"], rows["wall"])] == \
         sorted((r.name, r.value // 1000) for r in top)

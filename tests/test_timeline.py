@@ -169,7 +169,7 @@ def test_subpixel_bars_of_a_lane_are_joined_and_nothing_else():
 def test_a_timeline_of_many_bars_draws_them_joined(synthetic_2000, tmp_path, monkeypatch):
     """Past MAX_BARS bars the chart joins a lane's touching bars: fewer polygons, same extent."""
     import gotrace.charts as charts
-    from gotrace.analysis.gantt import read_part, rows_of_build
+    from gotrace.analysis.build_rows import read_part, rows_of_build
     from gotrace.commands._common import selected_in_parts
 
     parts, reader = selected_in_parts(str(synthetic_2000), None, read_part)

@@ -10,16 +10,14 @@ run` wraps them; see shim/gotrace-shim, compiler mode).
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from gotrace.analysis.parallelism import time_columns
-from gotrace.events import Event
+from gotrace.analysis.parallelism import Invocations, time_columns
+from gotrace.events import C_COMPILERS, Event
 
-C_COMPILERS = frozenset({"gcc", "cc", "clang", "g++", "c++", "clang++"})
 GAP_LISTED_NS = 1_000_000_000  # gaps at least this long are listed
 
 
@@ -131,13 +129,29 @@ def c_compile_label(event: Event) -> str:
 
 def c_compiles_by_package(events: Sequence[Event]) -> list[CCompileRow]:
     """Time in the C compiler per package, longest first."""
-    groups: dict[str, list[Event]] = defaultdict(list)
-    for e in events:
-        if is_c_compile(e) and not e.probe and not e.cached:
-            groups[e.pkg].append(e)
-    rows = []
-    for pkg, runs in groups.items():
-        slowest = max(runs, key=lambda e: (e.wall_ns, c_compile_label(e)))
-        rows.append(CCompileRow(pkg, len(runs), sum(e.wall_ns for e in runs),
-                                sum(e.cpu_ns or 0 for e in runs), c_compile_label(slowest)))
-    return sorted(rows, key=lambda r: (-r.wall_ns, r.pkg))
+    ran = [e for e in events if is_c_compile(e) and not e.probe and not e.cached]
+    return c_compiles_of(Invocations.of(ran), np.arange(len(ran)), ran.__getitem__)
+
+
+def c_compiles_of(columns: Invocations, rows: np.ndarray, event: Callable[[int], Event]) -> list[CCompileRow]:
+    """`c_compiles_by_package` of the C compiles among the invocations `columns`, at `rows`: a
+    group-by per package; `event(row)` gives a row's Event, asked only of each package's longest runs."""
+    if not len(rows):
+        return []
+    packages, of = np.unique(columns.pkg[rows], return_inverse=True)
+    of = of.reshape(-1)
+    wall, cpu = columns.wall_ns[rows], columns.cpu_ns[rows]
+    walls, cpus = np.zeros(len(packages), np.int64), np.zeros(len(packages), np.int64)
+    np.add.at(walls, of, wall)
+    np.add.at(cpus, of, np.where(cpu == columns.UNKNOWN, 0, cpu))
+    longest = np.zeros(len(packages), np.int64)
+    np.maximum.at(longest, of, wall)
+    slowest: dict[int, str] = {}
+    longest_runs = np.flatnonzero(wall == longest[of])
+    for row, g in zip(rows[longest_runs].tolist(), of[longest_runs].tolist()):  # ties: the last label
+        label = c_compile_label(event(row))
+        if label > slowest.get(g, ""):
+            slowest[g] = label
+    out = [CCompileRow(columns.pkgs[p], n, w, c, slowest[g]) for g, (p, n, w, c) in
+           enumerate(zip(packages.tolist(), np.bincount(of).tolist(), walls.tolist(), cpus.tolist()))]
+    return sorted(out, key=lambda r: (-r.wall_ns, r.pkg))

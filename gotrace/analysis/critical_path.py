@@ -44,11 +44,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, count, repeat
-from operator import attrgetter
 
 import numpy as np
 
-from gotrace.analysis.parallelism import Invocations, step_arrays, time_columns
+from gotrace.analysis.parallelism import step_arrays, time_columns
 from gotrace.collapse import split_variant
 from gotrace.events import Event
 
@@ -59,7 +58,6 @@ KINDS = {"link": "link", "vet": "vet"}  # tool -> node kind; every other tool is
 # Prefer naming an edge by what it means over "action" when two sources give the same edge.
 EDGE_RANK = {"import": 0, "link": 0, "package": 1, "action": 2}
 EDGES = tuple(EDGE_RANK)  # Graph.input_edge indexes these
-_DEPS, _ACTION, _ACTION_DEPS = (attrgetter(name) for name in ("deps", "action", "action_deps"))
 
 
 def variant_of(pkg: str) -> str | None:
@@ -217,27 +215,14 @@ def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, too
     return Graph(names, kinds, starts, ends, own[by_start], offsets, sources, edges, ready, order, firsts, counts)
 
 
-def dependency_graph(events: Sequence[Event], invocations: Invocations | None = None) -> Graph:
-    """The dependency graph of one build's events (`graph_of_columns`); its rows index `events`.
-    Version probes and cache hits are left out: they are not actions that ran. `invocations`: the
-    columns of `events` (`Invocations.of`) when the caller has them (then every event ran)."""
-    ran = range(len(events)) if invocations is not None else \
-        [k for k, e in enumerate(events) if not e.probe and not e.cached]
-    the_ran = events if len(ran) == len(events) else [events[k] for k in ran]
-    c = Invocations.of(the_ran) if invocations is None else invocations
-    # by row: the deps of compiles and links, the actions named and waited for; read a column at a
-    # time (a million events; actions only in traces merged with go's action graph)
-    deps_of = list(map(_DEPS, the_ran))
-    deps = {row: deps_of[row] for row in c.rows_of_tools(("compile", "link")).tolist() if deps_of[row]}
-    del deps_of
-    named = list(map(_ACTION, the_ran))
-    actions = {} if named.count(None) == len(named) else \
-        {row: a for row, a in enumerate(named) if a is not None}
-    waited = list(map(_ACTION_DEPS, the_ran))
-    action_deps = {} if waited.count(None) == len(waited) else \
-        {row: a for row, a in enumerate(waited) if a}
-    del named, waited
-    graph = graph_of_columns(c.pkg, c.pkgs, c.tool, c.tools, c.start_ns, c.wall_ns, deps, actions, action_deps)
+def dependency_graph(events: Sequence[Event]) -> Graph:
+    """The dependency graph of one build's events (`graph_of_columns` of their columns,
+    build_rows.BuildRows); its rows index `events`. Version probes and cache hits are left out:
+    they are not actions that ran."""
+    from gotrace.analysis.build_rows import BuildRows  # (it builds on this module)
+
+    ran = [k for k, e in enumerate(events) if not e.probe and not e.cached]
+    graph = BuildRows.of_events(events).graph()
     if len(ran) != len(events):
         graph.order = np.array(ran, np.int64)[graph.order]
     return graph
@@ -381,6 +366,7 @@ class Step:
     event: Event
     edge: str  # how this step depends on the previous one (see the module doc); "" for the first
     wait_ns: int  # between the previous step's end and this one's start
+    row: int = -1  # the index of `event` among the events the dependency graph's rows index
 
 
 @dataclass(frozen=True)
@@ -490,7 +476,7 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None,
         for k, row in enumerate(graph.rows(i)):
             e = events[row]
             wait = max(0, e.start_ns - steps[-1].event.end_ns) if steps else 0
-            steps.append(Step(e, edge if k == 0 else "package", wait))
+            steps.append(Step(e, edge if k == 0 else "package", wait, row))
 
     start, end = int(graph.start_ns.min()), int(graph.end_ns.max())  # the nodes hold every tool
     if level is None:
@@ -529,13 +515,10 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None,
                         slot_wait_ns=slot, go_work_ns=go, untraced_ns=untraced, slots=parallelism)
 
 
-def chain_rows(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Sequence[str], start_ns: np.ndarray,
-               wall_ns: np.ndarray, deps: dict[int, Sequence[str]], actions: dict[int, str] | None = None,
-               action_deps: dict[int, Sequence[str]] | None = None) -> np.ndarray:
-    """Which invocations are on the critical path, of one build's invocations that ran given as
-    columns (as `graph_of_columns` takes them): the rows of the nodes of `critical_path`'s chain."""
-    on_path = np.zeros(len(start_ns), bool)
-    graph = graph_of_columns(pkg, pkgs, tool, tools, start_ns, wall_ns, deps, actions, action_deps)
+def chain_rows(graph: Graph, rows: int) -> np.ndarray:
+    """Which of a build's `rows` invocations are on the critical path, given their dependency graph
+    (`graph_of_columns`): the rows of the nodes of `critical_path`'s chain."""
+    on_path = np.zeros(rows, bool)
     if len(graph):
         for i in graph.chain()[0]:
             on_path[graph.rows(i)] = True

@@ -135,7 +135,7 @@ class Invocations:
 
     start_ns: np.ndarray  # int64
     wall_ns: np.ndarray  # int64
-    cpu_ns: list[int | None]  # `cpu_ns_column`
+    cpu_ns: np.ndarray  # int64, UNKNOWN where the trace does not know it (`cpu_array`)
     pkg: np.ndarray  # int64 index into `pkgs`
     pkgs: list[str]
     tool: np.ndarray  # int64 index into `tools`
@@ -143,6 +143,7 @@ class Invocations:
     max_rss_kib: np.ndarray  # int64, NO_RSS where the trace does not know it
 
     NO_RSS = -1
+    UNKNOWN = UNKNOWN  # an unknown CPU time in cpu_ns
 
     @classmethod
     def of(cls, events: Sequence[Event]) -> Invocations:
@@ -150,7 +151,15 @@ class Invocations:
         pkg, pkgs = name_column(list(map(_PKG, events)))
         tool, tools = name_column(list(map(_TOOL, events)))
         rss = np.fromiter((cls.NO_RSS if kib is None else kib for kib in map(_RSS, events)), np.int64, len(events))
-        return cls(start, wall, cpu_ns_column(events), pkg, pkgs, tool, tools, rss)
+        return cls(start, wall, cpu_array(cpu_ns_column(events)), pkg, pkgs, tool, tools, rss)
+
+    def in_order(self, order: np.ndarray) -> Invocations:
+        """These invocations in `order` (row k being row order[k]), their names listed in order of
+        first appearance there: what `of` makes of the events in that order."""
+        pkg, pkgs = _renamed(self.pkg[order], self.pkgs)
+        tool, tools = _renamed(self.tool[order], self.tools)
+        return Invocations(self.start_ns[order], self.wall_ns[order], self.cpu_ns[order], pkg, pkgs, tool, tools,
+                           self.max_rss_kib[order])
 
     def runs_by_tool(self) -> dict[str, int]:
         """Invocations per tool, most first, ties by name."""
@@ -177,6 +186,15 @@ class Invocations:
     def of_tools(self, events: Sequence[Event], tools: Collection[str]) -> list[Event]:
         """Those of `events` (the ones these columns were made of) whose tool is one of `tools`, in order."""
         return [events[row] for row in self.rows_of_tools(tools).tolist()]
+
+
+def _renamed(ids: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """`ids` (indexes into `names`) renumbered into a list of the names they use, in order of first use."""
+    used, first = np.unique(ids, return_index=True)
+    used = used[np.argsort(first)]
+    renumber = np.zeros(len(names), np.int64)
+    renumber[used] = np.arange(len(used))
+    return renumber[ids], [names[i] for i in used.tolist()]
 
 
 def step_arrays(start: np.ndarray, wall: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -214,6 +232,18 @@ def cpu_ns_column(events: Sequence[Event]) -> list[int | None]:
             for u, s in zip(map(_USER, events), map(_SYS, events))]
 
 
+def cpu_array(column: Sequence[int | None]) -> np.ndarray:
+    """A CPU column (`cpu_ns_column`) as int64, UNKNOWN where unknown: how columns hold it."""
+    return np.fromiter((UNKNOWN if c is None else c for c in column), np.int64, len(column))
+
+
+def total_cpu(cpu: np.ndarray) -> int | None:
+    """The sum of the known CPU times of a column, None when none is known (as total_cpu_ns:
+    unknown, never 0); a sum of Python ints, exact past int64."""
+    known = cpu[cpu != UNKNOWN]
+    return sum(known.tolist()) if len(known) else None
+
+
 def cpu_per_bucket(events: Sequence[Event], start: int, span: int, buckets: int = BUCKETS, *,
                    columns: tuple[np.ndarray, np.ndarray] | None = None,
                    cpu: Sequence[int | None] | None = None) -> list[float]:
@@ -225,10 +255,9 @@ def cpu_per_bucket(events: Sequence[Event], start: int, span: int, buckets: int 
         return [0.0] * buckets
     width = span / buckets
     starts, walls = time_columns(events) if columns is None else columns
-    if isinstance(cpu, np.ndarray):  # a CPU column with UNKNOWN for unknown (gantt.GanttRows)
-        cpus = np.where(cpu == UNKNOWN, 0, cpu)
-    else:
-        cpus = np.array([c or 0 for c in (cpu_ns_column(events) if cpu is None else cpu)], np.int64)
+    if not isinstance(cpu, np.ndarray):
+        cpu = cpu_array(cpu_ns_column(events) if cpu is None else cpu)
+    cpus = np.where(cpu == UNKNOWN, 0, cpu)
     some = cpus != 0
     a = (starts[some] - start).astype(np.float64)
     wall = walls[some]
@@ -301,7 +330,7 @@ def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
     """How the build used the machine. `columns` (`time_columns`) and `cpu` (`cpu_ns_column`) of
     the events that ran, when the caller has read them already; `only_ran` when `events` are
     those already (then, with both columns given, only a serial stretch's invocation is looked up:
-    gantt.GanttRows.events makes that one Event, not a million)."""
+    build_rows.BuildRows.events makes that one Event, not a million)."""
     ran = events if only_ran else [e for e in events if not e.probe and not e.cached]
     cores, source = machine_cores(info)
     limit = info.parallelism if info is not None else None
@@ -312,12 +341,8 @@ def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
     span = int((starts + walls).max()) - start
     times, running = step_arrays(starts, walls)
     busy = int(walls.sum())
-    cpus = cpu_ns_column(ran) if cpu is None else cpu
-    if isinstance(cpus, np.ndarray):
-        known = cpus[cpus != UNKNOWN].tolist()
-    else:
-        known = [c for c in cpus if c is not None]
-    cpu_total = sum(known) if known else None  # as total_cpu_ns: unknown, never 0
+    cpus = cpu_array(cpu_ns_column(ran) if cpu is None else cpu) if not isinstance(cpu, np.ndarray) else cpu
+    cpu_total = total_cpu(cpus)
     return Parallelism(
         cores=cores, cores_source=source, limit=limit,
         average=busy / span if span else float(len(ran)),

@@ -85,11 +85,13 @@ class PhaseTable:
         }
 
 
-def phase_table(events: Iterable[Event]) -> PhaseTable | None:
-    """Per-phase totals over all compiles, with the package where each phase took longest;
-    None when no compile recorded phases."""
-    compiles = [e for e in events if e.tool == "compile" and not e.probe and not e.cached]
-    recorded = [e for e in compiles if e.phases]
+def phase_table(events: Iterable[Event], *, compiles: int | None = None) -> PhaseTable | None:
+    """Per-phase totals over all compiles among `events`, with the package where each phase took
+    longest; None when no compile recorded phases. `compiles`: how many compiles the build ran,
+    when `events` hold only some of them (those with phases, at least)."""
+    ran = [e for e in events if e.tool == "compile" and not e.probe and not e.cached]
+    recorded = [e for e in ran if e.phases]
+    compiles = len(ran) if compiles is None else compiles
     if not recorded:
         return None
     totals: dict[str, int] = {}
@@ -103,4 +105,4 @@ def phase_table(events: Iterable[Event]) -> PhaseTable | None:
     order = {name: i for i, name in enumerate(PHASE_NAMES.values())}
     rows = [PhaseRow(name, ns, 100.0 * ns / grand, slowest[name][1], slowest[name][0])
             for name, ns in sorted(totals.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))]
-    return PhaseTable(compiles=len(recorded), without=len(compiles) - len(recorded), rows=rows)
+    return PhaseTable(compiles=len(recorded), without=compiles - len(recorded), rows=rows)

@@ -1,6 +1,7 @@
 """`gotrace summary`: totals, top packages, critical path, parallelism and compiler phases of one build.
 
-`summarize(events, info)` is pure; `render_summary_text` and `summary_to_json` write it out. The JSON
+`summarize(rows, info)` is pure (`rows`: one build's columns, build_rows.BuildRows, or its Events);
+`render_summary_text` and `summary_to_json` write it out. The JSON
 form is for scripts, so its keys are a promise (see JSON_KEYS and docs/usage/summary-timeline-report.md):
 add keys, never rename or drop them; bump SCHEMA when the meaning of one changes.
 
@@ -31,32 +32,44 @@ replays cost 10.2 s of CPU, not 17.2 (whatif.ReplayPlan). Stages now: reading 12
 floor, two processes), columns and graph ~5 s, the rest ~7 s beside the what-if child (sharing
 ~2 s, replays split with a grandchild), ~2.5 s waiting for it: 27.9 s, 4.5x the floor (was 6.2x),
 1.3 GiB (was 1.5: the million Event tuples, ~630 MB, are most of it).
+
+Then no Event per invocation: `gotrace summary` reads one build's columns (build_rows.read_part, the
+reader's "build" view in two processes) with the whole Event of only the invocations whose record
+says more than the columns (failures, C compiles, compiles with phases, action-graph facts: ~130,000
+of the million) and the version probes; the CPU column is int64 everywhere (Invocations.cpu_ns);
+the std rule runs once per distinct package for the top tables and the std row together
+(`group_names`: 3.9 -> 1.5 s); C compiles are a group-by over their rows (2.8 -> 0.2 s). At 1M
+(01:31, load ~1.4): 28.5 s, 4.1x the floor's 6.9 s, 968 MiB peak RSS (was 1,299 MiB): reading
+13.1 s, the graph 4.2 s, then 9.1 s of the parent's work (~4 s) beside the what-if child, whose
+replays are most of it (~10 s of CPU, split with a grandchild).
 """
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 import numpy as np
 
+from gotrace.analysis.build_rows import BuildRows
 from gotrace.analysis.cache import cache_stats, has_cache_facts
-from gotrace.analysis.coverage import C_COMPILERS, CCompileRow, Coverage, c_compiles_by_package, coverage_of
+from gotrace.analysis.coverage import CCompileRow, Coverage, c_compiles_of, coverage_of
 from gotrace.analysis.critical_path import (
     Concurrency,
     CriticalPath,
     Graph,
     critical_path,
-    dependency_graph,
     listed_steps,
 )
-from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism, time_columns
+from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism, time_columns, total_cpu
 from gotrace.analysis.phases import PhaseTable, phase_table
 from gotrace.analysis.whatif import PARALLEL_NODES, WhatIf, what_if
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
 from gotrace.endings import interruption, signal_name
-from gotrace.events import BuildInfo, Event
+from gotrace.events import _UNKNOWN as UNKNOWN_CPU
+from gotrace.events import C_COMPILERS, BuildInfo, Event
 from gotrace.forked import Forked
 from gotrace.text import mebibytes, percent, seconds, seconds_or_unknown, write_table
 
@@ -126,10 +139,10 @@ class Summary:
     std_packages: int = 0  # standard-library packages of the build (in the std row unless `std`)
     whatif: WhatIf | None = None
     queue: dict[str, int] | None = None  # package -> ns its actions waited ready, when the trace knows
-    # the dependency graph the critical path walked, for the report's "waited for" (built once);
-    # its rows index `ran`, the invocations that ran
+    # the invocations that ran, and the dependency graph the critical path walked (its rows index
+    # them, as the steps' `row` does): for the report's page (built once)
+    rows: BuildRows | None = field(default=None, compare=False, repr=False)
     graph: Graph | None = field(default=None, compare=False, repr=False)
-    ran: Sequence[Event] = field(default=(), compare=False, repr=False)
 
     @property
     def invocations(self) -> int:
@@ -137,24 +150,48 @@ class Summary:
 
 
 def group_name(pkg: str, depth: int | None = None, std: bool = False) -> str:
-    """The row a package is counted in: its import path (test variants with their package), cut to
-    `depth` elements; the standard library is one row unless `std`. The std policy of every table
-    (summary, report, run's closing summary) is decided here."""
-    base, _ = split_variant(pkg)
-    if not base:
-        return NO_PACKAGE
-    if is_std(base) and not std:
-        return STD_GROUP
-    parts = base.split("/")
-    if depth and len(parts) > depth:
-        return "/".join(parts[:depth]) + "/..."
-    return base
+    """The row a package is counted in (`group_names`)."""
+    return group_names((pkg,), depth, std).names[0]
+
+
+class Groups(NamedTuple):
+    names: list[str]  # the row each package is counted in
+    in_std: list[bool]  # whether each package is of the standard library
+    std_packages: int  # how many distinct standard-library packages there are among them
+
+
+def group_names(packages: Iterable[str], depth: int | None = None, std: bool = False) -> Groups:
+    """The row each of `packages` is counted in: its import path (test variants with their
+    package), cut to `depth` elements; the standard library is one row unless `std`. The std policy
+    of every table (summary, report, run's closing summary) is decided here."""
+    names: list[str] = []
+    in_std: list[bool] = []
+    std_bases: set[str] = set()
+    add, add_std = names.append, in_std.append
+    for pkg in packages:
+        base = split_variant(pkg)[0]
+        if not base:
+            add(NO_PACKAGE)
+            add_std(False)
+            continue
+        of_std = is_std(base)
+        add_std(of_std)
+        if of_std:
+            std_bases.add(base)
+            if not std:
+                add(STD_GROUP)
+                continue
+        if depth and base.count("/") >= depth:
+            add("/".join(base.split("/")[:depth]) + "/...")
+        else:
+            add(base)
+    return Groups(names, in_std, len(std_bases))
 
 
 def std_packages(packages: Iterable[str]) -> int:
     """How many standard-library packages there are among `packages` (the names the events of a
     build touch, repeats allowed): what the std row holds."""
-    return len({base for base in (split_variant(pkg)[0] for pkg in set(packages)) if base and is_std(base)})
+    return group_names(set(packages)).std_packages
 
 
 def row_label(name: str, std_count: int) -> str:
@@ -166,17 +203,19 @@ WEIGHTS = ("wall", "cpu", "rss")
 
 
 def top_tables(events: Sequence[Event], n: int, depth: int | None, std: bool, *,
-               invocations: Invocations | None = None) -> dict[str, list[Row]]:
+               invocations: Invocations | None = None, groups: Sequence[str] | None = None
+               ) -> dict[str, list[Row]]:
     """The top `n` rows by each of WEIGHTS. A group-by in numpy: summed (wall, CPU) or peaked (RSS)
     per package, then per row (a build has many invocations per package, many packages per row);
     only the rows that can make the top n are sorted by name. `invocations`: the events' columns,
-    when the caller has them."""
+    and `groups` the `group_names` of their packages, when the caller has them."""
     c = Invocations.of(events) if invocations is None else invocations
-    cpus = np.fromiter(((cpu or 0) for cpu in c.cpu_ns), np.int64, len(events))
+    groups = group_names(c.pkgs, depth, std).names if groups is None else groups
+    cpus = np.where(c.cpu_ns == UNKNOWN_CPU, 0, c.cpu_ns)
     kib = np.maximum(c.max_rss_kib, 0)
     rows: dict[str, int] = {}
-    row_of = np.fromiter((rows.setdefault(group_name(pkg, depth, std), len(rows)) for pkg in c.pkgs),
-                         np.int64, len(c.pkgs))[c.pkg]
+    row_of = np.fromiter(map(rows.setdefault, groups, itertools.count()), np.int64, len(groups))
+    row_of = np.unique(row_of, return_inverse=True)[1].reshape(-1)[c.pkg]
     walls = c.wall_ns
     names = list(rows)
     tables = {}
@@ -210,70 +249,74 @@ def top_rows(events: Sequence[Event], weight: str, n: int, depth: int | None, st
     return top_tables(events, n, depth, std)[weight]
 
 
-def summarize(events: Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo] | None = None, *,
+def summarize(build: BuildRows | Sequence[Event], info: BuildInfo | Mapping[str, BuildInfo] | None = None, *,
               top: int = 10, depth: int | None = None, std: bool = False,
               builds_in_trace: Sequence[str] = ()) -> Summary:
-    """Everything `gotrace summary` shows, for the events of one build.
+    """Everything `gotrace summary` shows, for one build: its rows (`build_rows.BuildRows`, read
+    with their whole Events) or its events.
 
     `info` is the build's record, or `TraceReader.builds` to look it up in; without one, cores come
     from this machine and -p is unknown (the critical path then follows dependencies only)."""
-    ran = [e for e in events if not e.probe and not e.cached]
-    build_id = ran[0].build if ran else (events[0].build if events else "")
+    rows = build if isinstance(build, BuildRows) else BuildRows.of_events(build)
     if isinstance(info, Mapping):
-        info = info.get(build_id)
-    info = info or BuildInfo(build=build_id)
-    # read once, shared by the sweeps below (see the module doc)
-    invocations = Invocations.of(ran)
-    columns, cpus = invocations.times, invocations.cpu_ns
-    known_cpu = [c for c in cpus if c is not None]
-    peak = invocations.peak_rss_row(ran)
-    wall = int((columns[0] + columns[1]).max() - columns[0].min()) if ran else 0
-    graph = dependency_graph(ran, invocations)
+        info = info.get(rows.build)
+    info = info or BuildInfo(build=rows.build)
+    # the columns are read once and shared by the sweeps below (see the module doc); Events are
+    # made only of the few rows a table names (`ran`)
+    ran = rows.events()
+    whole = rows.wholes()  # every failure, C compile, compile with phases, action-graph fact
+    columns = rows.times
+    peak = rows.peak_rss_row(ran)
+    wall = int((columns[0] + columns[1]).max() - columns[0].min()) if len(rows) else 0
+    graph = rows.graph()
     level = Concurrency(ran, info.parallelism, columns=columns)
     # the what-if replays are most of a big build's cost: a child makes them while this process does the rest
     whatif = Forked(lambda: what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level,
-                                    invocations=invocations),
+                                    invocations=rows),
                     fork=len(graph) >= PARALLEL_NODES)
-    par = parallelism(ran, info, columns=columns, cpu=cpus)
+    par = parallelism(ran, info, columns=columns, cpu=rows.cpu_ns, only_ran=True)
     cache: tuple[int | None, int | None, list[str]] = (None, None, [])
-    if has_cache_facts(events):
-        hits, misses, per_package = cache_stats(events)
+    if has_cache_facts(itertools.chain(whole, rows.others)):  # (a row with an action id is whole)
+        hits, misses, per_package = cache_stats(itertools.chain(ran, rows.others))
         cache = (hits, hits + misses, [p for p, hit in per_package.items() if not hit])
+    compiles = rows.rows_of_tools(("compile",))
+    groups = group_names(rows.pkgs, depth, std)
     return Summary(
         info=info,
         builds_in_trace=list(builds_in_trace) or [info.build],
         wall_ns=wall,
-        cpu_ns=sum(known_cpu) if known_cpu else None,  # as total_cpu_ns: unknown, never 0
-        by_tool=invocations.runs_by_tool(),
-        failures=sorted((e for e in ran if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)),
-        cached=sum(1 for e in events if e.cached),
+        cpu_ns=total_cpu(rows.cpu_ns),
+        by_tool=rows.runs_by_tool(),
+        failures=sorted((e for e in whole if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)),
+        cached=sum(1 for e in rows.others if e.cached),
         cache_hits=cache[0], cache_packages=cache[1], cache_missed=cache[2],
         peak=None if peak is None else ran[peak],
         depth=depth,
         std=std,
-        top=top_tables(ran, top, depth, std, invocations=invocations),
+        top=top_tables(ran, top, depth, std, invocations=rows, groups=groups.names),
         path=critical_path(ran, info.parallelism, graph, level=level),
         par=par,
-        phases=phase_table(invocations.of_tools(ran, ("compile",))),  # only compiles have phases
-        std_packages=std_packages(invocations.pkgs),
-        coverage=_coverage(events, invocations),
-        c_compiles=c_compiles_by_package(invocations.of_tools(ran, C_COMPILERS)),
+        # only compiles have phases (and a compile with phases is whole)
+        phases=phase_table(rows.wholes(compiles.tolist()), compiles=len(compiles)),
+        std_packages=groups.std_packages,
+        coverage=_coverage(rows.others, rows),
+        c_compiles=c_compiles_of(rows, rows.rows_of_tools(C_COMPILERS), rows.event),
         whatif=whatif.result(),
-        queue=queue_waits(events),
+        queue=queue_waits(itertools.chain(whole, rows.others)),  # (a row with a queue time is whole)
+        rows=rows,
         graph=graph,
-        ran=ran,
     )
 
 
-def _coverage(events: Sequence[Event], ran: Invocations) -> Coverage:
-    """`coverage` of the events, from the columns of those that ran and the few version probes."""
-    probes = [e for e in events if e.probe and not e.cached]
+def _coverage(others: Sequence[Event], ran: Invocations) -> Coverage:
+    """`coverage` of a build, from the columns of the invocations that ran and its few version probes."""
+    probes = [e for e in others if e.probe and not e.cached]
     starts, walls = time_columns(probes)
     return coverage_of(np.concatenate((ran.start_ns, starts)), np.concatenate((ran.wall_ns, walls)),
                        np.arange(len(ran.start_ns) + len(probes)) >= len(ran.start_ns))
 
 
-def queue_waits(events: Sequence[Event]) -> dict[str, int] | None:
+def queue_waits(events: Iterable[Event]) -> dict[str, int] | None:
     """Time each package's actions waited between ready and start (`queue_ns`, from the go
     command's action graph), largest first; None when no record says."""
     waits: dict[str, int] = defaultdict(int)

@@ -116,6 +116,7 @@ import numpy as np
 
 from gotrace.analysis.critical_path import Concurrency, Graph, dependency_graph
 from gotrace.analysis.parallelism import Invocations, time_columns
+from gotrace.events import _UNKNOWN as UNKNOWN_CPU
 from gotrace.events import Event
 from gotrace.forked import Forked, can_fork
 
@@ -179,10 +180,11 @@ class Timeline:
         return out
 
 
-def _cpu_columns(column: Sequence[int | None]) -> tuple[np.ndarray, np.ndarray]:
-    """(CPU ns as floats, 0 where unknown; whether known) of each invocation (`cpu_ns_column`)."""
-    known = np.fromiter((c is not None for c in column), bool, len(column))
-    return np.fromiter((c or 0 for c in column), np.float64, len(column)), known
+def _cpu_columns(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(CPU ns as floats, 0 where unknown; whether known) of each invocation (a CPU column,
+    UNKNOWN where unknown: `Invocations.cpu_ns`)."""
+    known = column != UNKNOWN_CPU
+    return np.where(known, column, 0).astype(np.float64), known
 
 
 def _rates(cpu: np.ndarray, known: np.ndarray, wall: np.ndarray) -> np.ndarray:
@@ -229,9 +231,8 @@ def measure_sharing(graph: Graph, events: Sequence[Event], cores: int, *,
     None when no invocation knows its CPU time (nothing says how busy the cores were). A few passes
     over one grid of the invocations' instants, taken node by node: O(n log n)."""
     rows = graph.order
-    row_list = rows.tolist()
     c = Invocations.of(events) if invocations is None else invocations
-    cpu, cpu_known = _cpu_columns([c.cpu_ns[r] for r in row_list])
+    cpu, cpu_known = _cpu_columns(c.cpu_ns[rows])
     if not cpu_known.any():
         return None
     start_of, wall_of = c.start_ns, c.wall_ns
@@ -650,7 +651,7 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
     invocations. Pass `graph` when the dependency graph of the events is already built, `level`
     when their Concurrency at `parallelism` is, and `invocations` when their columns are (then
     every event ran)."""
-    graph = dependency_graph(events, invocations) if graph is None else graph
+    graph = dependency_graph(events) if graph is None else graph
     if not len(graph):
         return None
     wanted = list(slots)

@@ -9,7 +9,7 @@ from typing import IO
 
 import click
 
-from gotrace.events import Event, EventList, TraceReader, open_trace, read_in_parts
+from gotrace.events import Event, TraceReader, open_trace, read_in_parts
 from gotrace.text import PrintableText, printable
 
 
@@ -88,22 +88,6 @@ def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[
         raise reader.nothing_selected(build_id)
     warn_skipped(reader)
     return [result for result, _ in parts], reader
-
-
-def load_events(path: str, build_id: str | None = None, *, keep_argv: bool = False,
-                include_probes: bool = False, allow_empty: bool = False) -> tuple[list[Event], TraceReader]:
-    """Read a trace for a command; raise a clear error for an empty trace or an unknown build.
-
-    Two processes for a large file (`selected_in_parts`): the second half's events come through
-    the pipe as columns (events.EventList). Pickled one Event at a time they cost more than the
-    second process saved (summary of a million records: 70 s and 1.8 GB against 52 s and 1.5 GB
-    in one process)."""
-    parts, reader = selected_in_parts(path, build_id, EventList, allow_empty=allow_empty,
-                                      keep_argv=keep_argv, include_probes=include_probes)
-    events = parts[0]
-    for more in parts[1:]:
-        events.extend(more)
-    return events, reader
 
 
 # The one output rule, for every command that writes a file-like output:

@@ -55,7 +55,7 @@ def fold_options(func):
 def trace_stacks(path: str, build_id: str | None, *, weight: str, grouping: str, tools: tuple[str, ...],
                  package: str | None, ordered: bool = False) -> tuple[dict | list, TraceReader]:
     """Folded stacks of a trace after the filters; a clear error when nothing is left.
-    Streams: memory grows with distinct stacks, not with the trace (load_events keeps every event).
+    Streams: memory grows with distinct stacks, not with the trace (no Event is kept per invocation).
     With `ordered`, one (stack, value) pair per invocation in start order (for a flame chart)."""
     if ordered:
         selection = SelectedEvents(path, build_id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 
 from gotrace.analysis.summary import summarize
-from gotrace.commands._common import BINARY, Output, build_option, load_events, output_option, trace_argument
-from gotrace.commands.summary import one_build
+from gotrace.commands._common import BINARY, Output, build_option, output_option, trace_argument
+from gotrace.commands.summary import read_build
 
 
 @click.command("report")
@@ -35,9 +35,8 @@ def command(trace: str, build_id: str | None, output: Output, top: int, depth: i
 
     output.check()
     # version probes count for coverage (as in `gotrace summary`); the pictures show the work
-    events, reader = load_events(trace, build_id, include_probes=True)
-    events, info, builds = one_build(events, reader, build_id)
-    summary = summarize(events, info, top=top, depth=depth, std=std, builds_in_trace=builds)
+    rows, info, builds = read_build(trace, build_id)
+    summary = summarize(rows, info, top=top, depth=depth, std=std, builds_in_trace=builds)
     with output.open() as out:
-        render_report([e for e in events if not e.probe], summary, out, trace_name=trace)
+        render_report(summary, out, trace_name=trace)
     output.done()

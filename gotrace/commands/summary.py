@@ -1,23 +1,33 @@
 """`gotrace summary`: what a build spent, what held it up, how well it used the machine."""
 from __future__ import annotations
 
+import functools
+
 import click
 import orjson
 
+from gotrace.analysis.build_rows import BuildRows, builds_of, read_part, rows_of_build
 from gotrace.analysis.summary import render_summary_text, summarize, summary_to_json
-from gotrace.commands._common import TEXT, Output, build_option, load_events, output_option, trace_argument
-from gotrace.events import BuildInfo, Event, TraceReader
+from gotrace.commands._common import (
+    TEXT,
+    Output,
+    build_option,
+    output_option,
+    selected_in_parts,
+    trace_argument,
+)
+from gotrace.events import BuildInfo
 
 
-def one_build(events: list[Event], reader: TraceReader, build_id: str | None) -> tuple[list[Event], BuildInfo | None, list[str]]:
-    """The events of the chosen build (the last one when none was chosen), its build record, and
-    every build id in the trace in order of appearance."""
-    order: dict[str, None] = {}
-    for e in events:
-        order.setdefault(e.build, None)
-    builds = list(order)
+def read_build(trace: str, build_id: str | None) -> tuple[BuildRows, BuildInfo | None, list[str]]:
+    """The rows of the chosen build (the last one when none was chosen), with the whole Events a
+    summary reads and the version probes (tools the build waited for: they count for coverage,
+    nowhere else); its build record; every build id in the trace in order of appearance."""
+    parts, reader = selected_in_parts(trace, build_id, functools.partial(read_part, with_whole=True),
+                                      include_probes=True)
+    builds = builds_of(parts)
     chosen = build_id or builds[-1]
-    return [e for e in events if e.build == chosen], reader.builds.get(chosen), builds
+    return rows_of_build(parts, chosen), reader.builds.get(chosen), builds
 
 
 def positive(ctx, param, value):
@@ -50,10 +60,8 @@ def command(trace: str, build_id: str | None, output: Output, as_json: bool, top
       gotrace summary gotrace.jsonl --depth 2 --top 5
       gotrace summary gotrace.jsonl --json | jq .critical_path.packages
     """
-    # version probes are tools the build waited for: they count for coverage, nowhere else
-    events, reader = load_events(trace, build_id, include_probes=True)
-    events, info, builds = one_build(events, reader, build_id)
-    summary = summarize(events, info, top=top, depth=depth, std=std, builds_in_trace=builds)
+    rows, info, builds = read_build(trace, build_id)
+    summary = summarize(rows, info, top=top, depth=depth, std=std, builds_in_trace=builds)
     if as_json:
         with output.open(binary=True) as out:
             out.write(orjson.dumps(summary_to_json(summary), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))

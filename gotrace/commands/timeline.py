@@ -53,7 +53,7 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
     """
     fmt = chart_format(output.path, fmt)
     output.check()
-    from gotrace.analysis.gantt import read_part, rows_of_build
+    from gotrace.analysis.build_rows import read_part, rows_of_build
     from gotrace.charts import render_timeline
 
     parts, reader = selected_in_parts(trace, build_id, read_part)

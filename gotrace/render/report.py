@@ -17,17 +17,22 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import TextIO
 
+import numpy as np
+
 from gotrace import __version__
+from gotrace.analysis.build_rows import BuildRows, rows_in_order
 from gotrace.analysis.critical_path import Step
 from gotrace.analysis.summary import Summary, bounds, sharing_text
-from gotrace.collapse import fold_events
+from gotrace.collapse import fold_columns
 from gotrace.endings import interruption
 from gotrace.events import Event
-from gotrace.render.report_data import critical_steps, in_time_order, page_data, script_json
+from gotrace.forked import Forked
+from gotrace.render.report_data import critical_steps, page_json
 from gotrace.render.text_table import mebibytes, percent, seconds
 from gotrace.text import seconds_or_unknown
 
 FLAME_WIDTH = 1380  # the page's content width, so the graph needs no scrolling
+FLAME_APART = 50_000  # invocations from which the flame graph is drawn in a forked child
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
        "script-src 'unsafe-inline'")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -42,13 +47,16 @@ def asset(name: str) -> str:
     return resources.files("gotrace.render").joinpath(name).read_text(encoding="utf-8")
 
 
-def flame_svg(events: Sequence[Event], subtitle: str) -> tuple[str | None, str]:
-    """The interactive flame graph (wall time, compile phases as children) and a note on how it was made."""
+def flame_svg(build: BuildRows | Sequence[Event], subtitle: str) -> tuple[str | None, str]:
+    """The interactive flame graph of a build's invocations (wall time, compile phases as children)
+    and a note on how it was made."""
     try:
         from gotrace.render.svg import FlameError, FlameOptions, render_svg
     except ImportError:
         return None, "the flame graph renderer is not installed"
-    stacks = fold_events(events, root=None)  # compile phases included when recorded
+    rows = build if isinstance(build, BuildRows) else BuildRows.of_events(build)
+    # compile phases included when recorded
+    stacks = fold_columns(rows.spans(), ("wall",), root=None).as_dicts()[0]
     if not stacks:
         return None, "no invocation to draw"
     out = io.StringIO()
@@ -119,7 +127,8 @@ def _failures(out: TextIO, s: Summary, first: int = 5) -> None:
     out.write("</section>\n")
 
 
-def _critical_path(out: TextIO, s: Summary, positions: dict[int, int]) -> None:
+def _critical_path(out: TextIO, s: Summary, positions: np.ndarray) -> None:
+    """The critical path's account and steps; `positions`: each invocation's place on the timeline."""
     steps = critical_steps(s)
     if not steps or s.path is None:
         out.write('<p class="note">No critical path: nothing ran.</p>\n')
@@ -145,7 +154,7 @@ def _critical_path(out: TextIO, s: Summary, positions: dict[int, int]) -> None:
 
     def row(step: Step) -> str:
         e = step.event
-        return (f'<tr data-i="{positions.get(id(e), -1)}"><td class="n">{(e.start_ns - t0) / 1e9:.3f}</td>'
+        return (f'<tr data-i="{positions[step.row]}"><td class="n">{(e.start_ns - t0) / 1e9:.3f}</td>'
                 f"<td>{esc(e.tool)}</td><td class=\"pkg\">{esc(e.pkg or '-')}</td>"
                 f'<td class="n">{e.wall_ns / 1e9:.3f}</td><td class="n">{step.wait_ns / 1e9:.3f}</td>'
                 f"<td>{esc(step.edge or '-')}</td></tr>\n")
@@ -168,8 +177,9 @@ def _critical_path(out: TextIO, s: Summary, positions: dict[int, int]) -> None:
               '(imported action graph).</p>\n')
 
 
-def _flame(out: TextIO, events: Sequence[Event], command: str) -> None:
-    svg, why = flame_svg(events, command)
+def _flame(out: TextIO, flame: tuple[str | None, str]) -> None:
+    """The flame graph section's body, of `flame_svg`'s answer."""
+    svg, why = flame
     if svg is not None:
         out.write('<p class="note">Wall time by package and tool (compile phases under compile when traced '
                   'with --phases). Click a frame to zoom, Ctrl-F to search.</p>\n')
@@ -233,12 +243,20 @@ def _phases(out: TextIO, s: Summary) -> None:
     out.write("</section>\n")
 
 
-def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, trace_name: str = "") -> None:
-    """Write the report of one build (`events`, and `summary` made from them) to `out`."""
+def render_report(summary: Summary, out: TextIO, *, trace_name: str = "") -> None:
+    """Write the report of one build (its `summary`, and the invocations it holds) to `out`."""
     s = summary
     command = s.info.command or f"build {s.info.build}"
-    ran = in_time_order(events)
-    positions = {id(e): i for i, e in enumerate(ran)}
+    # a big build's flame graph is drawn by a forked child while this process makes the page's data
+    flame = Forked(lambda: flame_svg(s.rows, command), fork=len(s.rows) >= FLAME_APART)
+    try:
+        data = page_json(s)
+    except BaseException:
+        flame.cancel()
+        raise
+    order = rows_in_order(s.rows)  # the invocations as the timeline lists them
+    positions = np.empty(len(order), np.int64)
+    positions[order] = np.arange(len(order))
     w = out.write
     w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
     w(f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n')  # a constant without '"'
@@ -273,7 +291,7 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
       '<code>gotrace summary TRACE</code> lists the top packages.</p></noscript>\n</section>\n')
 
     w('<section><h2 id="flame">Flame graph</h2>\n')
-    _flame(out, events, command)
+    _flame(out, flame.result())
     w("</section>\n")
 
     _c_compiles(out, s)
@@ -283,5 +301,7 @@ def render_report(events: Sequence[Event], summary: Summary, out: TextIO, *, tra
     _phases(out, s)
 
     w(f'<p class="note">Made by gotrace {esc(__version__)}.</p>\n')
-    w(f'<script type="application/json" id="report-data">{script_json(page_data(events, ran, s))}</script>\n')
+    w('<script type="application/json" id="report-data">')
+    w(data)  # (a big build's is a hundred megabytes: written alone, not copied)
+    w("</script>\n")
     w(f"<script>\n{asset('report.js')}</script>\n</body>\n</html>\n")

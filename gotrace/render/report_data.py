@@ -5,30 +5,36 @@ and one row per package.
 Invocations are columns (one list per field, row i of every list being invocation i), not one
 object per bar: a 20,000-invocation build is then about a megabyte of JSON that the browser parses
 in milliseconds. Times are integer microseconds from the first tool's start, unknown numbers are -1,
-names are indexes into lists of distinct names. Same events, same bytes.
+names are indexes into lists of distinct names. Same events, same bytes. The long columns are numpy
+arrays until orjson writes them (OPT_SERIALIZE_NUMPY): the same JSON, without a Python int per value.
 """
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import Counter
 from collections.abc import Sequence
+from itertools import compress
+from typing import NamedTuple
 
 import numpy as np
 import orjson
 
+from gotrace.analysis.build_rows import BuildRows, rows_in_order
 from gotrace.analysis.cache import cache_stats, has_cache_facts
-from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Graph, Step, dependency_graph, listed_steps
-from gotrace.analysis.critical_path import EDGES as GRAPH_EDGES
+from gotrace.analysis.critical_path import CLOCK_SLACK_NS, Graph, Step, listed_steps, string_ranks
 from gotrace.analysis.lanes import lanes_of
 from gotrace.analysis.parallelism import Invocations
 from gotrace.analysis.phases import phase_times
-from gotrace.analysis.summary import STD_GROUP, Summary, group_name
+from gotrace.analysis.summary import STD_GROUP, Summary, group_names
+from gotrace.events import _UNKNOWN as UNKNOWN_CPU
 from gotrace.events import Event
 from gotrace.palette import tool_colour
 
 UNKNOWN = -1
 # How an invocation depends on the one it waited for (critical_path's edge names); index 0: nothing.
 EDGES = ("", "import", "link", "package", "action", "slot")
+PACKAGE_EDGE = EDGES.index("package")
 
 
 def us(ns: int) -> int:
@@ -36,7 +42,7 @@ def us(ns: int) -> int:
 
 
 def in_time_order(events: Sequence[Event]) -> list[Event]:
-    """The invocations that ran, in the order the timeline lists them."""
+    """The invocations that ran, in the order the timeline lists them (build_rows.rows_in_order)."""
     return sorted((e for e in events if not e.probe and not e.cached),
                   key=lambda e: (e.start_ns, e.end_ns, e.tool, e.pkg))
 
@@ -50,93 +56,130 @@ def critical_steps(summary: Summary) -> list[tuple[Step, bool]]:
     return [(s, id(s) in listed) for s in summary.path.steps]
 
 
-def dependency_facts(ran: Sequence[Event], graph: Graph | None = None, graph_events: Sequence[Event] = ()
-                     ) -> tuple[list[tuple[int, str]], list[tuple[str, ...]]]:
-    """For each invocation: (index of the invocation it waited for or -1, the edge), and the
-    packages of the trace it depended on. Both come from the one dependency graph the critical
-    path walks (`critical_path.dependency_graph`; pass `graph` when it is built, as `Summary.graph`,
-    with the events its rows index, `Summary.ran`): what an invocation waited for is, of its
-    package's earlier tools and the inputs of its package, the one that finished last before it started.
+def dependency_facts(rows: BuildRows, graph: Graph | None = None, position: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, ...]]]:
+    """For each invocation of `rows` (listed at its `position`; by default in row order): the
+    position of the invocation it waited for or -1, the edge (an index into EDGES), and the packages
+    of the trace it depended on. Both come from the one dependency graph the critical path walks
+    (`rows.graph()`; pass `graph` when it is built, as `Summary.graph`): what an invocation waited
+    for is, of its package's earlier tools and the inputs of its package, the one that finished
+    last before it started.
 
-    A node's inputs all ended before its first tool started (`dependency_graph` keeps only those),
-    so the last of them, and the packages, are found once per node, not once per invocation."""
-    if graph is None:
-        graph, graph_events = dependency_graph(ran), ran
-    position = {id(e): i for i, e in enumerate(ran)}
-    waited: list[tuple[int, str]] = [(UNKNOWN, "")] * len(ran)
-    deps: list[tuple[str, ...]] = [()] * len(ran)
-    ends, pkgs = graph.end_ns.tolist(), graph.pkg
-    # the graph's columns as lists, read once: a node's inputs and rows are slices of them
-    offsets, sources = graph.input_offsets.tolist(), graph.input_node.tolist()
-    edges = [GRAPH_EDGES[k] for k in graph.input_edge.tolist()]
-    order, firsts, counts = graph.order.tolist(), graph.first.tolist(), graph.count.tolist()
+    A node's inputs all ended before its first tool started (`graph_of_columns` keeps only those),
+    so the last of them, and the packages, are found once per node, not once per invocation: by
+    numpy group-bys over the graph's columns, but for the few nodes whose last inputs tie (ranked
+    by `_rank`) and the nodes of several tools (`_latest_earlier`), one at a time."""
+    graph = rows.graph() if graph is None else graph
+    n, nodes = len(rows), len(graph)
+    at = np.arange(n) if position is None else position
+    wait, edge = np.full(n, UNKNOWN, np.int64), np.zeros(n, np.int64)
+    deps: list[tuple[str, ...]] = [()] * n
+    if not nodes:
+        return wait, edge, deps
+    row_ends = rows.start_ns + rows.wall_ns
+    order, firsts, counts = graph.order, graph.first, graph.count
+    # each node's last tool: its row that ended last (the first such in the node's order)
+    ends_in_order = row_ends[order]
+    node_of_place = np.repeat(np.arange(nodes), counts)
+    latest_row = np.maximum.reduceat(ends_in_order, firsts)
+    places = np.flatnonzero(ends_in_order == latest_row[node_of_place])
+    last_tool = order[places[np.unique(node_of_place[places], return_index=True)[1]]]
+    # each node's input that ended last; ties (rare) by the whole rank, as max over all of them would
+    offsets, sources, codes = graph.input_offsets, graph.input_node, graph.input_edge.astype(np.int64) + 1
+    fed = np.flatnonzero(np.diff(offsets) > 0)
+    best_row = np.full(nodes, -1, np.int64)  # per node: the row of the input it waited for, -1: none
+    best_edge = np.zeros(nodes, np.int64)
+    if len(fed):
+        node_of_input = np.repeat(np.arange(nodes), np.diff(offsets))
+        input_ends = graph.end_ns[sources]
+        latest = np.full(nodes, np.iinfo(np.int64).min)
+        latest[fed] = np.maximum.reduceat(input_ends, offsets[fed])
+        last = np.flatnonzero(input_ends == latest[node_of_input])  # the inputs that ended last
+        owner = node_of_input[last]
+        ties = np.bincount(owner, minlength=nodes)
+        alone = last[ties[owner] == 1]
+        best_row[node_of_input[alone]] = last_tool[sources[alone]]
+        best_edge[node_of_input[alone]] = codes[alone]
+        if (ties > 1).any():
+            facts = _RowFacts(rows, row_ends)
+            for i in np.flatnonzero(ties > 1).tolist():
+                tied = last[np.searchsorted(owner, i):np.searchsorted(owner, i, "right")]  # (owner ascends)
+                best_row[i], best_edge[i] = max(((int(last_tool[sources[k]]), int(codes[k])) for k in tied.tolist()),
+                                                key=facts.rank)
+    # the packages each node depended on: its inputs but its own package's build
+    pkgs = graph.pkg
+    off, src, code = offsets.tolist(), sources.tolist(), codes.tolist()
+    package_code = PACKAGE_EDGE
+    names_of = [tuple(sorted({pkgs[src[k]] for k in range(off[i], off[i + 1]) if code[k] != package_code}))
+                if off[i + 1] > off[i] else () for i in range(nodes)]
+    # nodes of one tool (most): the row waited for is the node's input's
+    single = counts == 1
+    one_row = order[firsts[single]]
+    has = best_row[single] >= 0
+    wait[at[one_row[has]]] = at[best_row[single][has]]
+    edge[at[one_row[has]]] = best_edge[single][has]
+    for r, names in zip(at[one_row].tolist(), compress(names_of, single.tolist())):
+        deps[r] = names
+    # nodes of several tools: a tool may wait for an earlier tool of its package instead
+    several = np.flatnonzero(~single).tolist()
+    if several:
+        facts = _RowFacts(rows, row_ends)
+        order_list, first_list, count_list = order.tolist(), firsts.tolist(), counts.tolist()
+        at_list, best_rows, best_edges = at.tolist(), best_row.tolist(), best_edge.tolist()
+        starts, ends, tool_of = facts.starts, facts.ends, facts.tool_of
+        for i in several:
+            tools = order_list[first_list[i]:first_list[i] + count_list[i]]
+            earlier = _latest_earlier([starts[r] for r in tools], [ends[r] for r in tools], [tool_of[r] for r in tools])
+            names = names_of[i]
+            best_input = (best_rows[i], best_edges[i]) if best_rows[i] >= 0 else None
+            for r, d in zip(tools, earlier):
+                k = at_list[r]
+                deps[k] = names
+                best = best_input
+                if d >= 0:  # an input and an earlier tool of the package never rank alike (the edge differs)
+                    best = max(((tools[d], package_code), best_input), key=facts.rank) if best_input else \
+                        (tools[d], package_code)
+                if best is not None:
+                    wait[k], edge[k] = at_list[best[0]], best[1]
+    return wait, edge, deps
 
-    def rank(option: tuple[Event, str]) -> tuple:
-        last, edge = option
-        return (last.end_ns, edge != "package", last.tool, last.pkg)
 
-    def events_of(i: int) -> list[Event]:
-        return [graph_events[r] for r in order[firsts[i]:firsts[i] + counts[i]]]
+class _RowFacts:
+    """The figures of a build's invocations that rank what one waited for, as lists by row."""
 
-    last_of: list[Event | None] = [None] * len(graph)  # a node's last tool, found when first needed
-    for i in range(len(graph)):
-        inputs = list(zip(sources[offsets[i]:offsets[i + 1]], edges[offsets[i]:offsets[i + 1]]))
-        # the input that ended last; ties (rare) by the whole rank, as max over all of them would
-        last_input, latest, tied = None, -1, False
-        for j, edge in inputs:
-            end = ends[j]
-            if end > latest:
-                last_input, latest, tied = (j, edge), end, False
-            elif end == latest:
-                tied = True
-        if last_input is None:
-            candidates = []
-        elif tied:
-            candidates = [(j, edge) for j, edge in inputs if ends[j] == latest]
-        else:
-            candidates = [last_input]
-        options_in = []
-        for j, edge in candidates:
-            last = last_of[j]
-            if last is None:
-                last = last_of[j] = max(events_of(j), key=lambda d: d.end_ns)
-            options_in.append((last, edge))
-        best_input = max(options_in, key=rank, default=None)
-        names = tuple(sorted({pkgs[j] for j, edge in inputs if edge != "package"}))
-        tools = events_of(i)
-        earlier = _latest_earlier(tools) if len(tools) > 1 else [-1]
-        for e, d in zip(tools, earlier):
-            k = position[id(e)]
-            deps[k] = names
-            best = best_input
-            if d >= 0:  # an input and an earlier tool of the package never rank alike (the edge differs)
-                best = max(((tools[d], "package"), best_input), key=rank) if best_input else \
-                    (tools[d], "package")
-            if best is not None:
-                waited[k] = (position[id(best[0])], best[1])
-    return waited, deps
+    def __init__(self, rows: BuildRows, row_ends: np.ndarray):
+        self.starts = rows.start_ns.tolist()
+        self.ends = row_ends.tolist()
+        self.tool_of = [rows.tools[t] for t in rows.tool.tolist()]
+        self.pkg_of = [rows.pkgs[p] for p in rows.pkg.tolist()]
+
+    def rank(self, option: tuple[int, int]) -> tuple:
+        """How (the row of an invocation waited for, the edge) ranks: the latest end, then an
+        input's edge over its own package's, then the tool's name, then the package's."""
+        row, edge = option
+        return (self.ends[row], edge != PACKAGE_EDGE, self.tool_of[row], self.pkg_of[row])
 
 
-def _latest_earlier(events: Sequence[Event]) -> list[int]:
-    """For each of one node's tools (in start order), the index of the one it waited for among the
-    others: started no later, ended by its start (CLOCK_SLACK_NS), the latest end, then the last
-    tool name, then the first; -1 for none. A sweep in start order: the tools that qualify only
-    grow, so a heap of the others by end and the best two so far answer each in O(log n)."""
-    starts = [e.start_ns for e in events]
-    answer = [-1] * len(events)
+def _latest_earlier(starts: Sequence[int], ends: Sequence[int], tools: Sequence[str]) -> list[int]:
+    """For each of one node's tools (in start order: their starts, ends and tool names), the index
+    of the one it waited for among the others: started no later, ended by its start
+    (CLOCK_SLACK_NS), the latest end, then the last tool name, then the first; -1 for none. A sweep
+    in start order: the tools that qualify only grow, so a heap of the others by end and the best
+    two so far answer each in O(log n)."""
+    answer = [-1] * len(starts)
     pending: list[tuple[int, int]] = []  # (end, index) started, not yet ended by the current limit
     first = second = None  # the two highest (rank, index) so far
     at = 0
-    while at < len(events):
+    while at < len(starts):
         start = starts[at]
         group = at
-        while group < len(events) and starts[group] == start:
-            heapq.heappush(pending, (start + events[group].wall_ns, group))
+        while group < len(starts) and starts[group] == start:
+            heapq.heappush(pending, (ends[group], group))
             group += 1
         limit = start + CLOCK_SLACK_NS
         while pending and pending[0][0] <= limit:
             end, d = heapq.heappop(pending)
-            ranked = ((end, events[d].tool, -d), d)
+            ranked = ((end, tools[d], -d), d)
             if first is None or ranked > first:
                 first, second = ranked, first
             elif second is None or ranked > second:
@@ -148,16 +191,19 @@ def _latest_earlier(events: Sequence[Event]) -> list[int]:
     return answer
 
 
-def timeline_data(ran: Sequence[Event], summary: Summary, columns: Invocations | None = None) -> dict:
-    """Columns of the timeline: `ran` in time order (see `in_time_order`); `columns` are its
-    `Invocations`, when the caller has them."""
-    t0 = ran[0].start_ns if ran else 0
-    columns = Invocations.of(ran) if columns is None else columns
+def timeline_data(summary: Summary, order: np.ndarray, columns: Invocations) -> dict:
+    """Columns of the timeline: the summary's invocations (`Summary.rows`) in time order (`order`,
+    build_rows.rows_in_order), whose columns in that order are `columns`."""
+    rows = summary.rows
+    n = len(rows)
+    position = np.empty(n, np.int64)
+    position[order] = np.arange(n)
     starts, walls = columns.times  # microseconds below by floor division, as `us`
+    t0 = int(starts[0]) if n else 0
     tools = list(columns.runs_by_tool())
     place = {t: i for i, t in enumerate(tools)}
     tool_ids = np.array([place[t] for t in columns.tools], np.int64)  # column's tool id -> place in `tools`
-    waited, deps = dependency_facts(ran, summary.graph, summary.ran)
+    wait, edge, deps = dependency_facts(rows, summary.graph, position)
     dep_lists: dict[tuple[str, ...], int] = {}
     for names in deps:
         if names:
@@ -166,39 +212,38 @@ def timeline_data(ran: Sequence[Event], summary: Summary, columns: Invocations |
     phase_names: dict[str, int] = {}
     phase_rows: list[int] = []
     phase_values: list[list[int]] = []
-    for i, e in enumerate(ran):
-        times = phase_times(e) if e.phases else ()  # few invocations carry phases
+    whole = sorted((int(position[r]), e) for r, e in rows.whole.items())  # in time order
+    for i, e in whole:
+        times = phase_times(e) if e.phases else ()  # few invocations carry phases (and they are whole)
         if times:
             for name, _ in times:
                 phase_names.setdefault(name, len(phase_names))
             phase_rows.append(i)
             phase_values.append([v for pair in ((phase_names[n], us(ns)) for n, ns in times) for v in pair])
-    position = {id(e): i for i, e in enumerate(ran)}
+    failed = [(i, e) for i, e in whole if e.failed]
     package_ids = {name: i for i, name in enumerate(columns.pkgs)}
     steps = critical_steps(summary)
-    edge_ids = {edge: i for i, edge in enumerate(EDGES)}
     return {
-        "span": us(int((starts + walls).max()) - t0) if ran else 0,
+        "span": us(int((starts + walls).max()) - t0) if n else 0,
         "lanes": max(lanes, default=-1) + 1,
         "tools": tools,
         "colours": [tool_colour(t) for t in tools],
         "pkgs": columns.pkgs,
-        "pkg": columns.pkg.tolist(),
-        "tool": tool_ids[columns.tool].tolist() if ran else [],
-        "start": ((starts - t0) // 1000).tolist(),
-        "wall": (walls // 1000).tolist(),
-        "cpu": [UNKNOWN if cpu is None else us(cpu) for cpu in columns.cpu_ns],
-        "rss": np.where(columns.max_rss_kib == Invocations.NO_RSS, UNKNOWN, columns.max_rss_kib).tolist(),
+        "pkg": columns.pkg,
+        "tool": tool_ids[columns.tool] if n else [],
+        "start": (starts - t0) // 1000,
+        "wall": walls // 1000,
+        "cpu": np.where(columns.cpu_ns == UNKNOWN_CPU, UNKNOWN, columns.cpu_ns // 1000),
+        "rss": np.where(columns.max_rss_kib == Invocations.NO_RSS, UNKNOWN, columns.max_rss_kib),
         "lane": lanes,
-        "failed": [i for i, e in enumerate(ran) if e.failed],
-        "why": [e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}")
-                for e in ran if e.failed],
-        "wait": [w for w, _ in waited],
-        "edge": [edge_ids[edge] for _, edge in waited],
+        "failed": [i for i, _ in failed],
+        "why": [e.error or e.limit or (f"signal {e.signal}" if e.signal else f"exit {e.exit}") for _, e in failed],
+        "wait": wait,
+        "edge": edge,
         "edges": list(EDGES),
         "deps": [dep_lists[names] if names else UNKNOWN for names in deps],
         "depLists": [[package_ids[n] for n in names] for names in dep_lists],
-        "path": [position[id(s.event)] for s, _ in steps if id(s.event) in position],
+        "path": [int(position[s.row]) for s, _ in steps],
         "phaseNames": list(phase_names),
         "phaseRows": phase_rows,
         "phaseValues": phase_values,
@@ -217,128 +262,155 @@ def parallelism_data(summary: Summary) -> dict:
     }
 
 
-def package_rows(events: Sequence[Event], ran: Sequence[Event], depth: int | None, std: bool,
+def package_rows(build: BuildRows, depth: int | None, std: bool, order: np.ndarray | None = None,
                  columns: Invocations | None = None) -> dict:
-    """One row per package (rolled up to `depth` path elements when given). Unless `std`, the
-    standard library's packages are children of one `std` row that sums them, as `gotrace summary`
-    counts them; the page shows them when that row is expanded."""
-    t0 = ran[0].start_ns if ran else 0
-    rows: dict[str, dict] = {}
-    in_std: dict[str, bool] = {}
+    """One row per package of a build's invocations (rolled up to `depth` path elements when given).
+    Unless `std`, the standard library's packages are children of one `std` row that sums them, as
+    `gotrace summary` counts them; the page shows them when that row is expanded. `order` (the
+    invocations in time order, build_rows.rows_in_order) and `columns` (theirs in that order), when
+    the caller has them.
 
-    def row(pkg: str) -> dict:
-        name = group_name(pkg, depth, std=True)
-        if name not in rows:
-            # (plain dicts: a million-record build has hundreds of thousands of rows)
-            rows[name] = {"start": None, "wall": 0, "cpu": None, "rss": None, "tools": {}, "phases": {},
-                          "cache": UNKNOWN}
-            in_std[name] = not std and group_name(pkg) == STD_GROUP
-        return rows[name]
+    A group-by over columns (a million-record build has hundreds of thousands of rows): each
+    package's row found once, the figures added up per row by numpy, the tool lists made once per
+    distinct mix of tools; only phases, which few invocations carry, are added one at a time."""
+    order = rows_in_order(build) if order is None else order
+    columns = build.in_order(order) if columns is None else columns
+    n = len(order)
+    t0 = int(columns.start_ns[0]) if n else 0
+    # rows in order of their packages' first appearance in time (then packages only the cache knows)
+    row_ids: dict[str, int] = {}
+    groups = group_names(columns.pkgs, depth, std=True)
+    row_of_package = np.fromiter(map(row_ids.setdefault, groups.names, itertools.count()), np.int64,
+                                 len(groups.names))
+    row_of_package = np.unique(row_of_package, return_inverse=True)[1].reshape(-1)
+    row_std = np.zeros(len(row_ids), bool)
+    row_std[row_of_package] = groups.in_std  # (a row's packages share their first path element)
+    cache_facts = has_cache_facts(itertools.chain(build.wholes(), build.others))  # (an action id: whole)
+    hits: dict[str, bool] = cache_stats(itertools.chain(build.events(), build.others))[2] if cache_facts else {}
+    hit_groups = group_names(hits, depth, std=True)
+    for name, of_std in zip(hit_groups.names, hit_groups.in_std):
+        if name not in row_ids:
+            row_ids[name] = len(row_ids)
+            row_std = np.append(row_std, of_std)
+    names = list(row_ids)
+    in_std = row_std & (not std)
+    ids = row_of_package[columns.pkg] if n else np.zeros(0, np.int64)
+    figures = _add_up(columns, ids, len(names), t0)
+    # in time order, the invocations with phases (few, and whole)
+    position = np.empty(n, np.int64)
+    position[order] = np.arange(n)
+    phases: dict[int, dict[str, int]] = {}
+    for i, e in sorted((int(position[r]), e) for r, e in build.whole.items() if e.phases):
+        of_row = phases.setdefault(int(ids[i]), {})
+        for name, ns in phase_times(e):
+            of_row[name] = of_row.get(name, 0) + us(ns)
+    cache = [UNKNOWN] * len(names)
+    for name, hit in zip(hit_groups.names, hits.values()):
+        r = row_ids[name]
+        cache[r] = 1 if hit and cache[r] != 0 else 0
 
-    # a group-by over columns: each package's row found once, the figures added up per row by
-    # numpy; only phases, which few invocations carry, are added one invocation at a time
-    columns = Invocations.of(ran) if columns is None else columns
-    packages, names_of_packages = columns.pkg, columns.pkgs  # in order of first appearance
-    counted: list[dict] = []
-    numbers: dict[int, int] = {}  # id(row) -> number
-    row_of_package = []
-    for pkg in names_of_packages:
-        r = row(pkg)
-        k = numbers.get(id(r))
-        if k is None:
-            k = numbers[id(r)] = len(counted)
-            counted.append(r)
-        row_of_package.append(k)
-    ids = np.array(row_of_package, np.int64)[packages] if ran else np.zeros(0, np.int64)
-    for i in [i for i, e in enumerate(ran) if e.phases]:
-        phases = counted[ids[i]]["phases"]
-        for name, ns in phase_times(ran[i]):
-            phases[name] = phases.get(name, 0) + us(ns)
-    if ran:
-        _add_up(columns, ids, counted, t0)
-    if has_cache_facts(events):
-        for pkg, hit in cache_stats(events)[2].items():
-            r = row(pkg)
-            r["cache"] = 1 if hit and r["cache"] != 0 else 0
-
-    names = sorted(rows, key=lambda n: (not in_std[n], n))
-    std_names = [n for n in names if in_std[n]]
-    if std_names:  # the std row first, then its children, then the other packages
-        group = {"start": min((rows[n]["start"] for n in std_names if rows[n]["start"] is not None), default=None),
-                 "wall": sum(rows[n]["wall"] for n in std_names),
-                 "cpu": _total(rows[n]["cpu"] for n in std_names),
-                 "rss": max((rows[n]["rss"] for n in std_names if rows[n]["rss"] is not None), default=None),
-                 "tools": sum((Counter(rows[n]["tools"]) for n in std_names), Counter()),
-                 "phases": sum((Counter(rows[n]["phases"]) for n in std_names), Counter()),
-                 "cache": UNKNOWN}
-        rows = {STD_GROUP: group, **rows}
-        names = [STD_GROUP, *names]
-    phase_names = list(dict.fromkeys(p for r in rows.values() for p in r["phases"]))  # compiler order
-    parent = [UNKNOWN if n == STD_GROUP or not in_std.get(n) else 0 for n in names]
+    shown = np.lexsort((string_ranks(names), ~in_std)).tolist()  # the std packages first, by name
+    std_rows = [r for r in shown if in_std[r]]
+    tool_lists, runs = _tool_lists(figures.tools, columns.tools)
+    start, wall, cpu, rss = (figures.start.tolist(), figures.wall.tolist(), figures.cpu.tolist(),
+                             figures.rss.tolist())
+    out_names = [names[r] for r in shown]
+    out = {"start": [start[r] for r in shown], "wall": [wall[r] for r in shown], "cpu": [cpu[r] for r in shown],
+           "rss": [rss[r] for r in shown], "runs": [runs[r] for r in shown], "tools": [tool_lists[r] for r in shown],
+           "cache": [cache[r] for r in shown]}
+    row_phases = [phases.get(r, {}) for r in shown]
+    parent = [0 if in_std[r] else UNKNOWN for r in shown]
+    if std_rows:  # the std row first, then its children, then the other packages
+        known = [start[r] for r in std_rows if start[r] != UNKNOWN]
+        known_cpu = [cpu[r] for r in std_rows if cpu[r] != UNKNOWN]
+        peaks = [rss[r] for r in std_rows if rss[r] != UNKNOWN]
+        std_tools, std_runs = _tool_lists(figures.tools[std_rows].sum(axis=0, keepdims=True), columns.tools)
+        std_phases = sum((Counter(phases.get(r, {})) for r in std_rows), Counter())
+        for key, value in (("start", min(known, default=UNKNOWN)), ("wall", sum(wall[r] for r in std_rows)),
+                           ("cpu", sum(known_cpu) if known_cpu else UNKNOWN), ("rss", max(peaks, default=UNKNOWN)),
+                           ("runs", std_runs[0]), ("tools", std_tools[0]), ("cache", UNKNOWN)):
+            out[key].insert(0, value)
+        out_names.insert(0, STD_GROUP)
+        parent.insert(0, UNKNOWN)
+        row_phases.insert(0, std_phases)
+    phase_names = list(dict.fromkeys(p for of_row in row_phases for p in of_row))  # compiler order
     return {
-        "name": names,
+        "name": out_names,
         "parent": parent,  # index of the row this one is a child of, -1 for a top-level row
-        "start": [_known(rows[n]["start"]) for n in names],
-        "wall": [rows[n]["wall"] for n in names],
-        "cpu": [_known(rows[n]["cpu"]) for n in names],
-        "rss": [_known(rows[n]["rss"]) for n in names],
-        "runs": [sum(rows[n]["tools"].values()) for n in names],
-        "tools": [", ".join(t if k == 1 else f"{t} ×{k}" for t, k in
-                            sorted(rows[n]["tools"].items(), key=lambda tk: (-tk[1], tk[0]))) for n in names],
-        "cache": [rows[n]["cache"] for n in names] if has_cache_facts(events) else None,
+        **{key: out[key] for key in ("start", "wall", "cpu", "rss", "runs", "tools")},
+        "cache": out["cache"] if cache_facts else None,
         "phaseNames": phase_names,
-        "phases": [[rows[n]["phases"].get(p, 0) for p in phase_names] for n in names] if phase_names else None,
+        "phases": [[of_row.get(p, 0) for p in phase_names] for of_row in row_phases] if phase_names else None,
     }
 
 
-def _add_up(ran: Invocations, ids: np.ndarray, rows: list[dict], t0: int) -> None:
+class RowFigures(NamedTuple):
+    start: np.ndarray  # first start, µs from the build's first (UNKNOWN: no invocation)
+    wall: np.ndarray  # sum of each invocation's µs
+    cpu: np.ndarray  # sum of each known CPU time's µs (UNKNOWN: none known)
+    rss: np.ndarray  # peak RSS in KiB (UNKNOWN: none known)
+    tools: np.ndarray  # runs of each tool: rows x tools
+
+
+def _add_up(ran: Invocations, ids: np.ndarray, rows: int, t0: int) -> RowFigures:
     """Each row's first start, wall and CPU (sums of each invocation's microseconds), peak RSS and
     runs per tool, over the invocations `ran` (their columns), invocation i counting in row ids[i]."""
-    n = len(rows)
     starts, walls = ran.times
     cpus = ran.cpu_ns
-    known = np.fromiter((c is not None for c in cpus), bool, len(cpus))
-    first = np.full(n, np.iinfo(np.int64).max)
+    known = cpus != UNKNOWN_CPU
+    first = np.full(rows, np.iinfo(np.int64).max)
     np.minimum.at(first, ids, (starts - t0) // 1000)
-    wall = np.zeros(n, np.int64)
+    first[first == np.iinfo(np.int64).max] = UNKNOWN
+    wall = np.zeros(rows, np.int64)
     np.add.at(wall, ids, walls // 1000)
-    cpu = np.zeros(n, np.int64)
-    np.add.at(cpu, ids[known], np.fromiter((c for c in cpus if c is not None), np.int64) // 1000)
-    has_cpu = np.bincount(ids[known], minlength=n) > 0
-    rss = np.full(n, -1, np.int64)  # -1: no invocation of the row knows its peak
-    np.maximum.at(rss, ids, ran.max_rss_kib)  # (NO_RSS is -1)
-    tool_of, names = ran.tool, ran.tools
-    pairs, runs = np.unique(ids * len(names) + tool_of, return_counts=True)
-    for pair, count in zip(pairs.tolist(), runs.tolist()):
-        rows[pair // len(names)]["tools"][names[pair % len(names)]] = count
-    for r, start, w, c, has, peak in zip(rows, first.tolist(), wall.tolist(), cpu.tolist(), has_cpu.tolist(),
-                                         rss.tolist()):
-        r["start"], r["wall"] = start, w
-        r["cpu"] = c if has else None
-        r["rss"] = None if peak < 0 else peak
+    cpu = np.zeros(rows, np.int64)
+    np.add.at(cpu, ids[known], cpus[known] // 1000)
+    cpu[np.bincount(ids[known], minlength=rows) == 0] = UNKNOWN
+    rss = np.full(rows, UNKNOWN, np.int64)
+    np.maximum.at(rss, ids, np.where(ran.max_rss_kib == Invocations.NO_RSS, UNKNOWN, ran.max_rss_kib))
+    width = max(len(ran.tools), 1)
+    tools = np.bincount(ids * width + ran.tool, minlength=rows * width).reshape(rows, width)
+    return RowFigures(first, wall, cpu, rss, tools)
 
 
-def _total(values) -> int | None:
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
+def _tool_lists(runs: np.ndarray, tools: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Each row's tools as the table lists them ("compile ×2, asm": most runs first, ties by name)
+    from its runs per tool (rows x tools), made once per distinct mix; and each row's runs."""
+    mixes, of = np.unique(runs, axis=0, return_inverse=True)
+    lists = [", ".join(t if k == 1 else f"{t} ×{k}" for t, k in
+                       sorted(((t, k) for t, k in zip(tools, mix) if k), key=lambda tk: (-tk[1], tk[0])))
+             for mix in mixes.tolist()]
+    return [lists[m] for m in of.reshape(-1).tolist()], runs.sum(axis=1).tolist()
 
 
-def _known(value: int | None) -> int:
-    return UNKNOWN if value is None else value
-
-
-def page_data(events: Sequence[Event], ran: Sequence[Event], summary: Summary) -> dict:
-    """Everything the page script needs; `ran` is `in_time_order(events)`."""
-    columns = Invocations.of(ran)  # read once for the timeline and the package rows
+def page_data(summary: Summary) -> dict:
+    """Everything the page script needs, of the summary's invocations (`Summary.rows`)."""
+    order = rows_in_order(summary.rows)
+    columns = summary.rows.in_order(order)  # read once for the timeline and the package rows
     return {
-        "timeline": timeline_data(ran, summary, columns),
+        "timeline": timeline_data(summary, order, columns),
         "parallelism": parallelism_data(summary),
-        "packages": package_rows(events, ran, summary.depth, summary.std, columns),
+        "packages": package_rows(summary.rows, summary.depth, summary.std, order, columns),
     }
+
+
+JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
 def script_json(data: dict) -> str:
     """`data` as JSON to sit inside <script type="application/json">: '<', '>' and '&' are written
     as \\u escapes so that no name from a trace can close the element or open a comment."""
-    text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _escaped(orjson.dumps(data, option=JSON_OPTIONS))
+
+
+def page_json(summary: Summary) -> str:
+    """`script_json(page_data(summary))`, the data let go before the text is made (a big build's
+    data and its JSON are each a few hundred megabytes)."""
+    return _escaped(orjson.dumps(page_data(summary), option=JSON_OPTIONS))
+
+
+def _escaped(raw: bytes) -> str:
+    for char, escape in ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026")):
+        if char in raw:
+            raw = raw.replace(char, escape)
+    return raw.decode("utf-8")

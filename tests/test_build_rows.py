@@ -1,8 +1,11 @@
-"""The timeline's columns (analysis/gantt.py): read in two processes they are what one process reads,
-and the rows the chart outlines as the critical path are exactly the steps of `critical_path`, on real
-builds (plain, tests with vet and test variants, an imported action graph) and on random ones."""
+"""One build's columns (analysis/build_rows.py): read in two processes they are what one process reads,
+the rows the timeline outlines as the critical path are exactly the steps of `critical_path`, on real
+builds (plain, tests with vet and test variants, an imported action graph) and on random ones, and a
+summary of the rows read is, to the byte, the summary of the build's Events."""
 from __future__ import annotations
 
+import functools
+import gzip
 import io
 import random
 from pathlib import Path
@@ -11,18 +14,21 @@ import numpy as np
 import pytest
 
 import gotrace.events
+from gotrace.analysis.build_rows import BuildRows, read_part, rows_of_build
 from gotrace.analysis.critical_path import critical_path
-from gotrace.analysis.gantt import GanttRows, read_part, rows_of_build
 from gotrace.analysis.parallelism import parallelism
+from gotrace.analysis.summary import render_summary_text, summarize, summary_to_json
 from gotrace.commands._common import selected_in_parts
+from gotrace.commands.summary import read_build
 from gotrace.events import Event, read_events, write_events
 from tests.conftest import ROOT, run_gotrace
 
 PINNED = ROOT / "tests" / "pinned"
 
 
-def gantt_of(path: Path, build: str | None = None) -> GanttRows:
-    parts, _ = selected_in_parts(str(path), build, read_part)
+def gantt_of(path: Path, build: str | None = None, with_whole: bool = False) -> BuildRows:
+    """The rows as the timeline reads them (no whole Events), or as summary does (`with_whole`)."""
+    parts, _ = selected_in_parts(str(path), build, functools.partial(read_part, with_whole=with_whole))
     return rows_of_build(parts, build)
 
 
@@ -95,13 +101,15 @@ def test_the_outlined_rows_are_the_critical_paths_steps_of_random_builds(seed, t
     assert path_rows_by_columns(trace) == path_rows_by_events(trace)
 
 
-def _same_rows(a: GanttRows, b: GanttRows) -> None:
+def _same_rows(a: BuildRows, b: BuildRows) -> None:
     assert a.build == b.build and len(a) == len(b) > 0
     for column in ("start_ns", "wall_ns", "cpu_ns"):
         assert getattr(a, column).tolist() == getattr(b, column).tolist(), column
     assert [a.tools[t] for t in a.tool.tolist()] == [b.tools[t] for t in b.tool.tolist()]
     assert [a.pkgs[p] for p in a.pkg.tolist()] == [b.pkgs[p] for p in b.pkg.tolist()]
+    assert a.max_rss_kib.tolist() == b.max_rss_kib.tolist()
     assert (a.deps, a.actions, a.action_deps) == (b.deps, b.actions, b.action_deps)
+    assert (a.whole, a.others) == (b.whole, b.others)
 
 
 @pytest.mark.parametrize("build", [None, "first"])
@@ -117,9 +125,10 @@ def test_two_processes_read_the_rows_one_process_reads(tmp_path, monkeypatch, bu
     trace.write_bytes(b"".join(lines))
     first = next(e.build for e in read_events(str(trace))[0])
     wanted = first if build == "first" else None
-    one_parts, one = selected_in_parts(str(trace), wanted, read_part)
+    read = functools.partial(read_part, with_whole=True)
+    one_parts, one = selected_in_parts(str(trace), wanted, read, include_probes=True)
     monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 1)
-    two_parts, two = selected_in_parts(str(trace), wanted, read_part)
+    two_parts, two = selected_in_parts(str(trace), wanted, read, include_probes=True)
     assert len(one_parts) == 1 and len(two_parts) == 2
     _same_rows(rows_of_build(one_parts, wanted), rows_of_build(two_parts, wanted))
     assert rows_of_build(two_parts, wanted).build == (first if wanted else read_events(str(trace))[0][-1].build)
@@ -163,3 +172,72 @@ def test_the_rows_are_the_events_that_ran_field_by_field(tmp_path):
             zip(rows.tool.tolist(), rows.pkg.tolist(), rows.start_ns.tolist(), rows.wall_ns.tolist(),
                 rows.cpu_ns.tolist())] == [(e.tool, e.pkg, e.start_ns, e.wall_ns, e.cpu_ns) for e in ran]
     assert rows.deps == {k: e.deps for k, e in enumerate(ran) if e.deps is not None and e.tool in ("compile", "link")}
+    assert rows.max_rss_kib.tolist() == [rows.NO_RSS if e.max_rss_kib is None else e.max_rss_kib for e in ran]
+    # a row is kept whole when its record says more than the columns: the failures, the C compiles
+    assert not rows.whole
+    rows = gantt_of(trace, with_whole=True)
+    assert rows.whole and all(rows.whole[k] == ran[k] for k in rows.whole)
+    assert sorted(rows.whole) == [k for k, e in enumerate(ran) if e.failed or e.tool == "gcc"]
+
+
+def _both_summaries(trace: Path, build: str | None = None) -> tuple[tuple, tuple]:
+    """(JSON, text) of the summary of the rows `gotrace summary` reads, and of the build's Events."""
+    rows, info, builds = read_build(str(trace), build)
+    events, reader = read_events(str(trace), include_probes=True)
+    chosen = build or builds[-1]
+    mine = [e for e in events if e.build == chosen]
+    out = []
+    for of in (rows, mine):
+        summary = summarize(of, info, top=5, builds_in_trace=builds)
+        text = io.StringIO()
+        render_summary_text(summary, text)
+        out.append((summary_to_json(summary), text.getvalue()))
+    return out[0], out[1]
+
+
+@pytest.mark.parametrize("trace", ["multi-p2.jsonl", "multi-alone-rounding.jsonl", "cmd-go-march-native.jsonl.gz"])
+@pytest.mark.parametrize("parts", [1, 2])
+def test_the_summary_of_the_rows_read_is_the_summary_of_the_events(trace, parts, tmp_path, monkeypatch):
+    """Read in one process or two, the columns, the whole Events kept and the version probes say
+    what the Events say: cgo's C compiles, probes for coverage, a build of 2,000 invocations."""
+    path = PINNED / trace
+    if trace.endswith(".gz"):
+        path = tmp_path / trace.removesuffix(".gz")
+        path.write_bytes(gzip.decompress((PINNED / trace).read_bytes()))
+    if parts == 2:
+        monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 1)
+    mine, theirs = _both_summaries(path)
+    assert mine == theirs
+    assert mine[0]["coverage"]["span_ns"] > 0 and mine[0]["critical_path"]["steps"]
+
+
+def test_the_summary_of_the_rows_read_is_the_summary_of_the_events_of_a_failed_build(broken_build):
+    mine, theirs = _both_summaries(broken_build.trace)
+    assert mine == theirs and mine[0]["totals"]["failed"] > 0
+
+
+def test_the_summary_of_the_rows_read_is_the_summary_of_the_events_of_tests(multi_test_build):
+    mine, theirs = _both_summaries(multi_test_build.trace)
+    assert mine == theirs and mine[0]["totals"]["invocations_by_tool"]["vet"] > 0
+
+
+def test_the_summary_of_the_rows_read_is_the_summary_of_an_imported_action_graph(sequential_build, tmp_path):
+    """Cache hits, queue waits and action ids come from the whole Events and the cache hits kept."""
+    trace = tmp_path / "graph.jsonl"
+    run_gotrace(["import", str(sequential_build.trace.parent / "graph.json"), "-o", str(trace)], check=True)
+    mine, theirs = _both_summaries(trace)
+    assert mine == theirs and mine[0]["queue"] is not None
+
+
+@pytest.mark.parametrize("build", ["first", None])
+def test_the_summary_of_the_rows_read_is_the_summary_of_the_chosen_build(build, tmp_path, monkeypatch):
+    lines = []
+    for name in ("multi-p2.jsonl", "multi-p1.jsonl"):
+        lines += (PINNED / name).read_bytes().splitlines(keepends=True)
+    trace = tmp_path / "two.jsonl"
+    trace.write_bytes(b"".join(lines))
+    first = next(e.build for e in read_events(str(trace))[0])
+    monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 1)
+    mine, theirs = _both_summaries(trace, first if build == "first" else None)
+    # (with --build, the trace is read for that build alone)
+    assert mine == theirs and len(mine[0]["build"]["builds_in_trace"]) == (1 if build else 2)

@@ -1,0 +1,268 @@
+"""One build's invocations as columns, not Events: what the timeline, the summary and the report read.
+
+`read_part` reads a trace (in two processes for a large file: commands._common.selected_in_parts)
+and keeps, of each invocation that ran, its start, wall and CPU time, peak RSS, tool and package (as
+indexes into lists of names), and the few facts the critical path wires nodes with (deps of compiles
+and links, action ids); `chain_rows` (critical_path) finds the rows on the critical path from them.
+Read `with_whole` (summary, report), it also keeps the whole Event of the few invocations whose
+record says more than the columns (a failure, compiler phases, a C compile's files, go's action-graph
+facts: events._WHOLE_WHEN) and the build's version probes and cache hits: everything else a summary
+reads, so that a million-record trace is summarised without a million Events (~630 MB).
+
+Why not Events (issue 14: a 1,000,000-record trace at <= 3x the orjson decode floor, < 1 GiB).
+Profiled (cProfile, tracemalloc, RSS per stage) on 100,000 and 1,000,000 real-derived records
+(benchmarks/real_trace.py), the Event-based timeline spent, at 100k: 3.7 s reading Events in one
+process, 2.3 s on the critical path's graph of Node objects (only to outline its steps), 0.6 s
+sorting Events for the bars and labels, 0.45 s on lanes over lists of Event attributes, 1.4 s in
+matplotlib (0.7 s drawing the concurrency curve); at 1M it held a million Event tuples (~630 MB).
+What replaced it: the reader's "graph" view in two processes (~2.3x the floor's CPU, split in
+two); the chart's order, labels and tool counts by numpy sorts over name ranks; lanes over int64
+columns, turned into Python ints a chunk at a time; the critical path's rows over columns
+(critical_path.chain_rows: numpy group-bys into nodes, a node's own time by a running maximum,
+the same wiring rules and chain as critical_path, one node's edges at a time); the concurrency
+steps kept as two int64 columns (parallelism.Steps: as a list of tuples they took ~190 MB).
+What is left at 1M (CPU seconds, loaded machine): reading ~8-9 s per process, the chain 3.5-5 s
+(Python work per node and per import name: node_inputs, heaviest_chain; 4.1 s on a quiet machine
+since the graph's edges are resolved in one pass for plain packages and the chain's weights by a
+C-level max per node: 5.8 s before), matplotlib ~2.5 s
+(1.2 s drawing the curve's 3 million vertices), lanes ~1 s (a heap per row).
+Measured with benchmarks/bench_scale.py --only timeline (2 cores shared with other work), before
+-> after: 1M records 71.6 s -> 29.0 s wall (6.74x -> 3.98x the floor), 45.9 s -> 28.4 s CPU (6.68x
+-> 4.28x), peak RSS 1,343 -> 753 MiB at load 5; at load ~1 (after the merge of main) 21.3 s, 2.99x
+(one round) and 19.4 s, 3.26x (median of two), CPU 4.1-4.5x, 754 MiB. 100k records: 10.1 s ->
+5.8 s wall (9.6x -> 6.5x: matplotlib's import and the interpreter's start are a second of it), 263
+-> 189 MiB. Tried and dropped: the chain in a forked child (forked.Forked) beside the layout: at
+load 3.5 it cost ~1 s more than it saved (in-process A/B, 1M records: 6.7-8.0 s serial, 7.8-9.7 s
+forked). Every output the same bytes (tests/test_pinned_outputs.py; PNG and SVG of a dozen traces
+compared with main's).
+"""
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gotrace.analysis.critical_path import Graph, chain_rows, graph_of_columns, string_ranks
+from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism
+from gotrace.events import _UNKNOWN, BuildInfo, Event, EventList, RowEvents, Spans
+
+if TYPE_CHECKING:
+    from gotrace.commands._common import SelectedEvents
+
+UNKNOWN = _UNKNOWN  # an unknown CPU time, as in Spans and Invocations
+
+
+@dataclass(frozen=True)
+class BuildRows(Invocations):
+    """The invocations that ran in one build, row i being one of them, in trace order: their
+    columns (`Invocations`), by row the facts few rows have, the whole Event of the rows whose
+    record says more (when read with them), and the build's version probes and cache hits."""
+
+    build: str = ""
+    deps: dict[int, tuple[str, ...]] = field(default_factory=dict)  # compile and link rows -> deps
+    actions: dict[int, str] = field(default_factory=dict)  # row -> action id (imported records)
+    action_deps: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row -> actions waited for
+    whole: dict[int, Event] = field(default_factory=dict)  # row -> its Event, where it says more
+    others: list[Event] = field(default_factory=list)  # version probes and cache hits, in trace order
+
+    @classmethod
+    def of_events(cls, events: Sequence[Event]) -> BuildRows:
+        """The rows of one build's events (version probes and cache hits among them go to `others`),
+        each row's whole Event kept: for callers that hold Events already."""
+        ran = [e for e in events if not e.probe and not e.cached]
+        c = Invocations.of(ran)
+        deps = {k: e.deps for k, e in enumerate(ran) if e.deps is not None and e.tool in ("compile", "link")}
+        actions = {k: e.action for k, e in enumerate(ran) if e.action is not None}
+        action_deps = {k: e.action_deps for k, e in enumerate(ran) if e.action_deps}
+        build = ran[0].build if ran else (events[0].build if events else "")
+        return cls(c.start_ns, c.wall_ns, c.cpu_ns, c.pkg, c.pkgs, c.tool, c.tools, c.max_rss_kib, build, deps,
+                   actions, action_deps, dict(enumerate(ran)), [e for e in events if e.probe or e.cached])
+
+    def __len__(self) -> int:
+        return len(self.start_ns)
+
+    def parallelism(self, info: BuildInfo | None) -> Parallelism:
+        """`parallelism.parallelism` of these invocations, from the columns."""
+        return parallelism(self.events(), info, columns=(self.start_ns, self.wall_ns), cpu=self.cpu_ns,
+                           only_ran=True)
+
+    def graph(self) -> Graph:
+        """The dependency graph of these invocations (`critical_path.graph_of_columns`); its rows are these rows."""
+        return graph_of_columns(self.pkg, self.pkgs, self.tool, self.tools, self.start_ns, self.wall_ns, self.deps,
+                                self.actions, self.action_deps)
+
+    def on_critical_path(self) -> np.ndarray:
+        """Whether each row is on the critical path (`critical_path.chain_rows`)."""
+        return chain_rows(self.graph(), len(self))
+
+    def events(self) -> Sequence[Event]:
+        """The rows as Events, made one at a time when asked for (`event`)."""
+        return RowEvents(self)
+
+    def event(self, k: int) -> Event:
+        """Row k as an Event: the whole one where kept, else made of the columns and facts kept
+        (its CPU time as user time: the columns keep the sum)."""
+        whole = self.whole.get(k)
+        if whole is not None:
+            return whole
+        cpu, rss = int(self.cpu_ns[k]), int(self.max_rss_kib[k])
+        action_deps = self.action_deps.get(k)
+        return Event(self.build, self.tools[self.tool[k]], self.pkgs[self.pkg[k]], int(self.start_ns[k]),
+                     int(self.wall_ns[k]), user_ns=None if cpu == UNKNOWN else cpu,
+                     max_rss_kib=None if rss == self.NO_RSS else rss, deps=self.deps.get(k),
+                     action=self.actions.get(k), action_deps=action_deps)
+
+    def spans(self) -> Spans:
+        """These rows as the reader's columns view (events.Spans; compile phases from the whole
+        Events): what the folds read (collapse.fold_columns)."""
+        width = max(len(self.tools), 1)
+        distinct, kind = np.unique(self.pkg.astype(np.int64) * width + self.tool, return_inverse=True)
+        kinds = [(self.build, self.pkgs[k // width], self.tools[k % width]) for k in distinct.tolist()]
+        return Spans(kinds, kind.reshape(-1).astype(np.intc), self.start_ns, self.wall_ns, self.cpu_ns,
+                     np.where(self.max_rss_kib == self.NO_RSS, UNKNOWN, self.max_rss_kib),
+                     phases={k: e.phases for k, e in self.whole.items() if e.phases})
+
+    def wholes(self, rows: Iterable[int] | None = None) -> list[Event]:
+        """The Events kept whole, of `rows` (in the order given) or of every row (in row order)."""
+        whole = self.whole
+        return [whole[k] for k in (sorted(whole) if rows is None else rows) if k in whole]
+
+
+@dataclass
+class ReadPart:
+    """What one process read: every build's rows, and the builds in order of first appearance."""
+
+    builds: dict[str, None]  # of the events selected, cache hits included (as summary.one_build)
+    kinds: list[tuple[str, str, str]]  # (build, package, tool)
+    kind: array  # per row, index into kinds
+    times: array  # per row: start, wall, cpu, rss
+    deps: dict[int, tuple[str, ...]]
+    actions: dict[int, str]
+    action_deps: dict[int, tuple[str, ...]]
+    whole_rows: array = field(default_factory=lambda: array("i"))  # rows kept whole, in order
+    whole: EventList = field(default_factory=EventList)  # their Events (a pipe carries them as columns)
+    others: EventList = field(default_factory=EventList)
+
+
+def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
+    """The rows of one part of a trace (TraceReader.products "graph" or "build"): the work of
+    commands._common.selected_in_parts, counting what it selects as its events would be counted.
+    `with_whole`: keep the whole Events of the rows that say more than the columns, and the
+    version probes (when the reader yields them) and cache hits (see the module doc)."""
+    wanted = selected.build_id
+    builds: dict[str, None] = {}
+    kind_ids: dict[tuple[str, str, str], int] = {}
+    kinds: list[tuple[str, str, str]] = []
+    kind, times = array("i"), array("q")
+    add_kind, add_times = kind.append, times.extend
+    deps: dict[int, tuple[str, ...]] = {}
+    actions: dict[int, str] = {}
+    action_deps: dict[int, tuple[str, ...]] = {}
+    whole_rows, whole, others = array("i"), EventList(), EventList()
+    last_build = None
+    row = selected_count = 0
+    view = "build" if with_whole else "graph"
+    for key, numbers, names, action, probe, cached, waited, event in selected.reader.products(view):
+        build = key[0]
+        if build is not last_build:
+            if wanted is not None and build != wanted:
+                continue
+            builds[build] = None
+            last_build = build
+        selected_count += 1
+        if probe or cached:
+            if with_whole:
+                others.append(event)
+            continue
+        k = kind_ids.get(key)
+        if k is None:
+            k = kind_ids[key] = len(kinds)
+            kinds.append(key)
+        add_kind(k)
+        add_times(numbers)
+        if names is not None and (key[2] == "compile" or key[2] == "link"):
+            deps[row] = names
+        if action is not None:
+            actions[row] = action
+        if waited:
+            action_deps[row] = waited
+        if event is not None and with_whole:
+            whole_rows.append(row)
+            whole.append(event)
+        row += 1
+    selected.count += selected_count
+    return ReadPart(builds, kinds, kind, times, deps, actions, action_deps, whole_rows, whole, others)
+
+
+def rows_of_build(parts: list[ReadPart], build: str | None = None) -> BuildRows:
+    """The rows of one build (the last one seen when None) from the parts of a trace, in file order."""
+    return _rows_of(parts, build or builds_of(parts)[-1])
+
+
+def builds_of(parts: list[ReadPart]) -> list[str]:
+    """The builds the parts selected events of, in order of first appearance."""
+    builds: dict[str, None] = {}
+    for part in parts:
+        builds.update(part.builds)
+    return list(builds)
+
+
+def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
+    tool_ids: dict[str, int] = {}
+    pkg_ids: dict[str, int] = {}
+    columns: list[np.ndarray] = []
+    tools, pkgs = [], []
+    deps: dict[int, tuple[str, ...]] = {}
+    actions: dict[int, str] = {}
+    action_deps: dict[int, tuple[str, ...]] = {}
+    whole: dict[int, Event] = {}
+    others: list[Event] = []
+    offset = 0
+    for part in parts:
+        # per kind: whether it is of this build, and its tool and package indexes
+        # (names of this build's kinds only: the lists name the packages and tools of its rows)
+        mine = np.array([b == build for b, _, _ in part.kinds], bool)
+        tool_of = np.array([tool_ids.setdefault(t, len(tool_ids)) if b == build else -1
+                            for b, _, t in part.kinds], np.int64)
+        pkg_of = np.array([pkg_ids.setdefault(p, len(pkg_ids)) if b == build else -1
+                           for b, p, _ in part.kinds], np.int64)
+        kind = np.frombuffer(part.kind, np.int32) if len(part.kind) else np.zeros(0, np.int32)
+        times = (np.frombuffer(part.times, np.int64) if len(part.times) else np.zeros(0, np.int64)).reshape(-1, 4)
+        keep = mine[kind] if len(mine) else np.zeros(len(kind), bool)
+        every = bool(keep.all())
+        if not every:
+            kind, times = kind[keep], times[keep]
+        columns.append(times)
+        tools.append(tool_of[kind] if len(kind) else np.zeros(0, np.int64))
+        pkgs.append(pkg_of[kind] if len(kind) else np.zeros(0, np.int64))
+        # row numbers of the part -> of the build's rows
+        renumber = (lambda r, offset=offset: r + offset) if every else _renumbering(keep, offset)
+        for mine_of, theirs in ((deps, part.deps), (actions, part.actions), (action_deps, part.action_deps),
+                                (whole, dict(zip(part.whole_rows, part.whole)))):
+            for r, value in theirs.items():
+                at = renumber(r)
+                if at is not None:
+                    mine_of[at] = value
+        others.extend(e for e in part.others if e.build == build)
+        offset += len(kind)
+    times = np.concatenate(columns)
+    return BuildRows(times[:, 0].copy(), times[:, 1].copy(), times[:, 2].copy(), np.concatenate(pkgs), list(pkg_ids),
+                     np.concatenate(tools), list(tool_ids), np.where(times[:, 3] == UNKNOWN, Invocations.NO_RSS,
+                                                                     times[:, 3]),
+                     build, deps, actions, action_deps, whole, others)
+
+
+def _renumbering(keep: np.ndarray, offset: int):
+    index = (np.cumsum(keep) - 1 + offset).tolist()
+    kept = keep.tolist()
+    return lambda r: index[r] if kept[r] else None
+
+
+def rows_in_order(rows: BuildRows) -> np.ndarray:
+    """The rows sorted as the chart draws them: by start, end, tool, package, then trace order."""
+    tool_rank = string_ranks(rows.tools)[rows.tool]
+    pkg_rank = string_ranks(rows.pkgs)[rows.pkg]
+    return np.lexsort((pkg_rank, tool_rank, rows.start_ns + rows.wall_ns, rows.start_ns))
