@@ -13,7 +13,7 @@ import orjson
 from gotrace.analysis.build_rows import BuildRows
 from gotrace.analysis.summary import summarize
 from gotrace.events import events_from_text, read_events
-from gotrace.render.report_data import in_time_order, package_rows, page_data, script_json
+from gotrace.render.report_data import in_time_order, package_rows, page_data, page_json, script_json
 from tests.conftest import run_gotrace
 
 
@@ -126,6 +126,16 @@ def test_embedded_data_cannot_close_its_script_element():
     text = script_json({"pkg": "</script><script>alert(1)</script><!--", "amp": "&"})
     assert "<" not in text and ">" not in text and "&" not in text
     assert orjson.loads(text) == {"pkg": "</script><script>alert(1)</script><!--", "amp": "&"}
+
+
+def test_the_page_data_written_in_parts_is_the_json_of_the_whole(multi_test_build):
+    """The report writes its data part by part (each let go before the next is made): the pieces
+    are, to the byte, the escaped JSON of the whole, with test variants' names ("p [p.test]")."""
+    events, reader = read_events(str(multi_test_build.trace))
+    summary = summarize(events, reader.builds)
+    pieces = page_json(summary)
+    assert len(pieces) > 3 and "".join(pieces) == script_json(page_data(summary))
+    assert "[" in "".join(orjson.loads("".join(pieces))["timeline"]["pkgs"])
 
 
 def test_report_escapes_names_from_the_trace(tmp_path):

@@ -264,27 +264,44 @@ def summarize(build: BuildRows | Sequence[Event], info: BuildInfo | Mapping[str,
     # the columns are read once and shared by the sweeps below (see the module doc); Events are
     # made only of the few rows a table names (`ran`)
     ran = rows.events()
+    # on a big build, a forked child makes the tables that need no dependency graph while this
+    # process builds the graph (the second core is idle then), and another the what-if replays,
+    # which need it, while this process walks the critical path
+    tables = Forked(lambda: _tables(rows, info, top, depth, std), fork=len(rows) >= PARALLEL_NODES)
+    try:
+        graph = rows.graph()
+        level = Concurrency(ran, info.parallelism, columns=rows.times)
+        whatif = Forked(lambda: what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level,
+                                        invocations=rows),
+                        fork=len(graph) >= PARALLEL_NODES)
+    except BaseException:
+        tables.cancel()
+        raise
+    try:
+        path = critical_path(ran, info.parallelism, graph, level=level)
+    except BaseException:
+        tables.cancel()
+        whatif.cancel()
+        raise
+    return Summary(info=info, builds_in_trace=list(builds_in_trace) or [info.build], path=path,
+                   whatif=whatif.result(), rows=rows, graph=graph, **tables.result())
+
+
+def _tables(rows: BuildRows, info: BuildInfo, top: int, depth: int | None, std: bool) -> dict:
+    """The fields of a Summary that need no dependency graph: totals, failures, cache, top tables,
+    parallelism, phases, coverage, C compiles and queue waits."""
+    ran = rows.events()
     whole = rows.wholes()  # every failure, C compile, compile with phases, action-graph fact
     columns = rows.times
     peak = rows.peak_rss_row(ran)
-    wall = int((columns[0] + columns[1]).max() - columns[0].min()) if len(rows) else 0
-    graph = rows.graph()
-    level = Concurrency(ran, info.parallelism, columns=columns)
-    # the what-if replays are most of a big build's cost: a child makes them while this process does the rest
-    whatif = Forked(lambda: what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level,
-                                    invocations=rows),
-                    fork=len(graph) >= PARALLEL_NODES)
-    par = parallelism(ran, info, columns=columns, cpu=rows.cpu_ns, only_ran=True)
     cache: tuple[int | None, int | None, list[str]] = (None, None, [])
     if has_cache_facts(itertools.chain(whole, rows.others)):  # (a row with an action id is whole)
         hits, misses, per_package = cache_stats(itertools.chain(ran, rows.others))
         cache = (hits, hits + misses, [p for p, hit in per_package.items() if not hit])
     compiles = rows.rows_of_tools(("compile",))
     groups = group_names(rows.pkgs, depth, std)
-    return Summary(
-        info=info,
-        builds_in_trace=list(builds_in_trace) or [info.build],
-        wall_ns=wall,
+    return dict(
+        wall_ns=int((columns[0] + columns[1]).max() - columns[0].min()) if len(rows) else 0,
         cpu_ns=total_cpu(rows.cpu_ns),
         by_tool=rows.runs_by_tool(),
         failures=sorted((e for e in whole if e.failed), key=lambda e: (e.start_ns, e.tool, e.pkg)),
@@ -294,17 +311,13 @@ def summarize(build: BuildRows | Sequence[Event], info: BuildInfo | Mapping[str,
         depth=depth,
         std=std,
         top=top_tables(ran, top, depth, std, invocations=rows, groups=groups.names),
-        path=critical_path(ran, info.parallelism, graph, level=level),
-        par=par,
+        par=parallelism(ran, info, columns=columns, cpu=rows.cpu_ns, only_ran=True),
         # only compiles have phases (and a compile with phases is whole)
         phases=phase_table(rows.wholes(compiles.tolist()), compiles=len(compiles)),
         std_packages=groups.std_packages,
         coverage=_coverage(rows.others, rows),
         c_compiles=c_compiles_of(rows, rows.rows_of_tools(C_COMPILERS), rows.event),
-        whatif=whatif.result(),
         queue=queue_waits(itertools.chain(whole, rows.others)),  # (a row with a queue time is whole)
-        rows=rows,
-        graph=graph,
     )
 
 

@@ -302,6 +302,6 @@ def render_report(summary: Summary, out: TextIO, *, trace_name: str = "") -> Non
 
     w(f'<p class="note">Made by gotrace {esc(__version__)}.</p>\n')
     w('<script type="application/json" id="report-data">')
-    w(data)  # (a big build's is a hundred megabytes: written alone, not copied)
+    out.writelines(data)  # (a big build's is a hundred megabytes: written in pieces, not joined)
     w("</script>\n")
     w(f"<script>\n{asset('report.js')}</script>\n</body>\n</html>\n")

@@ -7,13 +7,25 @@ object per bar: a 20,000-invocation build is then about a megabyte of JSON that 
 in milliseconds. Times are integer microseconds from the first tool's start, unknown numbers are -1,
 names are indexes into lists of distinct names. Same events, same bytes. The long columns are numpy
 arrays until orjson writes them (OPT_SERIALIZE_NUMPY): the same JSON, without a Python int per value.
+
+Cost (issue 14), at 1,000,000 records grown from a real build (01:40-02:15, cProfile and RSS per
+stage): the page read Events (a million, ~630 MB) and spent ~9 s on what each invocation waited
+for (a Python walk of every node and row), ~9 s on the package rows (a dict per row, a sort per
+row's tools) and ~8 s on the flame graph, and held its data, its JSON as bytes and as text at
+once. Now it reads the summary's columns (build_rows.BuildRows): what each invocation waited for
+is numpy group-bys over the graph, but for nodes whose last inputs tie and nodes of several
+tools (`dependency_facts`, ~4 s; the node walk is kept as tests/test_report_dependencies.py's
+reference); package rows are a group-by with a tool list per distinct mix of tools (~3.5 s); the
+flame graph is drawn by a forked child meanwhile (report.py); the data is written in pieces, each
+part let go once written (`page_json`). The report at 1M went from 10.5x to about 6x the decode
+floor, 1,831 -> ~1,015 MiB.
 """
 from __future__ import annotations
 
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import compress
 from typing import NamedTuple
 
@@ -106,12 +118,14 @@ def dependency_facts(rows: BuildRows, graph: Graph | None = None, position: np.n
                 tied = last[np.searchsorted(owner, i):np.searchsorted(owner, i, "right")]  # (owner ascends)
                 best_row[i], best_edge[i] = max(((int(last_tool[sources[k]]), int(codes[k])) for k in tied.tolist()),
                                                 key=facts.rank)
-    # the packages each node depended on: its inputs but its own package's build
-    pkgs = graph.pkg
-    off, src, code = offsets.tolist(), sources.tolist(), codes.tolist()
+    # the packages each node depended on: its inputs but its own package's build (names taken from
+    # an object array: a list of a million edges' node numbers would be a million int objects)
     package_code = PACKAGE_EDGE
-    names_of = [tuple(sorted({pkgs[src[k]] for k in range(off[i], off[i + 1]) if code[k] != package_code}))
-                if off[i + 1] > off[i] else () for i in range(nodes)]
+    other = codes != package_code
+    named = np.array(graph.pkg, dtype=object)[sources[other]].tolist()
+    off = np.r_[0, np.cumsum(other)][offsets].tolist()
+    names_of = [tuple(sorted(set(named[off[i]:off[i + 1]]))) if off[i + 1] > off[i] else () for i in range(nodes)]
+    del named
     # nodes of one tool (most): the row waited for is the node's input's
     single = counts == 1
     one_row = order[firsts[single]]
@@ -120,44 +134,49 @@ def dependency_facts(rows: BuildRows, graph: Graph | None = None, position: np.n
     edge[at[one_row[has]]] = best_edge[single][has]
     for r, names in zip(at[one_row].tolist(), compress(names_of, single.tolist())):
         deps[r] = names
-    # nodes of several tools: a tool may wait for an earlier tool of its package instead
-    several = np.flatnonzero(~single).tolist()
-    if several:
+    # nodes of several tools: a tool may wait for an earlier tool of its package instead; their
+    # rows' figures as lists, node by node
+    several = np.flatnonzero(~single)
+    if len(several):
         facts = _RowFacts(rows, row_ends)
-        order_list, first_list, count_list = order.tolist(), firsts.tolist(), counts.tolist()
-        at_list, best_rows, best_edges = at.tolist(), best_row.tolist(), best_edge.tolist()
-        starts, ends, tool_of = facts.starts, facts.ends, facts.tool_of
-        for i in several:
-            tools = order_list[first_list[i]:first_list[i] + count_list[i]]
-            earlier = _latest_earlier([starts[r] for r in tools], [ends[r] for r in tools], [tool_of[r] for r in tools])
+        sizes = counts[several]
+        places = np.repeat(firsts[several] - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+        their_rows = order[places]
+        rows_of, at_of = their_rows.tolist(), at[their_rows].tolist()
+        starts, ends = rows.start_ns[their_rows].tolist(), row_ends[their_rows].tolist()
+        tool_of = facts.tool_of[their_rows].tolist()
+        done = 0
+        for i, size in zip(several.tolist(), sizes.tolist()):
+            tools = rows_of[done:done + size]
+            earlier = _latest_earlier(starts[done:done + size], ends[done:done + size], tool_of[done:done + size])
             names = names_of[i]
-            best_input = (best_rows[i], best_edges[i]) if best_rows[i] >= 0 else None
-            for r, d in zip(tools, earlier):
-                k = at_list[r]
+            best_input = (int(best_row[i]), int(best_edge[i])) if best_row[i] >= 0 else None
+            for k, d in zip(at_of[done:done + size], earlier):
                 deps[k] = names
                 best = best_input
                 if d >= 0:  # an input and an earlier tool of the package never rank alike (the edge differs)
                     best = max(((tools[d], package_code), best_input), key=facts.rank) if best_input else \
                         (tools[d], package_code)
                 if best is not None:
-                    wait[k], edge[k] = at_list[best[0]], best[1]
+                    wait[k], edge[k] = at[best[0]], best[1]
+            done += size
     return wait, edge, deps
 
 
 class _RowFacts:
-    """The figures of a build's invocations that rank what one waited for, as lists by row."""
+    """The figures of a build's invocations that rank what one waited for, by row (numpy: lists
+    of a million rows' figures were ~200 MB while the page was made)."""
 
     def __init__(self, rows: BuildRows, row_ends: np.ndarray):
-        self.starts = rows.start_ns.tolist()
-        self.ends = row_ends.tolist()
-        self.tool_of = [rows.tools[t] for t in rows.tool.tolist()]
-        self.pkg_of = [rows.pkgs[p] for p in rows.pkg.tolist()]
+        self.ends = row_ends
+        self.tool_of = np.array(rows.tools, dtype=object)[rows.tool]
+        self.pkg_of = np.array(rows.pkgs, dtype=object)[rows.pkg]
 
     def rank(self, option: tuple[int, int]) -> tuple:
         """How (the row of an invocation waited for, the edge) ranks: the latest end, then an
         input's edge over its own package's, then the tool's name, then the package's."""
         row, edge = option
-        return (self.ends[row], edge != PACKAGE_EDGE, self.tool_of[row], self.pkg_of[row])
+        return (int(self.ends[row]), edge != PACKAGE_EDGE, self.tool_of[row], self.pkg_of[row])
 
 
 def _latest_earlier(starts: Sequence[int], ends: Sequence[int], tools: Sequence[str]) -> list[int]:
@@ -384,29 +403,46 @@ def _tool_lists(runs: np.ndarray, tools: Sequence[str]) -> tuple[list[str], list
 
 
 def page_data(summary: Summary) -> dict:
-    """Everything the page script needs, of the summary's invocations (`Summary.rows`)."""
+    """Everything the page script needs, of the summary's invocations (`Summary.rows`); the page
+    writes it in parts (`page_json`)."""
+    return {name: make() for name, make in _page_parts(summary)}
+
+
+def _page_parts(summary: Summary) -> list[tuple[str, Callable[[], object]]]:
+    """The parts of the page's data by name, in the order of their names, each made when called."""
     order = rows_in_order(summary.rows)
     columns = summary.rows.in_order(order)  # read once for the timeline and the package rows
-    return {
-        "timeline": timeline_data(summary, order, columns),
-        "parallelism": parallelism_data(summary),
-        "packages": package_rows(summary.rows, summary.depth, summary.std, order, columns),
-    }
+    return [("packages", lambda: package_rows(summary.rows, summary.depth, summary.std, order, columns)),
+            ("parallelism", lambda: parallelism_data(summary)),
+            ("timeline", lambda: timeline_data(summary, order, columns))]
 
 
 JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
-def script_json(data: dict) -> str:
+def script_json(data: object) -> str:
     """`data` as JSON to sit inside <script type="application/json">: '<', '>' and '&' are written
     as \\u escapes so that no name from a trace can close the element or open a comment."""
     return _escaped(orjson.dumps(data, option=JSON_OPTIONS))
 
 
-def page_json(summary: Summary) -> str:
-    """`script_json(page_data(summary))`, the data let go before the text is made (a big build's
-    data and its JSON are each a few hundred megabytes)."""
-    return _escaped(orjson.dumps(page_data(summary), option=JSON_OPTIONS))
+def page_json(summary: Summary) -> list[str]:
+    """`script_json(page_data(summary))` in pieces to write one after the other: each part of the
+    data is made, written as JSON and let go before the next is made (a big build's parts and their
+    JSON are each a hundred megabytes or more). Compact JSON with sorted keys, so the pieces are the
+    text of the whole."""
+    pieces = []
+    for k, (name, make) in enumerate(_page_parts(summary)):
+        pieces += ["{" if k == 0 else ",", _escaped(orjson.dumps(name)), ":", *_json_pieces(make())]
+    return [*pieces, "}"]
+
+
+def _json_pieces(data: dict) -> list[str]:
+    """`script_json(data)` in pieces, one per key in sorted order, each value let go once written."""
+    pieces = []
+    for k, key in enumerate(sorted(data)):
+        pieces += ["{" if k == 0 else ",", _escaped(orjson.dumps(key)), ":", script_json(data.pop(key))]
+    return [*pieces, "}"] if pieces else ["{}"]
 
 
 def _escaped(raw: bytes) -> str:
