@@ -224,11 +224,11 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
     for part in parts:
         # per kind: whether it is of this build, and its tool and package indexes
         # (names of this build's kinds only: the lists name the packages and tools of its rows)
-        mine = np.array([b == build for b, _, _ in part.kinds], bool)
-        tool_of = np.array([tool_ids.setdefault(t, len(tool_ids)) if b == build else -1
-                            for b, _, t in part.kinds], np.int64)
-        pkg_of = np.array([pkg_ids.setdefault(p, len(pkg_ids)) if b == build else -1
-                           for b, p, _ in part.kinds], np.int64)
+        builds_of_kinds, pkgs_of_kinds, tools_of_kinds = zip(*part.kinds) if part.kinds else ((), (), ())
+        mine = np.fromiter(map(build.__eq__, builds_of_kinds), bool, len(part.kinds))
+        every_kind = bool(mine.all())
+        tool_of = _name_ids(tools_of_kinds, tool_ids, None if every_kind else mine)
+        pkg_of = _name_ids(pkgs_of_kinds, pkg_ids, None if every_kind else mine)
         kind = np.frombuffer(part.kind, np.int32) if len(part.kind) else np.zeros(0, np.int32)
         times = (np.frombuffer(part.times, np.int64) if len(part.times) else np.zeros(0, np.int64)).reshape(-1, 4)
         keep = mine[kind] if len(mine) else np.zeros(len(kind), bool)
@@ -239,10 +239,15 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
         tools.append(tool_of[kind] if len(kind) else np.zeros(0, np.int64))
         pkgs.append(pkg_of[kind] if len(kind) else np.zeros(0, np.int64))
         # row numbers of the part -> of the build's rows
-        renumber = (lambda r, offset=offset: r + offset) if every else _renumbering(keep, offset)
-        for mine_of, theirs in ((deps, part.deps), (actions, part.actions), (action_deps, part.action_deps),
-                                (whole, dict(zip(part.whole_rows, part.whole)))):
-            for r, value in theirs.items():
+        renumber = None if every else _renumbering(keep, offset)
+        for mine_of, rows_of, values in ((deps, part.deps.keys(), part.deps.values()),
+                                         (actions, part.actions.keys(), part.actions.values()),
+                                         (action_deps, part.action_deps.keys(), part.action_deps.values()),
+                                         (whole, part.whole_rows, part.whole)):
+            if renumber is None:
+                mine_of.update(zip(map(offset.__add__, rows_of), values))
+                continue
+            for r, value in zip(rows_of, values):
                 at = renumber(r)
                 if at is not None:
                     mine_of[at] = value
@@ -253,6 +258,18 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
                      np.concatenate(tools), list(tool_ids), np.where(times[:, 3] == UNKNOWN, Invocations.NO_RSS,
                                                                      times[:, 3]),
                      build, deps, actions, action_deps, whole, others)
+
+
+def _name_ids(names: Sequence[str], ids: dict[str, int], mine: np.ndarray | None) -> np.ndarray:
+    """Each of `names` as its index in `ids` (names are added in order of first appearance), -1
+    where `mine` (when given) is false: those names are not added."""
+    chosen = names if mine is None else [name for name, keep in zip(names, mine.tolist()) if keep]
+    for name in dict.fromkeys(chosen):
+        if name not in ids:
+            ids[name] = len(ids)
+    if mine is None:
+        return np.fromiter(map(ids.__getitem__, names), np.int64, len(names))
+    return np.fromiter((ids[name] if keep else -1 for name, keep in zip(names, mine.tolist())), np.int64, len(names))
 
 
 def _renumbering(keep: np.ndarray, offset: int):
