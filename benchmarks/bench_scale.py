@@ -39,6 +39,25 @@ deps and actions a column at a time: summary 4.10x / 6.37x, 1,299 MiB, --json 4.
 timeline 3.06x / 4.28x, 753 MiB (19.0 s beside a 6.2 s floor). Left: a million Event tuples (~630 MB) in summary and report, the
 what-if replays (a Python event loop per -p), the report's per-invocation and per-package Python.
 
+2026-12-02 (01:14-02:45): summary and report read one build's columns (analysis/build_rows.py:
+the reader's "build" view, the whole Event of only the ~130,000 records that say more than the
+columns, and the probes), not a million Events. Profiled (stage timers, cProfile, RSS and VmHWM per
+stage and per forked child, gc off as the CLI runs) at 1M: summary = reading 12.8 s (the parent's
+half 8.5 s, then ~2.7 s for the second half's columns to cross the pipe, ~1.5 s to merge them), the
+graph 4.5 s beside a child making the tables that need none (2.4 s), the critical path 1 s beside
+the what-if child (sharing 1.6 s, then replays split into halves of about equal cost, 4.7 and
+5.6 s): 26 s. The report on top: what each invocation waited for ~4 s (numpy group-bys; a
+Python walk of every node before, ~9 s), package rows ~3.5 s (a dict per row before, ~9 s), the
+flame graph in a forked child meanwhile, the page's JSON written part by part (its parent peaked
+at 1.29 GiB holding the data, its JSON as bytes and as text at once). Medians of two rounds at
+02:40 (load 1.5), wall x floor / CPU x floor / peak RSS: summary 3.75x / 6.02x, 966 MiB (25.1 s,
+was 4.10x and 1,299 MiB; the floor moved between 5.5 and 7.6 s across these runs, so compare
+seconds: 28.5 -> 25.1 s); --json 23.7 s, 963 MiB; report 6.15x / 9.92x, 1,013 MiB (38.5 s, was
+10.50x and 1,831 MiB); timeline 2.73x / 3.89x, 779 MiB (17.6 s; was 3.06x). Left: reading (two
+processes, ~1.9x the floor's wall), the graph's Python work per node and import name, the what-if
+replays (an event loop per -p, ~10 s of CPU), and the report's per-node Python for nodes of
+several tools.
+
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
 

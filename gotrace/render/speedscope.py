@@ -47,10 +47,12 @@ import orjson
 from gotrace import __version__
 from gotrace.analysis.lanes import Spans
 from gotrace.collapse import ColumnFold, fold_columns, package_label
+from gotrace.forked import Forked
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 UNITS = ("none", "nanoseconds", "microseconds", "milliseconds", "seconds", "bytes")
 _CHUNK = 1 << 14  # invocations (four timeline events each) encoded per write
+LANES_APART = 50_000  # invocations from which the lanes are assigned by a forked child
 MEMORY_PROFILE = "Memory-time by package and tool, KiB*s (peak RSS x wall time; peaks do not add up)"
 
 _OPEN_CLOSE = (b'{"type":"O","frame":%d,"at":%d},{"type":"O","frame":%d,"at":%d},'
@@ -159,8 +161,16 @@ def _lane_chunks(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, t0: int
 def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
     """A speedscope file of the invocations in `spans` (one build or several)."""
     frames = _Frames()
+    builds = spans.builds()
+    # a big trace's lanes (a heap per row) are assigned by a forked child meanwhile
+    lanes_of_builds = Forked(lambda: [np.array(spans.lanes(spans.rows_of(build)), np.int64) for build in builds],
+                             fork=len(spans) >= LANES_APART)
     # speedscope has no unit for memory x time: "none", and the profile's name says what the numbers are
-    profiles = _sampled_profiles(fold_columns(spans, ("wall", "rss")), frames)
+    try:
+        profiles = _sampled_profiles(fold_columns(spans, ("wall", "rss")), frames)
+    except BaseException:
+        lanes_of_builds.cancel()
+        raise
     # the timeline's frames are the fold's package and tool frames: one name, one frame
     packages = [pkg for _, pkg, _ in spans.kinds]
     labels = {pkg: package_label(pkg) for pkg in dict.fromkeys(packages)}
@@ -170,11 +180,9 @@ def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
     kind = _column(spans.kind, np.intc)
     starts = _column(spans.start_ns, np.int64)
     ends = starts + _column(spans.wall_ns, np.int64)
-    builds = spans.builds()
     timeline = []
-    for build in builds:
+    for build, lanes in zip(builds, lanes_of_builds.result()):
         rows = spans.rows_of(build)
-        lanes = np.array(spans.lanes(rows), np.int64)
         rows = np.arange(len(spans)) if isinstance(rows, range) else np.array(rows, np.int64)
         t0 = int(starts[rows].min())
         end = (int(ends[rows].max()) - t0) // 1000
