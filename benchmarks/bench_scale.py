@@ -11,7 +11,7 @@ time, and peak RSS (the largest of its processes). The issue's targets: <= 3x th
     python benchmarks/bench_scale.py --source real.jsonl -n 200000 --only summary --only fold
     python benchmarks/bench_scale.py --keep /tmp/big.jsonl  # reuse (or write) the big trace there
 
-timeline (profiled: analysis/gantt.py's docstring): columns from two processes, no Events; at 1M
+timeline (profiled: analysis/build_rows.py's docstring): columns from two processes, no Events; at 1M
 71.6 s -> 29.0 s wall at load 5 (6.7x -> 4.0x; 3.0-3.3x at load 1), 1,343 -> 753 MiB; left: the
 reader (~2.3x the floor's CPU), the critical path's Python work per node, matplotlib.
 
