@@ -813,13 +813,15 @@ def open_trace(path: str, **options) -> TraceReader:
 PARALLEL_BYTES = 64 << 20  # traces larger than this are read by two processes where fork exists
 
 
-def read_in_parts(path: str, work: Callable[[TraceReader], object], **options) -> tuple[list, TraceReader]:
+def read_in_parts(path: str, work: Callable[[TraceReader], object], *, first_share: float = 0.5,
+                  **options) -> tuple[list, TraceReader]:
     """`work` done over a trace file, in two processes for a large file: decoding JSON is most of a
-    big trace's cost, so a forked helper reads the second half (from a line start) while this
-    process reads the first. Returns each part's result, in file order, and one reader whose counts
-    (lines, skips and the first bad line, counted from the top, probes, builds) are the whole file's.
-    The helper's result is pickled, so it had better be small or pickle as columns (a list of
-    events: EventList). Where fork is missing, or for a small file, one part."""
+    big trace's cost, so a forked helper reads the second part (from a line start) while this
+    process reads the first, `first_share` of the bytes (more than half when the helper's result
+    takes long to pickle and cross the pipe). Returns each part's result, in file order, and one
+    reader whose counts (lines, skips and the first bad line, counted from the top, probes, builds)
+    are the whole file's. The helper's result is pickled, so it had better be small or pickle as
+    columns (a list of events: EventList). Where fork is missing, or for a small file, one part."""
     if path == "-":
         reader = open_trace(path, **options)
         return [work(reader)], reader
@@ -829,7 +831,7 @@ def read_in_parts(path: str, work: Callable[[TraceReader], object], **options) -
             with open(path, "rb", buffering=1 << 20) as stream:
                 reader = TraceReader(stream, name=path, **options)
                 return [work(reader)], reader
-        return _in_two(path, work, size, options)
+        return _in_two(path, work, size, int(size * first_share), options)
     except OSError as e:
         raise TraceError(f"cannot read trace {path}: {e.strerror}") from None
 
@@ -844,10 +846,10 @@ def _lines_between(path: str, start: int, stop: int) -> Iterator[bytes]:
             yield line
 
 
-def _in_two(path: str, work, size: int, options: dict) -> tuple[list, TraceReader]:
+def _in_two(path: str, work, size: int, split: int, options: dict) -> tuple[list, TraceReader]:
     with open(path, "rb") as stream:
-        stream.seek(size // 2)
-        middle = size // 2 + len(stream.readline())
+        stream.seek(split)
+        middle = split + len(stream.readline())
 
     def second_half() -> tuple[object, TraceReader]:
         later = TraceReader(_lines_between(path, middle, size), name=path, **options)

@@ -70,10 +70,11 @@ class SelectedEvents:
 
 
 def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[Event]], object], *,
-                      allow_empty: bool | Callable[[TraceReader], bool] = False,
+                      allow_empty: bool | Callable[[TraceReader], bool] = False, first_share: float = 0.5,
                       **options) -> tuple[list, TraceReader]:
     """`work(events)` over the events of one build of a trace (or of all), in two processes for a
-    large file (events.read_in_parts): each part's result in file order, and the reader; the clear
+    large file (events.read_in_parts, `first_share` of it read here): each part's result in file
+    order, and the reader; the clear
     error when nothing was selected (unless `allow_empty`, or it says yes of the reader, and no
     build was asked for), the warning when lines were skipped. Results must pickle."""
     def part(reader: TraceReader) -> tuple[object, int]:
@@ -81,7 +82,7 @@ def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[
         selected.path, selected.build_id, selected.reader, selected.count = path, build_id, reader, 0
         return work(selected), selected.count
 
-    parts, reader = read_in_parts(path, part, **options)
+    parts, reader = read_in_parts(path, part, first_share=first_share, **options)
     if callable(allow_empty):
         allow_empty = allow_empty(reader)
     if not sum(count for _, count in parts) and (build_id is not None or not allow_empty):

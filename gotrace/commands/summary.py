@@ -6,7 +6,7 @@ import functools
 import click
 import orjson
 
-from gotrace.analysis.build_rows import BuildRows, builds_of, read_part, rows_of_build
+from gotrace.analysis.build_rows import FIRST_SHARE, BuildRows, builds_of, read_part, rows_of_build
 from gotrace.analysis.summary import render_summary_text, summarize, summary_to_json
 from gotrace.commands._common import (
     TEXT,
@@ -24,7 +24,7 @@ def read_build(trace: str, build_id: str | None) -> tuple[BuildRows, BuildInfo |
     summary reads and the version probes (tools the build waited for: they count for coverage,
     nowhere else); its build record; every build id in the trace in order of appearance."""
     parts, reader = selected_in_parts(trace, build_id, functools.partial(read_part, with_whole=True),
-                                      include_probes=True)
+                                      first_share=FIRST_SHARE, include_probes=True)
     builds = builds_of(parts)
     chosen = build_id or builds[-1]
     return rows_of_build(parts, chosen), reader.builds.get(chosen), builds

@@ -53,10 +53,10 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
     """
     fmt = chart_format(output.path, fmt)
     output.check()
-    from gotrace.analysis.build_rows import read_part, rows_of_build
+    from gotrace.analysis.build_rows import FIRST_SHARE, read_part, rows_of_build
     from gotrace.charts import render_timeline
 
-    parts, reader = selected_in_parts(trace, build_id, read_part)
+    parts, reader = selected_in_parts(trace, build_id, read_part, first_share=FIRST_SHARE)
     rows = rows_of_build(parts, build_id)
     del parts  # each part's names and rows, now in `rows`
     if not len(rows):
