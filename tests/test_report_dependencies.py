@@ -123,3 +123,12 @@ def test_what_each_invocation_waited_for_is_the_node_walks_when_inputs_end_toget
             if ends[offsets[i]:offsets[i + 1]].count(max(ends[offsets[i]:offsets[i + 1]], default=None)) > 1]
     assert len(tied) >= 3  # the coarse grid makes inputs that end together
     same_facts(rows)
+
+
+def test_what_each_invocation_waited_for_is_the_same_made_a_few_nodes_at_a_time(monkeypatch):
+    """A big build's nodes of several tools are taken in chunks (bounded lists): chunks of three."""
+    import gotrace.render.report_data as report_data
+
+    monkeypatch.setattr(report_data, "_NODES_AT_ONCE", 3)
+    same_facts(BuildRows.of_events(layered_build(1)))
+    same_facts(BuildRows.of_events(read_events(str(PINNED / "multi-p2.jsonl"))[0]))

@@ -47,6 +47,7 @@ UNKNOWN = -1
 # How an invocation depends on the one it waited for (critical_path's edge names); index 0: nothing.
 EDGES = ("", "import", "link", "package", "action", "slot")
 PACKAGE_EDGE = EDGES.index("package")
+_NODES_AT_ONCE = 1 << 15  # nodes of several tools whose rows' figures are made into lists at once
 
 
 def us(ns: int) -> int:
@@ -136,9 +137,10 @@ def dependency_facts(rows: BuildRows, graph: Graph | None = None, position: np.n
         deps[r] = names
     # nodes of several tools: a tool may wait for an earlier tool of its package instead; their
     # rows' figures as lists, node by node
-    several = np.flatnonzero(~single)
-    if len(several):
-        facts = _RowFacts(rows, row_ends)
+    facts = _RowFacts(rows, row_ends)
+    several_nodes = np.flatnonzero(~single)
+    for chunk in range(0, len(several_nodes), _NODES_AT_ONCE):  # (lists of a bounded number of rows)
+        several = several_nodes[chunk:chunk + _NODES_AT_ONCE]
         sizes = counts[several]
         places = np.repeat(firsts[several] - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
         their_rows = order[places]
@@ -227,7 +229,8 @@ def timeline_data(summary: Summary, order: np.ndarray, columns: Invocations) -> 
     for names in deps:
         if names:
             dep_lists.setdefault(names, len(dep_lists))
-    lanes = lanes_of(starts.tolist(), (starts + walls).tolist())  # assign_lanes(ran), columns read once
+    # assign_lanes(ran), columns read once; kept as int64 (a million Python ints are ~40 MB)
+    lanes = np.array(lanes_of(starts.tolist(), (starts + walls).tolist()), np.int64)
     phase_names: dict[str, int] = {}
     phase_rows: list[int] = []
     phase_values: list[list[int]] = []
@@ -244,7 +247,7 @@ def timeline_data(summary: Summary, order: np.ndarray, columns: Invocations) -> 
     steps = critical_steps(summary)
     return {
         "span": us(int((starts + walls).max()) - t0) if n else 0,
-        "lanes": max(lanes, default=-1) + 1,
+        "lanes": int(lanes.max()) + 1 if n else 0,
         "tools": tools,
         "colours": [tool_colour(t) for t in tools],
         "pkgs": columns.pkgs,
@@ -260,7 +263,7 @@ def timeline_data(summary: Summary, order: np.ndarray, columns: Invocations) -> 
         "wait": wait,
         "edge": edge,
         "edges": list(EDGES),
-        "deps": [dep_lists[names] if names else UNKNOWN for names in deps],
+        "deps": np.fromiter((dep_lists[names] if names else UNKNOWN for names in deps), np.int64, n),
         "depLists": [[package_ids[n] for n in names] for names in dep_lists],
         "path": [int(position[s.row]) for s, _ in steps],
         "phaseNames": list(phase_names),
