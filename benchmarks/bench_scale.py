@@ -56,7 +56,10 @@ seconds: 28.5 -> 25.1 s); --json 23.7 s, 963 MiB; report 6.15x / 9.92x, 1,013 Mi
 10.50x and 1,831 MiB); timeline 2.73x / 3.89x, 779 MiB (17.6 s; was 3.06x). Left: reading (two
 processes, ~1.9x the floor's wall), the graph's Python work per node and import name, the what-if
 replays (an event loop per -p, ~10 s of CPU), and the report's per-node Python for nodes of
-several tools.
+several tools. Then (03:17-03:26) with 55% of the file read by the first process (build_rows.
+FIRST_SHARE) and the report's lanes, deps and per-node lists kept small: summary 3.38x / 5.52x,
+962 MiB (24.4 s); report 5.44x / 9.05x then 6.39x / 10.30x (37.4 s, 42.6 s), 970 MiB (its parent
+peaked at 1,017 MiB before); timeline 2.83x / 4.09x (20.9 s beside a 7.4 s floor), 781 MiB.
 
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
