@@ -18,8 +18,7 @@ from gotrace.analysis.build_rows import BuildRows, read_part, rows_of_build
 from gotrace.analysis.critical_path import critical_path
 from gotrace.analysis.parallelism import parallelism
 from gotrace.analysis.summary import render_summary_text, summarize, summary_to_json
-from gotrace.commands._common import selected_in_parts
-from gotrace.commands.summary import read_build
+from gotrace.commands._common import read_build, selected_in_parts
 from gotrace.events import Event, read_events, write_events
 from tests.conftest import ROOT, run_gotrace
 

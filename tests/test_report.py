@@ -10,10 +10,10 @@ from pathlib import Path
 
 import orjson
 
-from gotrace.analysis.build_rows import BuildRows
+from gotrace.analysis.build_rows import BuildRows, rows_in_order
 from gotrace.analysis.summary import summarize
-from gotrace.events import events_from_text, read_events
-from gotrace.render.report_data import in_time_order, package_rows, page_data, page_json, script_json
+from gotrace.events import Event, events_from_text, read_events
+from gotrace.render.report_data import package_rows, page_data, page_json, script_json
 from tests.conftest import run_gotrace
 
 
@@ -45,6 +45,13 @@ def test_report_is_self_contained_and_deterministic(multi_build, tmp_path):
     assert summary["build"]["goversion"] in first
     data = embedded_data(first)
     assert len(data["timeline"]["start"]) == summary["totals"]["invocations"]
+
+
+def in_time_order(events: list[Event]) -> list[Event]:
+    """The invocations that ran, in the order the timeline lists them (build_rows.rows_in_order),
+    sorted as Events: what the page's columns are checked against."""
+    return sorted((e for e in events if not e.probe and not e.cached),
+                  key=lambda e: (e.start_ns, e.end_ns, e.tool, e.pkg))
 
 
 def test_page_data_is_columns_with_one_row_per_invocation(multi_build):
@@ -133,7 +140,7 @@ def test_the_page_data_written_in_parts_is_the_json_of_the_whole(multi_test_buil
     are, to the byte, the escaped JSON of the whole, with test variants' names ("p [p.test]")."""
     events, reader = read_events(str(multi_test_build.trace))
     summary = summarize(events, reader.builds)
-    pieces = page_json(summary)
+    pieces = page_json(summary, rows_in_order(summary.rows))
     assert len(pieces) > 3 and "".join(pieces) == script_json(page_data(summary))
     assert "[" in "".join(orjson.loads("".join(pieces))["timeline"]["pkgs"])
 

@@ -57,6 +57,7 @@ UNKNOWN = _UNKNOWN  # an unknown CPU time, as in Spans and Invocations
 # reads: the helper's columns take ~2 s of a million records to pickle, cross the pipe and load
 # (bench_scale at 1M: reading 13.6-14.0 s with half each, 12.3-12.8 s with 55% here)
 FIRST_SHARE = 0.55
+DEPS_KEPT = frozenset({"compile", "link"})  # the tools whose deps the graph reads (imports; what a link linked)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class BuildRows(Invocations):
         each row's whole Event kept: for callers that hold Events already."""
         ran = [e for e in events if not e.probe and not e.cached]
         c = Invocations.of(ran)
-        deps = {k: e.deps for k, e in enumerate(ran) if e.deps is not None and e.tool in ("compile", "link")}
+        deps = {k: e.deps for k, e in enumerate(ran) if e.deps is not None and e.tool in DEPS_KEPT}
         actions = {k: e.action for k, e in enumerate(ran) if e.action is not None}
         action_deps = {k: e.action_deps for k, e in enumerate(ran) if e.action_deps}
         build = ran[0].build if ran else (events[0].build if events else "")
@@ -113,11 +114,10 @@ class BuildRows(Invocations):
         if whole is not None:
             return whole
         cpu, rss = int(self.cpu_ns[k]), int(self.max_rss_kib[k])
-        action_deps = self.action_deps.get(k)
         return Event(self.build, self.tools[self.tool[k]], self.pkgs[self.pkg[k]], int(self.start_ns[k]),
                      int(self.wall_ns[k]), user_ns=None if cpu == UNKNOWN else cpu,
                      max_rss_kib=None if rss == self.NO_RSS else rss, deps=self.deps.get(k),
-                     action=self.actions.get(k), action_deps=action_deps)
+                     action=self.actions.get(k), action_deps=self.action_deps.get(k))
 
     def spans(self) -> Spans:
         """These rows as the reader's columns view (events.Spans; compile phases from the whole
@@ -187,7 +187,7 @@ def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
             kinds.append(key)
         add_kind(k)
         add_times(numbers)
-        if names is not None and (key[2] == "compile" or key[2] == "link"):
+        if names is not None and key[2] in DEPS_KEPT:
             deps[row] = names
         if action is not None:
             actions[row] = action

@@ -10,7 +10,7 @@ run` wraps them; see shim/gotrace-shim, compiler mode).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,15 +127,10 @@ def c_compile_label(event: Event) -> str:
     return name.rsplit("/", 1)[-1] or "-"
 
 
-def c_compiles_by_package(events: Sequence[Event]) -> list[CCompileRow]:
-    """Time in the C compiler per package, longest first."""
-    ran = [e for e in events if is_c_compile(e) and not e.probe and not e.cached]
-    return c_compiles_of(Invocations.of(ran), np.arange(len(ran)), ran.__getitem__)
-
-
 def c_compiles_of(columns: Invocations, rows: np.ndarray, event: Callable[[int], Event]) -> list[CCompileRow]:
-    """`c_compiles_by_package` of the C compiles among the invocations `columns`, at `rows`: a
-    group-by per package; `event(row)` gives a row's Event, asked only of each package's longest runs."""
+    """Time in the C compiler per package, longest first, of the C compiles among the invocations
+    `columns`, at `rows`: a group-by per package; `event(row)` gives a row's Event, asked only of
+    each package's longest runs (for the label of the slowest)."""
     if not len(rows):
         return []
     packages, of = np.unique(columns.pkg[rows], return_inverse=True)

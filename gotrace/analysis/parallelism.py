@@ -237,6 +237,14 @@ def cpu_array(column: Sequence[int | None]) -> np.ndarray:
     return np.fromiter((UNKNOWN if c is None else c for c in column), np.int64, len(column))
 
 
+def cpu_of(events: Sequence[Event], cpu: np.ndarray | Sequence[int | None] | None) -> np.ndarray:
+    """The CPU column (int64, UNKNOWN where unknown) of `events`: `cpu` as given (an array, or a
+    `cpu_ns_column` list), else read from the events."""
+    if isinstance(cpu, np.ndarray):
+        return cpu
+    return cpu_array(cpu_ns_column(events) if cpu is None else cpu)
+
+
 def total_cpu(cpu: np.ndarray) -> int | None:
     """The sum of the known CPU times of a column, None when none is known (as total_cpu_ns:
     unknown, never 0); a sum of Python ints, exact past int64."""
@@ -246,7 +254,7 @@ def total_cpu(cpu: np.ndarray) -> int | None:
 
 def cpu_per_bucket(events: Sequence[Event], start: int, span: int, buckets: int = BUCKETS, *,
                    columns: tuple[np.ndarray, np.ndarray] | None = None,
-                   cpu: Sequence[int | None] | None = None) -> list[float]:
+                   cpu: np.ndarray | Sequence[int | None] | None = None) -> list[float]:
     """Average cores busy in each of `buckets` equal slices of [start, start + span).
 
     Each invocation adds rate x overlap to each slice it overlaps, in event order (np.add.at adds
@@ -255,8 +263,7 @@ def cpu_per_bucket(events: Sequence[Event], start: int, span: int, buckets: int 
         return [0.0] * buckets
     width = span / buckets
     starts, walls = time_columns(events) if columns is None else columns
-    if not isinstance(cpu, np.ndarray):
-        cpu = cpu_array(cpu_ns_column(events) if cpu is None else cpu)
+    cpu = cpu_of(events, cpu)
     cpus = np.where(cpu == UNKNOWN, 0, cpu)
     some = cpus != 0
     a = (starts[some] - start).astype(np.float64)
@@ -326,7 +333,7 @@ def machine_cores(info: BuildInfo | None) -> tuple[int, str]:
 
 def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
                 columns: tuple[np.ndarray, np.ndarray] | None = None,
-                cpu: Sequence[int | None] | None = None, only_ran: bool = False) -> Parallelism:
+                cpu: np.ndarray | Sequence[int | None] | None = None, only_ran: bool = False) -> Parallelism:
     """How the build used the machine. `columns` (`time_columns`) and `cpu` (`cpu_ns_column`) of
     the events that ran, when the caller has read them already; `only_ran` when `events` are
     those already (then, with both columns given, only a serial stretch's invocation is looked up:
@@ -341,7 +348,7 @@ def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
     span = int((starts + walls).max()) - start
     times, running = step_arrays(starts, walls)
     busy = int(walls.sum())
-    cpus = cpu_array(cpu_ns_column(ran) if cpu is None else cpu) if not isinstance(cpu, np.ndarray) else cpu
+    cpus = cpu_of(ran, cpu)
     cpu_total = total_cpu(cpus)
     return Parallelism(
         cores=cores, cores_source=source, limit=limit,

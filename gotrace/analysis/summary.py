@@ -268,20 +268,18 @@ def summarize(build: BuildRows | Sequence[Event], info: BuildInfo | Mapping[str,
     # process builds the graph (the second core is idle then), and another the what-if replays,
     # which need it, while this process walks the critical path
     tables = Forked(lambda: _tables(rows, info, top, depth, std), fork=len(rows) >= PARALLEL_NODES)
+    whatif = None
     try:
         graph = rows.graph()
         level = Concurrency(ran, info.parallelism, columns=rows.times)
         whatif = Forked(lambda: what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level,
                                         invocations=rows),
                         fork=len(graph) >= PARALLEL_NODES)
-    except BaseException:
-        tables.cancel()
-        raise
-    try:
         path = critical_path(ran, info.parallelism, graph, level=level)
-    except BaseException:
-        tables.cancel()
-        whatif.cancel()
+    except BaseException:  # no child outlives this call
+        for child in (tables, whatif):
+            if child is not None:
+                child.cancel()
         raise
     return Summary(info=info, builds_in_trace=list(builds_in_trace) or [info.build], path=path,
                    whatif=whatif.result(), rows=rows, graph=graph, **tables.result())

@@ -5,12 +5,15 @@ import contextlib
 import functools
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
-from gotrace.events import Event, TraceReader, open_trace, read_in_parts
+from gotrace.events import BuildInfo, Event, TraceReader, open_trace, read_in_parts
 from gotrace.text import PrintableText, printable
+
+if TYPE_CHECKING:
+    from gotrace.analysis.build_rows import BuildRows
 
 
 def no_terminal_stdin(ctx, param, value):
@@ -67,6 +70,21 @@ class SelectedEvents:
         if not self.count and (self.build_id is not None or not allow_empty):
             raise self.reader.nothing_selected(self.build_id)
         warn_skipped(self.reader)
+
+
+def read_build(trace: str, build_id: str | None, *, with_whole: bool = True
+               ) -> tuple[BuildRows, BuildInfo | None, list[str]]:
+    """The rows of the chosen build (the last one when none was chosen; build_rows.BuildRows), in
+    two processes for a large file; with the whole Events a summary reads and the version probes
+    (tools the build waited for: they count for coverage, nowhere else) unless not `with_whole`
+    (the timeline); its build record; every build id selected, in order of appearance."""
+    from gotrace.analysis.build_rows import FIRST_SHARE, builds_of, read_part, rows_of_build
+
+    parts, reader = selected_in_parts(trace, build_id, functools.partial(read_part, with_whole=with_whole),
+                                      first_share=FIRST_SHARE, include_probes=with_whole)
+    builds = builds_of(parts)
+    chosen = build_id or builds[-1]
+    return rows_of_build(parts, chosen), reader.builds.get(chosen), builds
 
 
 def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[Event]], object], *,

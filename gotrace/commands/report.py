@@ -4,8 +4,7 @@ from __future__ import annotations
 import click
 
 from gotrace.analysis.summary import summarize
-from gotrace.commands._common import BINARY, Output, build_option, output_option, trace_argument
-from gotrace.commands.summary import read_build
+from gotrace.commands._common import BINARY, Output, build_option, output_option, read_build, trace_argument
 
 
 @click.command("report")

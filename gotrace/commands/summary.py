@@ -1,33 +1,11 @@
 """`gotrace summary`: what a build spent, what held it up, how well it used the machine."""
 from __future__ import annotations
 
-import functools
-
 import click
 import orjson
 
-from gotrace.analysis.build_rows import FIRST_SHARE, BuildRows, builds_of, read_part, rows_of_build
 from gotrace.analysis.summary import render_summary_text, summarize, summary_to_json
-from gotrace.commands._common import (
-    TEXT,
-    Output,
-    build_option,
-    output_option,
-    selected_in_parts,
-    trace_argument,
-)
-from gotrace.events import BuildInfo
-
-
-def read_build(trace: str, build_id: str | None) -> tuple[BuildRows, BuildInfo | None, list[str]]:
-    """The rows of the chosen build (the last one when none was chosen), with the whole Events a
-    summary reads and the version probes (tools the build waited for: they count for coverage,
-    nowhere else); its build record; every build id in the trace in order of appearance."""
-    parts, reader = selected_in_parts(trace, build_id, functools.partial(read_part, with_whole=True),
-                                      first_share=FIRST_SHARE, include_probes=True)
-    builds = builds_of(parts)
-    chosen = build_id or builds[-1]
-    return rows_of_build(parts, chosen), reader.builds.get(chosen), builds
+from gotrace.commands._common import TEXT, Output, build_option, output_option, read_build, trace_argument
 
 
 def positive(ctx, param, value):

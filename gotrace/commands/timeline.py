@@ -10,7 +10,7 @@ from gotrace.commands._common import (
     Output,
     build_option,
     output_option,
-    selected_in_parts,
+    read_build,
     trace_argument,
 )
 
@@ -53,15 +53,11 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
     """
     fmt = chart_format(output.path, fmt)
     output.check()
-    from gotrace.analysis.build_rows import FIRST_SHARE, read_part, rows_of_build
     from gotrace.charts import render_timeline
 
-    parts, reader = selected_in_parts(trace, build_id, read_part, first_share=FIRST_SHARE)
-    rows = rows_of_build(parts, build_id)
-    del parts  # each part's names and rows, now in `rows`
+    rows, info, _ = read_build(trace, build_id, with_whole=False)
     if not len(rows):
         raise click.ClickException(f"{trace}: every action of this build came from the cache; nothing ran to draw")
-    info = reader.builds.get(rows.build)
     par, on_path = rows.parallelism(info), rows.on_critical_path()
     title = "Build timeline" + (f": {info.command}" if info and info.argv else f" {rows.build}")
     with output.open(binary=True) as out:

@@ -249,12 +249,12 @@ def render_report(summary: Summary, out: TextIO, *, trace_name: str = "") -> Non
     command = s.info.command or f"build {s.info.build}"
     # a big build's flame graph is drawn by a forked child while this process makes the page's data
     flame = Forked(lambda: flame_svg(s.rows, command), fork=len(s.rows) >= FLAME_APART)
+    order = rows_in_order(s.rows)  # the invocations as the timeline lists them
     try:
-        data = page_json(s)
+        data = page_json(s, order)
     except BaseException:
         flame.cancel()
         raise
-    order = rows_in_order(s.rows)  # the invocations as the timeline lists them
     positions = np.empty(len(order), np.int64)
     positions[order] = np.arange(len(order))
     w = out.write

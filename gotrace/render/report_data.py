@@ -40,7 +40,6 @@ from gotrace.analysis.parallelism import Invocations
 from gotrace.analysis.phases import phase_times
 from gotrace.analysis.summary import STD_GROUP, Summary, group_names
 from gotrace.events import _UNKNOWN as UNKNOWN_CPU
-from gotrace.events import Event
 from gotrace.palette import tool_colour
 
 UNKNOWN = -1
@@ -52,12 +51,6 @@ _NODES_AT_ONCE = 1 << 15  # nodes of several tools whose rows' figures are made 
 
 def us(ns: int) -> int:
     return ns // 1000
-
-
-def in_time_order(events: Sequence[Event]) -> list[Event]:
-    """The invocations that ran, in the order the timeline lists them (build_rows.rows_in_order)."""
-    return sorted((e for e in events if not e.probe and not e.cached),
-                  key=lambda e: (e.start_ns, e.end_ns, e.tool, e.pkg))
 
 
 def critical_steps(summary: Summary) -> list[tuple[Step, bool]]:
@@ -408,12 +401,12 @@ def _tool_lists(runs: np.ndarray, tools: Sequence[str]) -> tuple[list[str], list
 def page_data(summary: Summary) -> dict:
     """Everything the page script needs, of the summary's invocations (`Summary.rows`); the page
     writes it in parts (`page_json`)."""
-    return {name: make() for name, make in _page_parts(summary)}
+    return {name: make() for name, make in _page_parts(summary, rows_in_order(summary.rows))}
 
 
-def _page_parts(summary: Summary) -> list[tuple[str, Callable[[], object]]]:
-    """The parts of the page's data by name, in the order of their names, each made when called."""
-    order = rows_in_order(summary.rows)
+def _page_parts(summary: Summary, order: np.ndarray) -> list[tuple[str, Callable[[], object]]]:
+    """The parts of the page's data by name, in the order of their names, each made when called;
+    `order`: the invocations in time order (build_rows.rows_in_order)."""
     columns = summary.rows.in_order(order)  # read once for the timeline and the package rows
     return [("packages", lambda: package_rows(summary.rows, summary.depth, summary.std, order, columns)),
             ("parallelism", lambda: parallelism_data(summary)),
@@ -429,13 +422,13 @@ def script_json(data: object) -> str:
     return _escaped(orjson.dumps(data, option=JSON_OPTIONS))
 
 
-def page_json(summary: Summary) -> list[str]:
-    """`script_json(page_data(summary))` in pieces to write one after the other: each part of the
+def page_json(summary: Summary, order: np.ndarray) -> list[str]:
+    """`script_json(page_data(summary))` (`order`: the invocations in time order) in pieces to write one after the other: each part of the
     data is made, written as JSON and let go before the next is made (a big build's parts and their
     JSON are each a hundred megabytes or more). Compact JSON with sorted keys, so the pieces are the
     text of the whole."""
     pieces = []
-    for k, (name, make) in enumerate(_page_parts(summary)):
+    for k, (name, make) in enumerate(_page_parts(summary, order)):
         pieces += ["{" if k == 0 else ",", _escaped(orjson.dumps(name)), ":", *_json_pieces(make())]
     return [*pieces, "}"]
 
