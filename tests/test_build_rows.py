@@ -240,3 +240,28 @@ def test_the_summary_of_the_rows_read_is_the_summary_of_the_chosen_build(build, 
     mine, theirs = _both_summaries(trace, first if build == "first" else None)
     # (with --build, the trace is read for that build alone)
     assert mine == theirs and len(mine[0]["build"]["builds_in_trace"]) == (1 if build else 2)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_the_rows_of_the_last_build_name_its_packages_in_its_own_order(tmp_path, monkeypatch, parallel):
+    """A trace whose first build ran packages in another order than the last: the rows of the last
+    build list its packages and tools in the order it ran them, as its Events do, read in one
+    process or two."""
+    def record(build: str, pkg: str, tool: str, start: int) -> Event:
+        return Event(build=build, tool=tool, pkg=pkg, start_ns=start, wall_ns=10, deps=())
+
+    first = [record("a", pkg, tool, k) for k, (pkg, tool) in
+             enumerate([("p/x", "compile"), ("p/y", "asm"), ("p/z", "compile"), ("main", "link")])]
+    last = [record("b", pkg, tool, 100 + k) for k, (pkg, tool) in
+            enumerate([("p/z", "compile"), ("q", "cgo"), ("p/x", "compile"), ("main", "link")])]
+    trace = tmp_path / "two.jsonl"
+    with open(trace, "wb") as out:
+        write_events(first * 50 + last * 50, out)
+    if parallel:
+        monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 1)
+    rows = gantt_of(trace)
+    expected = BuildRows.of_events(last * 50)
+    assert rows.build == "b"
+    assert (rows.pkgs, rows.tools) == (expected.pkgs, expected.tools) == (["p/z", "q", "p/x", "main"],
+                                                                          ["compile", "cgo", "link"])
+    assert rows.pkg.tolist() == expected.pkg.tolist() and rows.tool.tolist() == expected.tool.tolist()

@@ -290,3 +290,21 @@ def test_columns_fold_has_the_stacks_and_weights_of_fold_events(records):
     events = list(TraceReader(io.BytesIO(data)))
     spans = TraceReader(io.BytesIO(data)).columns()
     assert fold_spans(spans) == (fold_events(events, weight="wall"), fold_events(events, weight="rss"))
+
+
+def test_a_file_whose_timeline_parts_a_forked_child_made_is_the_file_made_in_one_process(
+        multi_test_build, broken_build, tmp_path, monkeypatch):
+    from gotrace.analysis.lanes import load_spans
+    from gotrace.render import speedscope
+
+    both = tmp_path / "both.jsonl"  # test variants (package names with " [p.test]"), and two builds
+    both.write_bytes(multi_test_build.trace.read_bytes() + broken_build.trace.read_bytes())
+    spans, _ = load_spans(str(both))
+    made = {}
+    for threshold in (0, 1 << 60):  # lanes and package names in a forked child, or here
+        monkeypatch.setattr(speedscope, "LANES_APART", threshold)
+        out = io.BytesIO()
+        speedscope.render_speedscope(out, spans, name="both")
+        made[threshold] = out.getvalue()
+    assert made[0] == made[1 << 60]
+    assert b"Timeline lane 1 of" in made[0] and b".test]" in made[0]

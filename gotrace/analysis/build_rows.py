@@ -41,11 +41,12 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import count, filterfalse
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gotrace.analysis.critical_path import Graph, chain_rows, graph_of_columns, string_ranks
+from gotrace.analysis.critical_path import Graph, Nodes, chain_rows, nodes_of_columns, string_ranks, wired
 from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism
 from gotrace.events import _UNKNOWN, BuildInfo, Event, EventList, RowEvents, Spans
 
@@ -94,10 +95,16 @@ class BuildRows(Invocations):
         return parallelism(self.events(), info, columns=(self.start_ns, self.wall_ns), cpu=self.cpu_ns,
                            only_ran=True)
 
-    def graph(self) -> Graph:
-        """The dependency graph of these invocations (`critical_path.graph_of_columns`); its rows are these rows."""
-        return graph_of_columns(self.pkg, self.pkgs, self.tool, self.tools, self.start_ns, self.wall_ns, self.deps,
-                                self.actions, self.action_deps)
+    def nodes(self) -> Nodes:
+        """These invocations grouped into the graph's nodes, not yet wired (`critical_path.nodes_of_columns`)."""
+        return nodes_of_columns(self.pkg, self.pkgs, self.tool, self.tools, self.start_ns, self.wall_ns)
+
+    def graph(self, nodes: Nodes | None = None) -> Graph:
+        """The dependency graph of these invocations (`critical_path.wired`); its rows are
+        these rows. Pass `nodes` when they are made already (`nodes()`)."""
+        if nodes is None:
+            nodes = self.nodes()
+        return wired(nodes, self.pkg, self.pkgs, self.tool, self.tools, self.deps, self.actions, self.action_deps)
 
     def on_critical_path(self) -> np.ndarray:
         """Whether each row is on the critical path (`critical_path.chain_rows`)."""
@@ -135,13 +142,21 @@ class BuildRows(Invocations):
         return [whole[k] for k in (sorted(whole) if rows is None else rows) if k in whole]
 
 
+# The names of a part's kinds, one of (build, package, tool): the distinct names in order of first
+# appearance, and for each kind the index of its name among them (made in the process that read the
+# part, so that the helper's are ready to merge and cross the pipe as one array and one list)
+NameColumn = tuple[list[str], np.ndarray]
+
+
 @dataclass
 class ReadPart:
     """What one process read: every build's rows, and the builds in order of first appearance."""
 
     builds: dict[str, None]  # of the events selected, cache hits included (as summary.one_build)
-    kinds: list[tuple[str, str, str]]  # (build, package, tool)
-    kind: array  # per row, index into kinds
+    kind_build: NameColumn  # the distinct (build, package, tool) of the part's rows, a column each
+    kind_pkg: NameColumn
+    kind_tool: NameColumn
+    kind: array  # per row, index into those kinds
     times: array  # per row: start, wall, cpu, rss
     deps: dict[int, tuple[str, ...]]
     actions: dict[int, str]
@@ -149,6 +164,11 @@ class ReadPart:
     whole_rows: array = field(default_factory=lambda: array("i"))  # rows kept whole, in order
     whole: EventList = field(default_factory=EventList)  # their Events (a pipe carries them as columns)
     others: EventList = field(default_factory=EventList)
+
+
+def _name_column(names: Sequence[str]) -> NameColumn:
+    ids = dict(zip(dict.fromkeys(names), count()))
+    return list(ids), np.fromiter(map(ids.__getitem__, names), np.int64, len(names))
 
 
 def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
@@ -198,7 +218,9 @@ def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
             whole.append(event)
         row += 1
     selected.count += selected_count
-    return ReadPart(builds, kinds, kind, times, deps, actions, action_deps, whole_rows, whole, others)
+    columns = zip(*kinds) if kinds else ((), (), ())
+    return ReadPart(builds, *map(_name_column, columns), kind, times, deps, actions, action_deps, whole_rows, whole,
+                    others)
 
 
 def rows_of_build(parts: list[ReadPart], build: str | None = None) -> BuildRows:
@@ -228,11 +250,11 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
     for part in parts:
         # per kind: whether it is of this build, and its tool and package indexes
         # (names of this build's kinds only: the lists name the packages and tools of its rows)
-        builds_of_kinds, pkgs_of_kinds, tools_of_kinds = zip(*part.kinds) if part.kinds else ((), (), ())
-        mine = np.fromiter(map(build.__eq__, builds_of_kinds), bool, len(part.kinds))
+        build_names, build_of = part.kind_build
+        mine = build_of == build_names.index(build) if build in build_names else np.zeros(len(build_of), bool)
         every_kind = bool(mine.all())
-        tool_of = _name_ids(tools_of_kinds, tool_ids, None if every_kind else mine)
-        pkg_of = _name_ids(pkgs_of_kinds, pkg_ids, None if every_kind else mine)
+        tool_of = _name_ids(part.kind_tool, tool_ids, None if every_kind else mine)
+        pkg_of = _name_ids(part.kind_pkg, pkg_ids, None if every_kind else mine)
         kind = np.frombuffer(part.kind, np.int32) if len(part.kind) else np.zeros(0, np.int32)
         times = (np.frombuffer(part.times, np.int64) if len(part.times) else np.zeros(0, np.int64)).reshape(-1, 4)
         keep = mine[kind] if len(mine) else np.zeros(len(kind), bool)
@@ -264,16 +286,28 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
                      build, deps, actions, action_deps, whole, others)
 
 
-def _name_ids(names: Sequence[str], ids: dict[str, int], mine: np.ndarray | None) -> np.ndarray:
-    """Each of `names` as its index in `ids` (names are added in order of first appearance), -1
-    where `mine` (when given) is false: those names are not added."""
-    chosen = names if mine is None else [name for name, keep in zip(names, mine.tolist()) if keep]
-    for name in dict.fromkeys(chosen):
-        if name not in ids:
-            ids[name] = len(ids)
+def _name_ids(column: NameColumn, ids: dict[str, int], mine: np.ndarray | None) -> np.ndarray:
+    """For each kind of a part, the index of its name (`column`) in `ids`, to which names are added
+    in order of first appearance among the kinds `mine` selects (all when None); -1 for the kinds
+    `mine` leaves out."""
+    names, of_kind = column
     if mine is None:
-        return np.fromiter(map(ids.__getitem__, names), np.int64, len(names))
-    return np.fromiter((ids[name] if keep else -1 for name, keep in zip(names, mine.tolist())), np.int64, len(names))
+        if not ids:  # the first part: its own indexes
+            ids.update(zip(names, count()))
+            return of_kind
+        used, chosen = names, None
+    else:
+        distinct, first = np.unique(of_kind[mine], return_index=True)
+        chosen = distinct[np.argsort(first, kind="stable")]  # in order of first appearance
+        used = [names[i] for i in chosen.tolist()]
+    # (C-level passes: a million names of a big trace's two parts took ~1 s one statement each)
+    ids.update(zip(filterfalse(ids.__contains__, used), count(len(ids))))
+    index = np.fromiter(map(ids.__getitem__, used), np.int64, len(used))
+    if chosen is None:
+        return index[of_kind]
+    of_name = np.full(len(names), -1, np.int64)
+    of_name[chosen] = index
+    return np.where(mine, of_name[of_kind], -1)
 
 
 def _renumbering(keep: np.ndarray, offset: int):

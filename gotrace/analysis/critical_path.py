@@ -31,7 +31,7 @@ path's own tool time, plus every other instant put in one of four buckets, by wh
 One pass over the nodes in start order and one binary search over the concurrency steps for all the waits: O(E + n log n)
 for n invocations and E dependency names in the trace.
 
-The graph is columns (`Graph`, made by `graph_of_columns`, the one place invocations are grouped
+The graph is columns (`Graph`, made by `nodes_of_columns` and `wired`, the one place invocations are grouped
 into nodes and wired): the summary, the what-if model, the report's "waited for" and the timeline's
 path all read it. It replaced a list of Node objects, each holding its Events and a list of
 (input, edge) tuples, and a second grouping over columns for the timeline. At 1,000,000 records
@@ -69,26 +69,20 @@ def variant_of(pkg: str) -> str | None:
 
 
 @dataclass
-class Graph:
-    """A build's dependency graph as columns: node i is one go action (module doc), the nodes in
-    order of (start, end, package, kind); each node's inputs point to earlier nodes only. Its rows
-    are indexes into the invocations it was made from (`dependency_graph`, `graph_of_columns`), so
-    that a million-record build is a few arrays, not a million Events regrouped into objects."""
+class Nodes:
+    """A build's invocations grouped into nodes (module doc), as columns: node i is one go action,
+    the nodes in order of (start, end, package, kind). Its rows are indexes into the invocations it
+    was made from (`nodes_of_columns`). Not yet wired: `Graph` adds the edges; what needs only the
+    nodes (the what-if model's sharing) can start before them."""
 
     pkg: list[str]  # per node: the package as the trace names it
     kind: list[str]  # per node: "build", "link" or "vet"
     start_ns: np.ndarray  # int64 per node: its first tool's start
     end_ns: np.ndarray  # int64 per node: its last tool's end
     own_ns: np.ndarray  # int64 per node: time at least one of its tools ran
-    input_offsets: np.ndarray  # node i's inputs are input_node[input_offsets[i]:input_offsets[i + 1]]
-    input_node: np.ndarray  # int64: an earlier node the node waited for (node_inputs)
-    input_edge: np.ndarray  # int8: how, an index into EDGES
-    ready_ns: np.ndarray  # int64 per node: when its last input ended (at most its start); NO_INPUT without
     order: np.ndarray  # the rows, node by node, a node's by start, end, tool (then trace order)
     first: np.ndarray  # per node: where its rows begin in `order`
     count: np.ndarray  # per node: how many rows it has
-
-    NO_INPUT = -(1 << 63)
 
     def __len__(self) -> int:
         return len(self.pkg)
@@ -101,6 +95,20 @@ class Graph:
         """Node i's rows in its tools' order."""
         at = int(self.first[i])
         return self.order[at:at + int(self.count[i])].tolist()
+
+
+@dataclass
+class Graph(Nodes):
+    """A build's dependency graph as columns: its `Nodes`, each node's inputs pointing to earlier
+    nodes only, so that a million-record build is a few arrays, not a million Events regrouped into
+    objects (`dependency_graph`, `nodes_of_columns`, `wired`)."""
+
+    input_offsets: np.ndarray  # node i's inputs are input_node[input_offsets[i]:input_offsets[i + 1]]
+    input_node: np.ndarray  # int64: an earlier node the node waited for (node_inputs)
+    input_edge: np.ndarray  # int8: how, an index into EDGES
+    ready_ns: np.ndarray  # int64 per node: when its last input ended (at most its start); NO_INPUT without
+
+    NO_INPUT = -(1 << 63)
 
     def ready(self, i: int) -> int | None:
         """When node i's last input ended; None without inputs."""
@@ -123,22 +131,17 @@ class Graph:
                               self.own_ns.tolist())
 
 
-def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Sequence[str],
-                     start_ns: np.ndarray, wall_ns: np.ndarray, deps: Mapping[int, Sequence[str]],
-                     actions: Mapping[int, str] | None = None,
-                     action_deps: Mapping[int, Sequence[str]] | None = None) -> Graph:
-    """The dependency graph of one build's invocations that ran, given as columns: package and tool
-    as indexes into `pkgs` and `tools`, start and wall time; by row, the `deps` of compiles and links,
-    the `actions` records name and the actions each waited for (`action_deps`). The one place a
-    build's invocations are grouped into nodes and wired (`dependency_graph` gives Events' columns).
-
-    Nodes are numpy group-bys of the rows by package and node kind; a node's own time, the union of
-    its tools' intervals, comes from a running maximum; then one node's edges at a time (`node_inputs`)."""
+def nodes_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Sequence[str],
+                     start_ns: np.ndarray, wall_ns: np.ndarray) -> Nodes:
+    """One build's invocations that ran, given as columns (package and tool as indexes into `pkgs`
+    and `tools`, start and wall time), grouped into nodes: numpy group-bys of the rows by package and
+    node kind; a node's own time, the union of its tools' intervals, from a running maximum. With
+    `wired`, the one place a build's invocations are grouped into nodes and wired
+    (build_rows.BuildRows.graph; `dependency_graph` gives Events' columns)."""
     n = len(start_ns)
     if not n:
         nothing = np.zeros(0, np.int64)
-        return Graph([], [], nothing, nothing, nothing, np.zeros(1, np.int64), nothing, np.zeros(0, np.int8),
-                     nothing, nothing, nothing, nothing)
+        return Nodes([], [], nothing, nothing, nothing, nothing, nothing, nothing)
     kind_names = ("build", "link", "vet")  # in string order, as the nodes' sort compares kinds
     kind_of_tool = np.array([kind_names.index(KINDS.get(t, "build")) for t in tools], np.int64)
     node_kind = kind_of_tool[tool]
@@ -169,14 +172,25 @@ def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, too
     by_start = np.lexsort((node_kind_of, string_ranks(pkgs)[node_pkg], node_end, node_start))
     names = [pkgs[p] for p in node_pkg[by_start].tolist()]
     kinds = [kind_names[k] for k in node_kind_of[by_start].tolist()]
-    starts, ends = node_start[by_start], node_end[by_start]
     counts = count[by_start]
     # the rows node by node, in the nodes' order
     node_of_sorted = np.repeat(np.argsort(by_start, kind="stable"), count)  # per place in `order`
     order = order[np.argsort(node_of_sorted, kind="stable")]
     firsts = np.zeros(len(counts), np.int64)
     np.cumsum(counts[:-1], out=firsts[1:])
-    first_of, count_of = firsts.tolist(), counts.tolist()
+    return Nodes(names, kinds, node_start[by_start], node_end[by_start], own[by_start], order, firsts, counts)
+
+
+def wired(nodes: Nodes, pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, tools: Sequence[str],
+          deps: Mapping[int, Sequence[str]], actions: Mapping[int, str] | None = None,
+          action_deps: Mapping[int, Sequence[str]] | None = None) -> Graph:
+    """The graph of `nodes` (`nodes_of_columns` of the same rows, `pkg` and `tool` as there): each
+    node's inputs, one node's edges at a time (`node_inputs`), and when its last input ended. By row,
+    the `deps` of compiles and links, the `actions` records name and the actions each waited for
+    (`action_deps`)."""
+    names, kinds, starts, ends = nodes.pkg, nodes.kind, nodes.start_ns, nodes.end_ns
+    order, counts = nodes.order, nodes.count
+    first_of, count_of = nodes.first.tolist(), counts.tolist()
 
     def rows_of(i: int) -> list[int]:
         return order[first_of[i]:first_of[i] + count_of[i]].tolist()
@@ -194,6 +208,7 @@ def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, too
     node_of_action: dict[str, int] = {}
     waited = None
     if actions:
+        n = len(order)
         node_of_row = np.empty(n, np.int64)
         node_of_row[order] = np.repeat(np.arange(len(counts)), counts)
         place = np.empty(n, np.int64)  # a row's place in `order`: its tool's place in its node
@@ -204,19 +219,22 @@ def graph_of_columns(pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, too
         if action_deps:
             def waited(i: int) -> list[str]:
                 return [a for r in rows_of(i) for a in action_deps.get(r, ())]
-    offsets, sources, edges = node_inputs(names, kinds, starts, ends, imported,
-                                          lambda i: [d for r in rows_of(i) for d in deps.get(r, ())],
-                                          waited, node_of_action)
+    if len(names):
+        offsets, sources, edges = node_inputs(names, kinds, starts, ends, imported,
+                                              lambda i: [d for r in rows_of(i) for d in deps.get(r, ())],
+                                              waited, node_of_action)
+    else:
+        offsets, sources, edges = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8)
     # when each node's last input ended, at most its start
     ready = np.full(len(names), Graph.NO_INPUT, np.int64)
     waits = offsets[1:] > offsets[:-1]
     if waits.any():
         ready[waits] = np.minimum(starts[waits], np.maximum.reduceat(ends[sources], offsets[:-1][waits]))
-    return Graph(names, kinds, starts, ends, own[by_start], offsets, sources, edges, ready, order, firsts, counts)
+    return Graph(names, kinds, starts, ends, nodes.own_ns, order, nodes.first, counts, offsets, sources, edges, ready)
 
 
 def dependency_graph(events: Sequence[Event]) -> Graph:
-    """The dependency graph of one build's events (`graph_of_columns` of their columns,
+    """The dependency graph of one build's events (`BuildRows.graph` of their columns,
     build_rows.BuildRows); its rows index `events`. Version probes and cache hits are left out:
     they are not actions that ran."""
     from gotrace.analysis.build_rows import BuildRows  # (it builds on this module)
@@ -517,7 +535,7 @@ def critical_path(events: Sequence[Event], parallelism: int | None = None,
 
 def chain_rows(graph: Graph, rows: int) -> np.ndarray:
     """Which of a build's `rows` invocations are on the critical path, given their dependency graph
-    (`graph_of_columns`): the rows of the nodes of `critical_path`'s chain."""
+    (`BuildRows.graph`): the rows of the nodes of `critical_path`'s chain."""
     on_path = np.zeros(rows, bool)
     if len(graph):
         for i in graph.chain()[0]:

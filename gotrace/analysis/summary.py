@@ -65,7 +65,7 @@ from gotrace.analysis.critical_path import (
 )
 from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism, time_columns, total_cpu
 from gotrace.analysis.phases import PhaseTable, phase_table
-from gotrace.analysis.whatif import PARALLEL_NODES, WhatIf, what_if
+from gotrace.analysis.whatif import PARALLEL_NODES, WhatIf, measure_sharing, what_if
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
 from gotrace.endings import interruption, signal_name
 from gotrace.events import _UNKNOWN as UNKNOWN_CPU
@@ -265,19 +265,25 @@ def summarize(build: BuildRows | Sequence[Event], info: BuildInfo | Mapping[str,
     # made only of the few rows a table names (`ran`)
     ran = rows.events()
     # on a big build, a forked child makes the tables that need no dependency graph while this
-    # process builds the graph (the second core is idle then), and another the what-if replays,
-    # which need it, while this process walks the critical path
+    # process builds the graph (the second core is idle then), another measures the what-if
+    # model's sharing, which needs the graph's nodes but not their edges, while this process wires
+    # them, and a third the what-if replays, which need the edges, while this process walks the
+    # critical path
     tables = Forked(lambda: _tables(rows, info, top, depth, std), fork=len(rows) >= PARALLEL_NODES)
-    whatif = None
+    sharing = whatif = None
     try:
-        graph = rows.graph()
+        nodes = rows.nodes()
+        sharing = Forked(lambda: measure_sharing(nodes, ran, info.cores, invocations=rows) if info.cores else None,
+                         fork=bool(info.cores) and len(nodes) >= PARALLEL_NODES)
+        graph = rows.graph(nodes)
         level = Concurrency(ran, info.parallelism, columns=rows.times)
+        shared = sharing.result()
         whatif = Forked(lambda: what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level,
-                                        invocations=rows),
+                                        invocations=rows, sharing=shared),
                         fork=len(graph) >= PARALLEL_NODES)
         path = critical_path(ran, info.parallelism, graph, level=level)
     except BaseException:  # no child outlives this call
-        for child in (tables, whatif):
+        for child in (tables, sharing, whatif):
             if child is not None:
                 child.cancel()
         raise

@@ -114,7 +114,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gotrace.analysis.critical_path import Concurrency, Graph, dependency_graph
+from gotrace.analysis.critical_path import Concurrency, Graph, Nodes, dependency_graph
 from gotrace.analysis.parallelism import Invocations, time_columns
 from gotrace.events import _UNKNOWN as UNKNOWN_CPU
 from gotrace.events import Event
@@ -224,10 +224,11 @@ class Sharing:
     demand: list[float]  # per node: cores it keeps busy then
 
 
-def measure_sharing(graph: Graph, events: Sequence[Event], cores: int, *,
+def measure_sharing(graph: Nodes, events: Sequence[Event], cores: int, *,
                     invocations: Invocations | None = None) -> Sharing | None:
-    """The sharing model of the module doc for a build's dependency graph (all its invocations that
-    ran; `events` are those its rows index, `invocations` their columns when the caller has them);
+    """The sharing model of the module doc for the nodes of a build's dependency graph (all its
+    invocations that ran; `events` are those its rows index, `invocations` their columns when the
+    caller has them);
     None when no invocation knows its CPU time (nothing says how busy the cores were). A few passes
     over one grid of the invocations' instants, taken node by node: O(n log n)."""
     rows = graph.order
@@ -576,9 +577,11 @@ def slot_order(slots: int | None) -> tuple[bool, int]:
     return slots is None, slots or 0
 
 
-# What a replay costs, relative to one at a limited -p (1.0): -p 1 is a plain loop, unlimited keeps
-# every ready node running (at 1,000,000 records: 0.5, 0.85-1.5 and 2.4 s of CPU)
-REPLAY_COST = {1: 0.4, None: 2.0}
+# What a replay costs, relative to one at -p 8 (1.0): -p 1 is a plain loop, a larger -p keeps more
+# nodes running, unlimited every ready one (CPU s at 1,000,000 records, two rounds: -p 1 0.46-0.57,
+# 2 0.58-0.94, 4 0.71-0.90, 8 0.88-1.06, 16 0.83-1.12, 32 0.79-1.33, 64 1.11-1.37, unlimited
+# 1.93-2.18); any other -p costs 1.0
+REPLAY_COST = {1: 0.5, 2: 0.75, 4: 0.8, 32: 1.05, 64: 1.25, None: 2.1}
 
 
 def _halves(slots: Sequence[int | None]) -> tuple[list[int | None], list[int | None]]:
@@ -668,12 +671,13 @@ class WhatIf:
 
 def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequence[int | None] = SLOTS,
             graph: Graph | None = None, cores: int | None = None, level: Concurrency | None = None, *,
-            invocations: Invocations | None = None) -> WhatIf | None:
+            invocations: Invocations | None = None, sharing: Sharing | None | str = "measure") -> WhatIf | None:
     """Predicted wall time of one build's events for each number of `slots` (go build -p N) on
     `cores` (the build record's; None: tools run as long as they did); None for a trace without
     invocations. Pass `graph` when the dependency graph of the events is already built, `level`
-    when their Concurrency at `parallelism` is, and `invocations` when their columns are (then
-    every event ran)."""
+    when their Concurrency at `parallelism` is, `invocations` when their columns are (then every
+    event ran), and `sharing` when it is measured already (`measure_sharing` of the graph's nodes
+    on `cores`: it needs no edges, so a summary measures it while the graph is wired)."""
     graph = dependency_graph(events) if graph is None else graph
     if not len(graph):
         return None
@@ -684,7 +688,8 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
     if level is None:
         level = Concurrency([e for e in events if not e.probe and not e.cached], parallelism)
     overhead = action_overhead_ns(graph, level)
-    sharing = measure_sharing(graph, events, cores, invocations=invocations) if cores else None
+    if isinstance(sharing, str):  # "measure"
+        sharing = measure_sharing(graph, events, cores, invocations=invocations) if cores else None
     predicted = predict(graph, wanted, overhead, sharing)
     measured = int(graph.end_ns.max() - graph.start_ns.min())
     own = next((p.wall_ns for p in predicted if p.slots == parallelism), None) if parallelism else None

@@ -71,7 +71,7 @@ def dependency_facts(rows: BuildRows, graph: Graph | None = None, position: np.n
     for is, of its package's earlier tools and the inputs of its package, the one that finished
     last before it started.
 
-    A node's inputs all ended before its first tool started (`graph_of_columns` keeps only those),
+    A node's inputs all ended before its first tool started (`critical_path.wired` keeps only those),
     so the last of them, and the packages, are found once per node, not once per invocation: by
     numpy group-bys over the graph's columns, but for the few nodes whose last inputs tie (ranked
     by `_rank`) and the nodes of several tools (`_latest_earlier`), one at a time."""

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import chain
+from itertools import chain, count
+from operator import itemgetter
 from typing import IO
 
 import numpy as np
@@ -158,30 +159,43 @@ def _lane_chunks(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, t0: int
         yield b",".join(map(form.__mod__, zip(p, opens, t, opens, t, closes, p, closes)))
 
 
+def _timeline_parts(spans: Spans, builds: Sequence[str]) -> tuple[list[np.ndarray], tuple, tuple]:
+    """What the timeline needs beside the folds: each build's lanes, and its package names
+    (`package_label`) and tool names, each as (the distinct names in order of first use, each
+    kind's among them)."""
+    lanes = [np.array(spans.lanes(spans.rows_of(build)), np.int64) for build in builds]
+    packages = list(map(itemgetter(1), spans.kinds))
+    label = {pkg: package_label(pkg) for pkg in dict.fromkeys(packages)}
+    return lanes, _distinct(list(map(label.__getitem__, packages))), _distinct(list(map(itemgetter(2), spans.kinds)))
+
+
+def _distinct(names: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    ids = dict(zip(dict.fromkeys(names), count()))
+    return list(ids), np.fromiter(map(ids.__getitem__, names), np.int64, len(names))
+
+
 def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
     """A speedscope file of the invocations in `spans` (one build or several)."""
     frames = _Frames()
     builds = spans.builds()
-    # a big trace's lanes (a heap per row) are assigned by a forked child meanwhile
-    lanes_of_builds = Forked(lambda: [np.array(spans.lanes(spans.rows_of(build)), np.int64) for build in builds],
-                             fork=len(spans) >= LANES_APART)
+    # a big trace's lanes (a heap per row) and the timeline's package names are made by a forked
+    # child meanwhile
+    parts = Forked(lambda: _timeline_parts(spans, builds), fork=len(spans) >= LANES_APART)
     # speedscope has no unit for memory x time: "none", and the profile's name says what the numbers are
     try:
         profiles = _sampled_profiles(fold_columns(spans, ("wall", "rss")), frames)
     except BaseException:
-        lanes_of_builds.cancel()
+        parts.cancel()
         raise
+    lanes_of_builds, (labels, label_of_kind), (tools, tool_of_kind) = parts.result()
     # the timeline's frames are the fold's package and tool frames: one name, one frame
-    packages = [pkg for _, pkg, _ in spans.kinds]
-    labels = {pkg: package_label(pkg) for pkg in dict.fromkeys(packages)}
-    pkg_frame = frames.of(list(map(labels.__getitem__, packages)))
-    del packages, labels
-    tool_frame = frames.of([tool for _, _, tool in spans.kinds])
+    pkg_frame = frames.of(labels)[label_of_kind]
+    tool_frame = frames.of(tools)[tool_of_kind]
     kind = _column(spans.kind, np.intc)
     starts = _column(spans.start_ns, np.int64)
     ends = starts + _column(spans.wall_ns, np.int64)
     timeline = []
-    for build, lanes in zip(builds, lanes_of_builds.result()):
+    for build, lanes in zip(builds, lanes_of_builds):
         rows = spans.rows_of(build)
         rows = np.arange(len(spans)) if isinstance(rows, range) else np.array(rows, np.int64)
         t0 = int(starts[rows].min())
