@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import orjson
+import pytest
 
 from gotrace.analysis.build_rows import BuildRows, rows_in_order
 from gotrace.analysis.summary import summarize
@@ -135,9 +136,14 @@ def test_embedded_data_cannot_close_its_script_element():
     assert orjson.loads(text) == {"pkg": "</script><script>alert(1)</script><!--", "amp": "&"}
 
 
-def test_the_page_data_written_in_parts_is_the_json_of_the_whole(multi_test_build):
-    """The report writes its data part by part (each let go before the next is made): the pieces
-    are, to the byte, the escaped JSON of the whole, with test variants' names ("p [p.test]")."""
+@pytest.mark.parametrize("apart", [False, True])
+def test_the_page_data_written_in_parts_is_the_json_of_the_whole(multi_test_build, monkeypatch, apart):
+    """The report writes its data part by part (each let go before the next is made; a big build's
+    parts beside the timeline made by a forked child): the pieces are, to the byte, the escaped
+    JSON of the whole, with test variants' names ("p [p.test]")."""
+    from gotrace.render import report_data
+
+    monkeypatch.setattr(report_data, "PAGE_APART", 0 if apart else 1 << 60)
     events, reader = read_events(str(multi_test_build.trace))
     summary = summarize(events, reader.builds)
     pieces = page_json(summary, rows_in_order(summary.rows))

@@ -26,7 +26,7 @@ import heapq
 import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
-from itertools import compress
+from itertools import chain, compress
 from typing import NamedTuple
 
 import numpy as np
@@ -40,12 +40,14 @@ from gotrace.analysis.parallelism import Invocations
 from gotrace.analysis.phases import phase_times
 from gotrace.analysis.summary import STD_GROUP, Summary, group_names
 from gotrace.events import _UNKNOWN as UNKNOWN_CPU
+from gotrace.forked import Forked
 from gotrace.palette import tool_colour
 
 UNKNOWN = -1
 # How an invocation depends on the one it waited for (critical_path's edge names); index 0: nothing.
 EDGES = ("", "import", "link", "package", "action", "slot")
 PACKAGE_EDGE = EDGES.index("package")
+PAGE_APART = 50_000  # invocations from which the parts beside the timeline are made by a forked child
 _NODES_AT_ONCE = 1 << 15  # nodes of several tools whose rows' figures are made into lists at once
 
 
@@ -423,14 +425,26 @@ def script_json(data: object) -> str:
 
 
 def page_json(summary: Summary, order: np.ndarray) -> list[str]:
-    """`script_json(page_data(summary))` (`order`: the invocations in time order) in pieces to write one after the other: each part of the
-    data is made, written as JSON and let go before the next is made (a big build's parts and their
-    JSON are each a hundred megabytes or more). Compact JSON with sorted keys, so the pieces are the
-    text of the whole."""
-    pieces = []
-    for k, (name, make) in enumerate(_page_parts(summary, order)):
-        pieces += ["{" if k == 0 else ",", _escaped(orjson.dumps(name)), ":", *_json_pieces(make())]
-    return [*pieces, "}"]
+    """`script_json(page_data(summary))` (`order`: the invocations in time order) in pieces to write
+    one after the other: each part of the data is made, written as JSON and let go before the next
+    is made (a big build's parts and their JSON are each a hundred megabytes or more). Compact JSON
+    with sorted keys, so the pieces are the text of the whole. A big build's timeline is made here
+    while a forked child makes the other parts (and the report's flame graph is drawn by another)."""
+    parts = _page_parts(summary, order)
+    *others, (timeline, make_timeline) = parts
+    apart = Forked(lambda: [_part_json(k, name, make) for k, (name, make) in enumerate(others)],
+                   fork=len(summary.rows) >= PAGE_APART)
+    try:
+        last = _part_json(len(others), timeline, make_timeline)
+    except BaseException:
+        apart.cancel()
+        raise
+    return [*chain.from_iterable(apart.result()), *last, "}"]
+
+
+def _part_json(k: int, name: str, make: Callable[[], object]) -> list[str]:
+    """The pieces of the page data's k-th part (`_page_parts`), made and written as JSON."""
+    return ["{" if k == 0 else ",", _escaped(orjson.dumps(name)), ":", *_json_pieces(make())]
 
 
 def _json_pieces(data: dict) -> list[str]:
