@@ -61,6 +61,27 @@ FIRST_SHARE) and the report's lanes, deps and per-node lists kept small: summary
 962 MiB (24.4 s); report 5.44x / 9.05x then 6.39x / 10.30x (37.4 s, 42.6 s), 970 MiB (its parent
 peaked at 1,017 MiB before); timeline 2.83x / 4.09x (20.9 s beside a 7.4 s floor), 781 MiB.
 
+2026-12-02 (04:13-05:30), stage timers per process (gc off) at 1M first: summary = reading ~11 s
+(both parts done at ~7.4 s, then 2.3 s waiting for the helper's pickled part and a 1.7 s merge),
+nodes 1 s, wiring the edges 3.6 s beside the tables child, then the what-if child 7.5-7.9 s (its
+sharing 1.6 s before its replays, and halves of 5.2 and 4.2 s). Changed: the graph's nodes apart
+from its edges (critical_path.Nodes), so a forked child measures the sharing while the edges are
+wired; the replays split by each -p's measured cost (whatif.REPLAY_COST: halves of 4.6 and 4.8 s);
+each reading process names its own kinds (build_rows.ReadPart's name columns: the merge 1.7 ->
+1.0 s, the helper's pickling 1.8 -> 0.9 s); speedscope's package and tool names made by the child
+that assigns the lanes, beside the folds (the parent's step between the folds and the writing
+2.1 -> 1.1 s); the report's page parts other than the timeline made by a forked child (page data
+12.4 -> 9.3 s beside the flame graph's child: the three processes are then CPU-bound). Medians of
+two rounds (05:17-05:27, load ~1; the floor moved between 5.8 and 7.0 s within the run, so
+compare seconds): summary 21.5 s, 3.66x / 6.34x, 834 MiB (was 24.4 s, 962 MiB); --json 21.8 s,
+3.12x, 840 MiB (was 23.7 s); speedscope 17.8 s, 3.02x / 4.66x, 728 MiB (was 19.6-23.0 s); timeline
+17.6 s, 3.05x / 4.29x, 697 MiB (was 17.6-20.9 s, 781 MiB); report 35.3 s, 5.66x / 9.79x, 871 MiB
+(was 37.4-42.6 s, 970 MiB). One round at 05:00 (load 0.8): fold 2.12x, flame 2.13x, chrome 2.03x,
+doctor 1.97x, diff 2.30x, all under 620 MiB. Left: reading (~13.5 us a line per process against
+the floor's ~6: the row maker's checks ~4 us, the kinds' dict ~2 us), the what-if replays (~9 s of
+CPU, a Python event loop per -p), and the report's CPU (61 s: at two cores it cannot go below
+~30 s without less work).
+
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
 

@@ -42,6 +42,12 @@ the std rule runs once per distinct package for the top tables and the std row t
 (01:31, load ~1.4): 28.5 s, 4.1x the floor's 6.9 s, 968 MiB peak RSS (was 1,299 MiB): reading
 13.1 s, the graph 4.2 s, then 9.1 s of the parent's work (~4 s) beside the what-if child, whose
 replays are most of it (~10 s of CPU, split with a grandchild).
+
+Then (2026-12-02, 05:17): the what-if sharing needs the graph's nodes, not its edges
+(critical_path.Nodes), so a forked child measures it while this process wires the edges and the
+what-if child starts straight with its replays, split by each -p's measured cost; each reading
+process names its own kinds, so the merge maps only the helper's distinct names. At 1M: 21.5 s,
+834 MiB (was 24.4 s, 962 MiB; bench_scale's docstring has the stages).
 """
 from __future__ import annotations
 
