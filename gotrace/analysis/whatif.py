@@ -224,14 +224,14 @@ class Sharing:
     demand: list[float]  # per node: cores it keeps busy then
 
 
-def measure_sharing(graph: Nodes, events: Sequence[Event], cores: int, *,
+def measure_sharing(nodes: Nodes, events: Sequence[Event], cores: int, *,
                     invocations: Invocations | None = None) -> Sharing | None:
     """The sharing model of the module doc for the nodes of a build's dependency graph (all its
     invocations that ran; `events` are those its rows index, `invocations` their columns when the
     caller has them);
     None when no invocation knows its CPU time (nothing says how busy the cores were). A few passes
     over one grid of the invocations' instants, taken node by node: O(n log n)."""
-    rows = graph.order
+    rows = nodes.order
     c = Invocations.of(events) if invocations is None else invocations
     cpu, cpu_known = _cpu_columns(c.cpu_ns[rows])
     if not cpu_known.any():
@@ -267,14 +267,14 @@ def measure_sharing(graph: Nodes, events: Sequence[Event], cores: int, *,
     model_cpu_array = demand * progressed_array
     # A node of one tool (most of them): its alone time is its tool's, held within 0..its wall, and
     # its demand the larger of its CPU and the model's over that; the same floats as the loop below.
-    counts, first = graph.count, graph.first
+    counts, first = nodes.count, nodes.first
     cpu_used = np.where(cpu_known, cpu, UNKNOWN_DEMAND * wall)
     one = first[counts == 1]
     own_one = np.minimum(wall[one], np.maximum(0.0, progressed_array[one]))
     with np.errstate(divide="ignore", invalid="ignore"):
         demand_one = np.where(own_one > 0, np.maximum(cpu_used[one], model_cpu_array[one]) / own_one, 0.0)
-    alone_ns = np.zeros(len(graph))
-    demands = np.zeros(len(graph))
+    alone_ns = np.zeros(len(nodes))
+    demands = np.zeros(len(nodes))
     alone_ns[counts == 1], demands[counts == 1] = own_one, demand_one
     # nodes of several tools: the union of their intervals, each piece once; their tools' figures
     # gathered first (lists of every invocation's, and of the grid's, held a big build's child
@@ -287,7 +287,7 @@ def measure_sharing(graph: Nodes, events: Sequence[Event], cores: int, *,
     progress_at_end = progress_array[grid.ends[at]].tolist()
     progress_at_start = progress_array[grid.starts[at]].tolist()
     used_cpu, model_cpu = cpu_used[at].tolist(), model_cpu_array[at].tolist()
-    spans = graph.span_ns[several].tolist()
+    spans = nodes.span_ns[several].tolist()
     done = 0  # tools of the nodes before
     for i, count, span in zip(several.tolist(), counts[several].tolist(), spans):
         ran_ns = own_alone = node_cpu = given = 0.0
