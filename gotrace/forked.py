@@ -9,7 +9,9 @@ pickled, so results had better be small or pickle as columns. A child may fork a
 Linux only (fork after numpy and friends are loaded is safe there); elsewhere, on one core, or for
 work too small to pay for a process, the work runs in this process when its result is asked for.
 A child that dies without a result (killed, out of memory) costs time, never the answer: the work
-is done again here.
+is done again here. A child ends with its parent (a parent killed alone leaves nobody to read the
+answer), and so does its own child. Start children from the main thread: the kernel ties a child
+to the thread that made it.
 """
 from __future__ import annotations
 
@@ -36,9 +38,11 @@ class Forked(Generic[T]):
         self._pid = None
         if fork and can_fork():
             read, write = os.pipe()
+            parent = os.getpid()
             pid = os.fork()
             if pid == 0:
                 os.close(read)
+                _stop_with(parent)
                 _child(work, write)  # never returns
             os.close(write)
             self._pid, self._read = pid, read
@@ -64,6 +68,21 @@ class Forked(Generic[T]):
             os.waitpid(self._pid, 0)
             os.close(self._read)
             self._pid = None
+
+
+def _stop_with(parent: int) -> None:
+    """Have the kernel kill this child when its parent ends (PR_SET_PDEATHSIG): killed alone (`kill
+    PID`, the OOM killer) or interrupted alone, the parent leaves nobody to read the answer, and
+    the child would go on holding a core and its memory. (Ctrl-C in a terminal reaches the whole
+    process group anyway.) Its own children do the same, so a grandchild stops after it."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # no prctl: the child finishes its work, as before
+        return
+    if os.getppid() != parent:  # the parent ended before the call took hold
+        os._exit(1)
 
 
 def _child(work: Callable, write: int) -> None:

@@ -46,3 +46,50 @@ def test_work_too_small_to_fork_runs_here_when_asked_for():
     job = Forked(lambda: ran_in.append(os.getpid()) or 7, fork=False)
     assert ran_in == []
     assert job.result() == 7 and ran_in == [os.getpid()]
+
+
+def _gone(pid: int) -> bool:
+    """Whether a process has ended (a zombie waiting for its reaper has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_a_forked_child_stops_when_its_parent_is_killed(tmp_path):
+    """A child whose parent was killed alone (not its process group: `kill PID`, an OOM kill) would
+    otherwise work on for nobody, holding a core and its memory."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    marker = tmp_path / "child.pid"
+    script = ("import os, time\n"
+              "from gotrace.forked import Forked\n"
+              "def work():\n"
+              f"    open({str(marker)!r} + '.tmp', 'w').write(str(os.getpid()))\n"
+              f"    os.replace({str(marker)!r} + '.tmp', {str(marker)!r})\n"
+              "    time.sleep(600)\n"
+              "Forked(work).result()\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert parent.poll() is None and time.monotonic() < deadline, "the child never started"
+            time.sleep(0.05)
+        child = int(marker.read_text())
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 30
+        while not _gone(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stopped = _gone(child)
+        if not stopped:
+            os.kill(child, signal.SIGKILL)
+        assert stopped
+    finally:
+        if parent.poll() is None:
+            parent.kill()
