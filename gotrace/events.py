@@ -428,11 +428,11 @@ class Spans:
 
     def extend(self, more: Spans) -> None:
         """Append the rows of `more` (read from later lines of the same trace)."""
-        # (C-level passes over the kinds, each part's distinct: a million-record trace has ~500,000)
+        from gotrace.names import add_names  # (numpy: not for every reader of this module)
+
+        # (each part's kinds are distinct; a million-record trace has ~500,000)
         ids = dict(zip(self.kinds, itertools.count()))
-        fresh = list(itertools.filterfalse(ids.__contains__, more.kinds))
-        ids.update(zip(fresh, itertools.count(len(self.kinds))))
-        self.kinds.extend(fresh)
+        self.kinds.extend(add_names(ids, more.kinds))
         remap = list(map(ids.__getitem__, more.kinds))
         self.errors.update({len(self) + row: error for row, error in more.errors.items()})
         self.phases.update({len(self) + row: phases for row, phases in more.phases.items()})

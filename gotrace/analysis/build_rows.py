@@ -41,7 +41,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import count, filterfalse
+from itertools import count
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,6 +49,7 @@ import numpy as np
 from gotrace.analysis.critical_path import Graph, Nodes, chain_rows, nodes_of_columns, string_ranks, wired
 from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism
 from gotrace.events import _UNKNOWN, BuildInfo, Event, EventList, RowEvents, Spans
+from gotrace.names import add_names, indexes, name_column
 
 if TYPE_CHECKING:
     from gotrace.commands._common import SelectedEvents
@@ -166,11 +167,6 @@ class ReadPart:
     others: EventList = field(default_factory=EventList)
 
 
-def _name_column(names: Sequence[str]) -> NameColumn:
-    ids = dict(zip(dict.fromkeys(names), count()))
-    return list(ids), np.fromiter(map(ids.__getitem__, names), np.int64, len(names))
-
-
 def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
     """The rows of one part of a trace (TraceReader.products "graph" or "build"): the work of
     commands._common.selected_in_parts, counting what it selects as its events would be counted.
@@ -219,7 +215,7 @@ def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
         row += 1
     selected.count += selected_count
     columns = zip(*kinds) if kinds else ((), (), ())
-    return ReadPart(builds, *map(_name_column, columns), kind, times, deps, actions, action_deps, whole_rows, whole,
+    return ReadPart(builds, *map(name_column, columns), kind, times, deps, actions, action_deps, whole_rows, whole,
                     others)
 
 
@@ -300,9 +296,8 @@ def _name_ids(column: NameColumn, ids: dict[str, int], mine: np.ndarray | None) 
         distinct, first = np.unique(of_kind[mine], return_index=True)
         chosen = distinct[np.argsort(first, kind="stable")]  # in order of first appearance
         used = [names[i] for i in chosen.tolist()]
-    # (C-level passes: a million names of a big trace's two parts took ~1 s one statement each)
-    ids.update(zip(filterfalse(ids.__contains__, used), count(len(ids))))
-    index = np.fromiter(map(ids.__getitem__, used), np.int64, len(used))
+    add_names(ids, used)
+    index = indexes(ids, used)
     if chosen is None:
         return index[of_kind]
     of_name = np.full(len(names), -1, np.int64)

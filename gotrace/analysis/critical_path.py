@@ -219,12 +219,9 @@ def wired(nodes: Nodes, pkg: np.ndarray, pkgs: Sequence[str], tool: np.ndarray, 
         if action_deps:
             def waited(i: int) -> list[str]:
                 return [a for r in rows_of(i) for a in action_deps.get(r, ())]
-    if len(names):
-        offsets, sources, edges = node_inputs(names, kinds, starts, ends, imported,
-                                              lambda i: [d for r in rows_of(i) for d in deps.get(r, ())],
-                                              waited, node_of_action)
-    else:
-        offsets, sources, edges = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8)
+    offsets, sources, edges = node_inputs(names, kinds, starts, ends, imported,
+                                          lambda i: [d for r in rows_of(i) for d in deps.get(r, ())],
+                                          waited, node_of_action)
     # when each node's last input ended, at most its start
     ready = np.full(len(names), Graph.NO_INPUT, np.int64)
     waits = offsets[1:] > offsets[:-1]

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import chain, count
+from itertools import chain
 from operator import itemgetter
 from typing import IO
 
@@ -53,6 +53,7 @@ from gotrace import __version__
 from gotrace.analysis.lanes import Spans
 from gotrace.collapse import ColumnFold, fold_columns, package_label
 from gotrace.forked import Forked
+from gotrace.names import add_names, indexes, name_column
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 UNITS = ("none", "nanoseconds", "microseconds", "milliseconds", "seconds", "bytes")
@@ -71,11 +72,9 @@ class _Frames:
         self.index: dict[str, int] = {}
 
     def add(self, names: Iterable[str]) -> None:
-        """Give the names not seen yet the next indices (one C-level pass over the names, then a
-        Python step per distinct name only: a million-record trace has millions of frame uses)."""
-        index = self.index
-        fresh = [n for n in dict.fromkeys(names) if n not in index]
-        index.update(zip(fresh, range(len(index), len(index) + len(fresh))))
+        """Give the names not seen yet the next indices (gotrace.names: a million-record trace has
+        millions of frame uses)."""
+        add_names(self.index, dict.fromkeys(names))
 
     def stacks(self, stacks: Sequence[Sequence[str]]) -> list[list[int]]:
         self.add(chain.from_iterable(stacks))
@@ -84,7 +83,7 @@ class _Frames:
 
     def of(self, names: Sequence[str]) -> np.ndarray:
         self.add(names)
-        return np.fromiter(map(self.index.__getitem__, names), np.int64, len(names))
+        return indexes(self.index, names)
 
 
 def _column(values: array, dtype) -> np.ndarray:
@@ -170,12 +169,7 @@ def _timeline_parts(spans: Spans, builds: Sequence[str]) -> tuple[list[np.ndarra
     lanes = [np.array(spans.lanes(spans.rows_of(build)), np.int64) for build in builds]
     packages = list(map(itemgetter(1), spans.kinds))
     label = {pkg: package_label(pkg) for pkg in dict.fromkeys(packages)}
-    return lanes, _distinct(list(map(label.__getitem__, packages))), _distinct(list(map(itemgetter(2), spans.kinds)))
-
-
-def _distinct(names: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    ids = dict(zip(dict.fromkeys(names), count()))
-    return list(ids), np.fromiter(map(ids.__getitem__, names), np.int64, len(names))
+    return lanes, name_column(list(map(label.__getitem__, packages))), name_column(list(map(itemgetter(2), spans.kinds)))
 
 
 def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
