@@ -824,7 +824,9 @@ def read_in_parts(path: str, work: Callable[[TraceReader], object], *, first_sha
     """`work` done over a trace file, in two processes for a large file: decoding JSON is most of a
     big trace's cost, so a forked helper reads the second part (from a line start) while this
     process reads the first, `first_share` of the bytes (more than half when the helper's result
-    takes long to pickle and cross the pipe). Returns each part's result, in file order, and one
+    takes long to pickle and cross the pipe); the one that finishes first takes over half of what
+    the other has left, as a part of its own (file_parts). Returns each part's result, in file
+    order (two parts or more, each a run of whole lines), and one
     reader whose counts (lines, skips and the first bad line, counted from the top, probes, builds)
     are the whole file's. The helper's result is pickled, so it had better be small or pickle as
     columns (a list of events: EventList). Where fork is missing, or for a small file, one part."""
@@ -837,48 +839,69 @@ def read_in_parts(path: str, work: Callable[[TraceReader], object], *, first_sha
             with open(path, "rb", buffering=1 << 20) as stream:
                 reader = TraceReader(stream, name=path, **options)
                 return [work(reader)], reader
-        return _in_two(path, work, size, int(size * first_share), options)
+        return _in_two(path, work, size, first_share, options)
     except OSError as e:
         raise TraceError(f"cannot read trace {path}: {e.strerror}") from None
 
 
-def _lines_between(path: str, start: int, stop: int) -> Iterator[bytes]:
-    with open(path, "rb", buffering=1 << 20) as stream:
-        stream.seek(start)
-        for line in stream:
-            if start >= stop:
-                return
-            start += len(line)
-            yield line
+def _in_two(path: str, work, size: int, first_share: float, options: dict) -> tuple[list, TraceReader]:
+    """`read_in_parts` by this process and a forked helper, the one that finishes first taking half of
+    what the other has left (file_parts.SharedParts; this process keeps as much more than half as it
+    reads more than half of the file to start with: the time the helper's result takes to cross)."""
+    from gotrace.file_parts import SharedParts
 
-
-def _in_two(path: str, work, size: int, split: int, options: dict) -> tuple[list, TraceReader]:
     with open(path, "rb") as stream:
-        stream.seek(split)
-        middle = split + len(stream.readline())
+        stream.seek(int(size * first_share))
+        middle = stream.tell() + len(stream.readline())
+    shared = SharedParts(path, size, middle, bias=int(size * (2 * first_share - 1)))
+    parent = os.getpid()
 
-    def second_half() -> tuple[object, TraceReader]:
-        later = TraceReader(_lines_between(path, middle, size), name=path, **options)
-        result = work(later)
-        later.stream = None
-        later._interned = {}
-        return result, later
+    def parts_of(me: int) -> list[tuple[int, object, TraceReader]] | None:
+        """What reader `me` makes of its part and of each part it takes over: (start, result, reader);
+        None when a part after the first line says the trace cannot be read (its line is counted
+        from the part's start: the whole file is read again to name it)."""
+        done = []
+        while True:
+            start = shared.start(me)
+            reader = TraceReader(shared.lines(me), name=path, **options)
+            try:
+                done.append((start, work(reader), reader))
+            except TraceError:
+                if start == 0:
+                    raise
+                return None
+            if not shared.steal(me):
+                return done
 
-    helper = Forked(second_half)
+    def helpers_parts() -> list[tuple[int, object, TraceReader]] | None:
+        if os.getpid() == parent:  # the helper died without an answer (Forked does its work here)
+            return None
+        done = parts_of(1)
+        for _, _, reader in done or ():  # (what pickles)
+            reader.stream = None
+            reader._interned = {}
+        return done
+
+    helper = Forked(helpers_parts)
     try:
-        reader = TraceReader(_lines_between(path, 0, middle), name=path, **options)
-        first = work(reader)
+        mine = parts_of(0)
     except BaseException:
         helper.cancel()
+        shared.close()
         raise
     try:
-        result, later = helper.result()
-    except TraceError:  # say which line, counted from the top: read it again in one go
+        theirs = helper.result() if mine is not None else helper.cancel()
+    finally:
+        shared.close()
+    if mine is None or theirs is None:
         with open(path, "rb", buffering=1 << 20) as stream:
             reader = TraceReader(stream, name=path, **options)
             return [work(reader)], reader
-    reader.absorb(later)
-    return [first, result], reader
+    parts = sorted(mine + theirs, key=itemgetter(0))
+    reader = parts[0][2]
+    for _, _, later in parts[1:]:
+        reader.absorb(later)
+    return [result for _, result, _ in parts], reader
 
 
 class RowEvents(Sequence):

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from gotrace.cli import cli
 from tests.conftest import run_gotrace
 
-COMMANDS = sorted(cli.commands)
+COMMANDS = cli.list_commands(None)
 # commands whose first argument is a trace (or a file to convert)
 TRACE_COMMANDS = [c for c in COMMANDS if c not in ("run", "diff")]
 OUTPUT_NAME = {"timeline": "out.png", "report": "out.html"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import orjson
 import pytest
@@ -296,3 +297,84 @@ def test_a_newer_record_in_either_half_of_a_trace_read_by_two_processes_names_it
     monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0)
     with pytest.raises(TraceError, match=f"line {bad + 1} is trace format version {FORMAT_VERSION + 1}"):
         events_in_parts(str(path))
+
+
+def _wait_for(path, seconds: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("slow", ["this process", "the helper"])
+def test_the_reader_that_finishes_first_takes_over_half_of_what_the_other_has_left(multi_build, tmp_path, monkeypatch,
+                                                                                   slow):
+    """One reader is held at its first line until the other has read a part of the held one's
+    lines: the parts are then more than two, and together they read as one process reads the file
+    (events, line and skip counts, the first bad line, the build records)."""
+    import gotrace.events
+    import gotrace.file_parts
+
+    events, _ = read_events(str(multi_build.trace), keep_argv=True)
+    path = two_builds_with_damaged_lines(events, tmp_path / "two-builds.jsonl")
+    monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 1 << 60)
+    alone = events_in_parts(str(path), include_probes=True)
+    monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(gotrace.file_parts, "STEP_BYTES", 2048)
+    monkeypatch.setattr(gotrace.file_parts, "STEAL_BYTES", 8192)
+    parent, released = os.getpid(), tmp_path / "released"
+    calls: list[int] = []  # this process's calls of the work (a forked helper counts its own)
+
+    def work(selected):
+        calls.append(1)
+        in_parent = os.getpid() == parent
+        if len(calls) == 1 and in_parent == (slow == "this process"):
+            _wait_for(released)  # held before its first line
+        events = EventList(selected)
+        if len(calls) == 2 and in_parent != (slow == "this process"):
+            released.touch()  # the other's lines, read here
+        return events
+
+    from gotrace.commands._common import selected_in_parts
+
+    parts, reader = selected_in_parts(str(path), None, work, include_probes=True)
+    assert released.exists() and len(parts) >= 3
+    got = [e for part in parts for e in part]
+    assert got == alone[0]
+    assert (reader.lines, reader.skipped, reader.first_bad_line, reader.probes, reader.cached, reader.builds,
+            list(reader.seen_builds)) == (alone[1].lines, alone[1].skipped, alone[1].first_bad_line,
+                                          alone[1].probes, alone[1].cached, alone[1].builds,
+                                          list(alone[1].seen_builds))
+
+
+def test_shared_parts_cover_the_file_once_in_whole_lines(tmp_path, monkeypatch):
+    """The parts two readers end with, however they took them over, are the file's lines, each once."""
+    import gotrace.file_parts
+    from gotrace.file_parts import SharedParts
+
+    # steps longer than the least remainder taken: a part may end within the step its reader reads
+    monkeypatch.setattr(gotrace.file_parts, "STEP_BYTES", 400)
+    monkeypatch.setattr(gotrace.file_parts, "STEAL_BYTES", 100)
+    lines = [f"line {i} {'x' * (i % 37)}\n".encode() for i in range(400)]
+    path = tmp_path / "lines"
+    path.write_bytes(b"".join(lines))
+    size = path.stat().st_size
+    split = sum(map(len, lines[:200]))
+    shared = SharedParts(str(path), size, split)
+    parts = []
+    first = shared.lines(0)
+    parts.append([shared.start(0), [next(first) for _ in range(3)]])  # reader 0 is at its start
+    parts.append([shared.start(1), list(shared.lines(1))])  # reader 1 reads all of its part
+    assert parts[-1][1] == lines[200:]
+    taken = 0
+    while shared.steal(1):  # ... and takes over the later half of what reader 0 has left, again and again
+        taken += 1
+        parts.append([shared.start(1), list(shared.lines(1))])
+    parts[0][1] += list(first)
+    shared.close()
+    assert taken >= 2
+    in_order = [line for _, part in sorted(parts) for line in part]
+    assert in_order == lines
+    assert all(part for _, part in parts)

@@ -56,9 +56,12 @@ if TYPE_CHECKING:
 
 UNKNOWN = _UNKNOWN  # an unknown CPU time, as in Spans and Invocations
 # of a big trace read by two processes (commands._common.selected_in_parts), the share this process
-# reads: the helper's columns take ~2 s of a million records to pickle, cross the pipe and load
-# (bench_scale at 1M: reading 13.6-14.0 s with half each, 12.3-12.8 s with 55% here)
-FIRST_SHARE = 0.55
+# reads to start with, and keeps of what either takes over from the other (file_parts): the
+# helper's columns of half a million records take 0.5-1.3 s to pickle, cross the pipe and load.
+# (At 1M, 55% left the helper idle for 1.2-2.4 s in some runs and this process for 3 s in another,
+# before the readers took over each other's lines; 50% with taking over: this process waited
+# 1.6 s for the helper's result; 52%: the parts' results were in 9.3-10.3 s, 10.2-11.4 before.)
+FIRST_SHARE = 0.52
 DEPS_KEPT = frozenset({"compile", "link"})  # the tools whose deps the graph reads (imports; what a link linked)
 
 
