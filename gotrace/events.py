@@ -426,19 +426,30 @@ class Spans:
             return lanes_of(starts, [s + w for s, w in zip(starts, walls)])
         return lanes_of([starts[i] for i in rows], [starts[i] + walls[i] for i in rows])
 
-    def extend(self, more: Spans) -> None:
-        """Append the rows of `more` (read from later lines of the same trace)."""
-        from gotrace.names import add_names  # (numpy: not for every reader of this module)
+    @classmethod
+    def joined(cls, parts: Sequence[Spans]) -> Spans:
+        """The rows of `parts` (read from consecutive lines of one trace, in order) as one Spans: the
+        first part, with the others' rows appended and their kinds renumbered (one dict of kinds for
+        all parts, and C-level passes: a part of a million-record trace has ~250,000 kinds)."""
+        import numpy as np  # (not for every reader of this module)
 
-        # (each part's kinds are distinct; a million-record trace has ~500,000)
-        ids = dict(zip(self.kinds, itertools.count()))
-        self.kinds.extend(add_names(ids, more.kinds))
-        remap = list(map(ids.__getitem__, more.kinds))
-        self.errors.update({len(self) + row: error for row, error in more.errors.items()})
-        self.phases.update({len(self) + row: phases for row, phases in more.phases.items()})
-        self.kind.extend(array("i", map(remap.__getitem__, more.kind)))
-        for column in _NUMBERS:
-            getattr(self, column).extend(getattr(more, column))
+        from gotrace.names import add_names, indexes
+
+        first, *later = parts
+        if not later:
+            return first
+        ids = dict(zip(first.kinds, itertools.count()))
+        for more in later:
+            first.kinds.extend(add_names(ids, more.kinds))
+            offset = len(first)
+            first.errors.update(zip(map(offset.__add__, more.errors), more.errors.values()))
+            first.phases.update(zip(map(offset.__add__, more.phases), more.phases.values()))
+            if len(more):
+                remap = indexes(ids, more.kinds)
+                first.kind.frombytes(remap[np.frombuffer(more.kind, np.intc)].astype(np.intc).tobytes())
+            for column in _NUMBERS:
+                getattr(first, column).extend(getattr(more, column))
+        return first
 
 
 # --- the compiled row makers of TraceReader.products ------------------------------------------------

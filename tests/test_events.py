@@ -378,3 +378,20 @@ def test_shared_parts_cover_the_file_once_in_whole_lines(tmp_path, monkeypatch):
     in_order = [line for _, part in sorted(parts) for line in part]
     assert in_order == lines
     assert all(part for _, part in parts)
+
+
+def test_columns_read_in_parts_and_joined_are_the_columns_of_the_whole():
+    """Spans.joined of three consecutive parts: the same rows, kinds (in order of first appearance),
+    errors and phases (at their rows) as one reader of every line."""
+    from gotrace.events import Spans
+
+    lines = [record(pkg=f"p{i % 7}", tool=("compile", "asm", "link")[i % 3], start_ns=i, build=f"b{i // 40}",
+                    error="no such tool" if i % 11 == 5 else None, exit=2 if i % 11 == 5 else 0,
+                    phases={"fe:parse": i} if i % 13 == 3 else None) for i in range(120)]
+    whole = TraceReader(iter(lines)).columns()
+    parts = [TraceReader(iter(lines[a:b])).columns() for a, b in ((0, 30), (30, 31), (31, 120))]
+    joined = Spans.joined(parts)
+    assert joined.kinds == whole.kinds and list(joined.kind) == list(whole.kind)
+    assert joined.errors == whole.errors and joined.phases == whole.phases and whole.errors and whole.phases
+    for column in ("start_ns", "wall_ns", "cpu_ns", "max_rss_kib", "exit", "signal"):
+        assert getattr(joined, column) == getattr(whole, column), column

@@ -69,10 +69,7 @@ def load_spans(path: str, build: str | None = None, *, lines: Iterable[bytes] | 
         reader = TraceReader(lines, name=path)
         return reader.columns(build), reader
     parts, reader = read_in_parts(path, functools.partial(TraceReader.columns, build=build))
-    spans = parts[0]
-    for more in parts[1:]:
-        spans.extend(more)
-    return spans, reader
+    return Spans.joined(parts), reader
 
 
 def check_spans(spans: Spans, reader: TraceReader, path: str, build: str | None) -> None:
