@@ -16,7 +16,7 @@ import sys
 
 import click
 
-from gotrace import __version__, commands
+from gotrace import __version__, commands, quick_exit
 from gotrace.events import TraceError
 from gotrace.text import printable
 
@@ -59,6 +59,7 @@ def main() -> None:
     # reference cycles: the cyclic collector would only walk them again and again (a third of
     # `summary`'s time on 100,000 records). Reference counting still frees what is dropped.
     gc.disable()
+    quick_exit.enable()
     try:
         # without standalone mode click returns (not raises) the code of a click.exceptions.Exit
         status = cli.main(standalone_mode=False)
@@ -88,7 +89,9 @@ def main() -> None:
         click.echo(f"gotrace: {e.strerror or e}{': ' + e.filename if e.filename else ''}", err=True)
         sys.exit(1)
     else:
-        sys.exit(status if isinstance(status, int) else 0)
+        status = status if isinstance(status, int) else 0
+        quick_exit.exit_if_kept(status)
+        sys.exit(status)
 
 
 if __name__ == "__main__":

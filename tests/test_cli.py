@@ -54,3 +54,34 @@ def test_a_directory_or_binary_garbage_is_refused_cleanly(name, tmp_path):
     assert result.returncode != 0 and b"Traceback" not in result.stderr
     # at most a warning about the skipped lines and the error itself
     assert 1 <= len(result.stderr.strip().splitlines()) <= 2
+
+
+@pytest.mark.parametrize("args", [["summary"], ["summary", "--json"], ["timeline", "-o", "-"]],
+                         ids=["summary", "summary --json", "timeline"])
+def test_a_command_that_ends_by_exiting_writes_every_byte_as_the_command_in_process_does(args):
+    """Under the console script a command that keeps its data ends with os._exit (quick_exit), its
+    output flushed first: the same bytes and status as the click command run in this process, where
+    nothing is kept."""
+    from gotrace import quick_exit
+    from tests.conftest import ROOT
+
+    trace = str(ROOT / "tests" / "pinned" / "multi-p2.jsonl")
+    console = run_gotrace([args[0], trace, *args[1:]], check=True)
+    in_process = CliRunner().invoke(cli, [args[0], trace, *args[1:]], catch_exceptions=False)
+    assert in_process.exit_code == console.returncode == 0
+    assert console.stdout == in_process.stdout_bytes and len(console.stdout) > 1000
+    assert quick_exit._kept is None  # keep() held nothing in this process
+
+
+def test_a_command_whose_reader_goes_away_still_ends_cleanly():
+    """`gotrace summary T | head -1`: the reader closes the pipe before the output is written; the
+    command (which ends by exiting) neither hangs nor prints a traceback."""
+    import subprocess
+
+    from tests.conftest import BIN, ROOT, test_env
+
+    trace = ROOT / "tests" / "pinned" / "multi-p2.jsonl"
+    result = subprocess.run(["sh", "-c", f"'{BIN / 'gotrace'}' summary '{trace}' | head -1"], env=test_env(),
+                            capture_output=True, timeout=120)
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 1
+    assert b"Traceback" not in result.stderr and b"Exception ignored" not in result.stderr

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from gotrace import quick_exit
 from gotrace.analysis.parallelism import occupied_end, peak_concurrency  # noqa: F401 - one sweep
 from gotrace.events import Event, Spans, TraceReader, read_in_parts
 
@@ -69,7 +70,9 @@ def load_spans(path: str, build: str | None = None, *, lines: Iterable[bytes] | 
         reader = TraceReader(lines, name=path)
         return reader.columns(build), reader
     parts, reader = read_in_parts(path, functools.partial(TraceReader.columns, build=build))
-    return Spans.joined(parts), reader
+    spans = Spans.joined(parts)
+    quick_exit.keep(spans)  # let go of by exiting (a million records' kinds)
+    return spans, reader
 
 
 def check_spans(spans: Spans, reader: TraceReader, path: str, build: str | None) -> None:

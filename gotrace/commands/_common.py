@@ -9,6 +9,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
+from gotrace import quick_exit
 from gotrace.events import BuildInfo, Event, TraceReader, open_trace, read_in_parts
 from gotrace.text import PrintableText, printable
 
@@ -84,7 +85,9 @@ def read_build(trace: str, build_id: str | None, *, with_whole: bool = True
                                       first_share=FIRST_SHARE, include_probes=with_whole)
     builds = builds_of(parts)
     chosen = build_id or builds[-1]
-    return rows_of_build(parts, chosen), reader.builds.get(chosen), builds
+    rows = rows_of_build(parts, chosen)
+    quick_exit.keep(rows)  # let go of by exiting (a million rows' deps and whole Events)
+    return rows, reader.builds.get(chosen), builds
 
 
 def selected_in_parts(path: str, build_id: str | None, work: Callable[[Iterable[Event]], object], *,

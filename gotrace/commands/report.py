@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from gotrace import quick_exit
 from gotrace.analysis.summary import summarize
 from gotrace.commands._common import BINARY, Output, build_option, output_option, read_build, trace_argument
 
@@ -36,6 +37,7 @@ def command(trace: str, build_id: str | None, output: Output, top: int, depth: i
     # version probes count for coverage (as in `gotrace summary`); the pictures show the work
     rows, info, builds = read_build(trace, build_id)
     summary = summarize(rows, info, top=top, depth=depth, std=std, builds_in_trace=builds)
+    quick_exit.keep(summary)  # the graph and tables: let go of by exiting
     with output.open() as out:
         render_report(summary, out, trace_name=trace)
     output.done()

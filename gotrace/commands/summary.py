@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 import orjson
 
+from gotrace import quick_exit
 from gotrace.analysis.summary import render_summary_text, summarize, summary_to_json
 from gotrace.commands._common import TEXT, Output, build_option, output_option, read_build, trace_argument
 
@@ -40,6 +41,7 @@ def command(trace: str, build_id: str | None, output: Output, as_json: bool, top
     """
     rows, info, builds = read_build(trace, build_id)
     summary = summarize(rows, info, top=top, depth=depth, std=std, builds_in_trace=builds)
+    quick_exit.keep(summary)  # the graph and tables: let go of by exiting
     if as_json:
         with output.open(binary=True) as out:
             out.write(orjson.dumps(summary_to_json(summary), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))
