@@ -151,6 +151,27 @@ def test_the_page_data_written_in_parts_is_the_json_of_the_whole(multi_test_buil
     assert "[" in "".join(orjson.loads("".join(pieces))["timeline"]["pkgs"])
 
 
+def test_a_flame_graph_started_before_the_summary_gives_the_same_page(multi_test_build, monkeypatch):
+    """The report command starts the flame graph's child as soon as the rows are read (flame_apart),
+    before the summary: the page is the same bytes as one whose flame graph is drawn here after it."""
+    import io
+
+    from gotrace.commands._common import read_build
+    from gotrace.render import report
+
+    rows, info, builds = read_build(str(multi_test_build.trace), None)
+    monkeypatch.setattr(report, "FLAME_APART", 0)  # a forked child, however small the build
+    early = report.flame_apart(rows, info)
+    summary = summarize(rows, info, builds_in_trace=builds)
+    pages = []
+    for flame in (early, None):
+        monkeypatch.setattr(report, "FLAME_APART", 1 << 60 if flame is None else 0)
+        out = io.StringIO()
+        report.render_report(summary, out, trace_name="t.jsonl", flame=flame)
+        pages.append(out.getvalue())
+    assert pages[0] == pages[1] and 'id="flame"' in pages[0] and "<svg" in pages[0]
+
+
 def test_report_escapes_names_from_the_trace(tmp_path):
     nasty = 'evil.com/"><img src=x onerror=alert(1)>&<b></script>\x07'
     trace = tmp_path / "t.jsonl"

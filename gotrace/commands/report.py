@@ -31,13 +31,18 @@ def command(trace: str, build_id: str | None, output: Output, top: int, depth: i
       gotrace report gotrace.jsonl -o report.html
       gotrace report gotrace.jsonl --build 20261126T203602-22369 --depth 2
     """
-    from gotrace.render.report import render_report
+    from gotrace.render.report import flame_apart, render_report
 
     output.check()
     # version probes count for coverage (as in `gotrace summary`); the pictures show the work
     rows, info, builds = read_build(trace, build_id)
-    summary = summarize(rows, info, top=top, depth=depth, std=std, builds_in_trace=builds)
+    flame = flame_apart(rows, info)
+    try:
+        summary = summarize(rows, info, top=top, depth=depth, std=std, builds_in_trace=builds)
+    except BaseException:
+        flame.cancel()
+        raise
     quick_exit.keep(summary)  # the graph and tables: let go of by exiting
     with output.open() as out:
-        render_report(summary, out, trace_name=trace)
+        render_report(summary, out, trace_name=trace, flame=flame)
     output.done()

@@ -25,7 +25,7 @@ from gotrace.analysis.critical_path import Step
 from gotrace.analysis.summary import Summary, bounds, sharing_text
 from gotrace.collapse import fold_columns
 from gotrace.endings import interruption
-from gotrace.events import Event
+from gotrace.events import BuildInfo, Event
 from gotrace.forked import Forked
 from gotrace.render.report_data import critical_steps, page_json
 from gotrace.render.text_table import mebibytes, percent, seconds
@@ -243,12 +243,27 @@ def _phases(out: TextIO, s: Summary) -> None:
     out.write("</section>\n")
 
 
-def render_report(summary: Summary, out: TextIO, *, trace_name: str = "") -> None:
-    """Write the report of one build (its `summary`, and the invocations it holds) to `out`."""
+def report_title(info: BuildInfo | None, rows: BuildRows) -> str:
+    """What the report names the build by: its go command, else its id."""
+    return (info.command if info is not None else "") or f"build {info.build if info is not None else rows.build}"
+
+
+def flame_apart(rows: BuildRows, info: BuildInfo | None) -> Forked[tuple[str | None, str]]:
+    """The report's flame graph (`flame_svg`), drawn by a forked child for a big build: it needs the
+    rows alone, so the report command starts it as soon as they are read, and the child fills the
+    core the summary leaves idle (merging, grouping nodes, waiting for its children)."""
+    title = report_title(info, rows)
+    return Forked(lambda: flame_svg(rows, title), fork=len(rows) >= FLAME_APART)
+
+
+def render_report(summary: Summary, out: TextIO, *, trace_name: str = "",
+                  flame: Forked[tuple[str | None, str]] | None = None) -> None:
+    """Write the report of one build (its `summary`, and the invocations it holds) to `out`; `flame`
+    is its flame graph started already (`flame_apart`)."""
     s = summary
-    command = s.info.command or f"build {s.info.build}"
+    command = report_title(s.info, s.rows)
     # a big build's flame graph is drawn by a forked child while this process makes the page's data
-    flame = Forked(lambda: flame_svg(s.rows, command), fork=len(s.rows) >= FLAME_APART)
+    flame = flame or flame_apart(s.rows, s.info)
     order = rows_in_order(s.rows)  # the invocations as the timeline lists them
     try:
         data = page_json(s, order)
