@@ -10,6 +10,7 @@ a fixed SVG hash salt, no dates, no software version in the file.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
 from gotrace.analysis.build_rows import BuildRows, rows_in_order
@@ -73,10 +74,11 @@ def labels_for(pkg: str) -> list[str]:
 
 
 def render_timeline(rows: BuildRows, out: IO[bytes], fmt: str = "png", *, par: Parallelism,
-                    on_path: np.ndarray | None = None, title: str = "", width_px: int = DEFAULT_WIDTH,
-                    height_px: int | None = None) -> None:
+                    on_path: np.ndarray | Callable[[], np.ndarray] | None = None, title: str = "",
+                    width_px: int = DEFAULT_WIDTH, height_px: int | None = None) -> None:
     """Draw the Gantt chart and the concurrency curve of one build's invocations into `out`;
-    `on_path` marks the rows on the critical path (critical_path.chain_rows)."""
+    `on_path` marks the rows on the critical path (critical_path.chain_rows), or gives them when
+    called, once the bars are laid out (a forked child's result: timeline command)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}; use one of {', '.join(FORMATS)}")
     import matplotlib
@@ -126,6 +128,8 @@ def render_timeline(rows: BuildRows, out: IO[bytes], fmt: str = "png", *, par: P
                 x0, x1, y = _merge_subpixel(x0, x1, y, pixel_ns)
             gantt.add_collection(PolyCollection(_rects(x0, x1, y, bar_h), facecolors=tool_colour(tool),
                                                 edgecolors="white", linewidths=0.3 if n_lanes < 100 else 0))
+        if callable(on_path):
+            on_path = on_path()
         if on_path is not None and on_path.any():
             mine = np.flatnonzero(on_path[ran])
             gantt.add_collection(PolyCollection(_rects(starts[mine], ends[mine], lane_of[mine], bar_h),

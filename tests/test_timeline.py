@@ -71,6 +71,29 @@ def test_png_is_deterministic(multi_build, tmp_path):
     assert outs[0].read_bytes() == outs[1].read_bytes()
 
 
+@pytest.mark.parametrize("fmt", ["svg", "png"])
+def test_a_critical_path_found_by_a_forked_child_draws_the_same_chart(multi_build, tmp_path, monkeypatch, fmt):
+    """A big build's critical path is found by a forked child while the bars are laid out: the
+    chart is the same bytes as one whose path was found first, in this process, with the path
+    outlined."""
+    from click.testing import CliRunner
+
+    import gotrace.commands.timeline as timeline
+    from gotrace.cli import cli
+
+    charts = []
+    for nodes in (1 << 60, 0):  # in this process, then in a forked child however small the build
+        monkeypatch.setattr(timeline, "PARALLEL_NODES", nodes)
+        out = tmp_path / f"{nodes}.{fmt}"
+        result = CliRunner().invoke(cli, ["timeline", str(multi_build.trace), "-o", str(out)],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0
+        charts.append(out.read_bytes())
+    assert charts[0] == charts[1]
+    if fmt == "svg":
+        assert b"critical path" in charts[0]
+
+
 def test_two_thousand_invocations_stay_readable(synthetic_2000, tmp_path):
     png, svg = tmp_path / "big.png", tmp_path / "big.svg"
     run_gotrace(["timeline", str(synthetic_2000), "-o", str(png)], check=True)

@@ -5,6 +5,7 @@ import os
 
 import click
 
+from gotrace.analysis.whatif import PARALLEL_NODES
 from gotrace.commands._common import (
     BINARY,
     Output,
@@ -13,6 +14,7 @@ from gotrace.commands._common import (
     read_build,
     trace_argument,
 )
+from gotrace.forked import Forked
 
 FORMATS = ("png", "svg")
 
@@ -58,8 +60,16 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
     rows, info, _ = read_build(trace, build_id, with_whole=False)
     if not len(rows):
         raise click.ClickException(f"{trace}: every action of this build came from the cache; nothing ran to draw")
-    par, on_path = rows.parallelism(info), rows.on_critical_path()
-    title = "Build timeline" + (f": {info.command}" if info and info.argv else f" {rows.build}")
-    with output.open(binary=True) as out:
-        render_timeline(rows, out, fmt, par=par, on_path=on_path, title=title, width_px=width, height_px=height)
+    # a big build's critical path is found by a forked child while this process lays out the bars
+    # (either is seconds of Python work at a million records)
+    on_path = Forked(rows.on_critical_path, fork=len(rows) >= PARALLEL_NODES)
+    try:
+        par = rows.parallelism(info)
+        title = "Build timeline" + (f": {info.command}" if info and info.argv else f" {rows.build}")
+        with output.open(binary=True) as out:
+            render_timeline(rows, out, fmt, par=par, on_path=on_path.result, title=title, width_px=width,
+                            height_px=height)
+    except BaseException:
+        on_path.cancel()
+        raise
     output.done(f"({fmt.upper()})")
