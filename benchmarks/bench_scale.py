@@ -82,6 +82,25 @@ the floor's ~6: the row maker's checks ~4 us, the kinds' dict ~2 us), the what-i
 CPU, a Python event loop per -p), and the report's CPU (61 s: at two cores it cannot go below
 ~30 s without less work).
 
+2026-12-02 (07:17-08:50): the two reading processes take over each other's lines (file_parts: the
+one that finishes first takes the later half of what the other has left; a fixed split left one
+idle for 1.2-3 s at 1M, as the two cores' speed moved), commands are imported when they run (0.55 s
+of imports at each start -> 0.1 s plus the command's own), the big commands end by os._exit once
+their output is flushed (quick_exit: freeing a million rows took 0.67 s), the report's flame graph
+starts beside the summary, the timeline's critical path beside the bars. A/B at 1M against the
+commit before (farm-bench, alternating; same bytes): report 26.3 vs 28.8 s, timeline 14.2 vs
+15.9 s, summary 18.0 vs 18.8 s (spread 0.77-1.15: within this machine's noise). This machine's
+speed moved by a third within the session: the floor took 6.3-7.2 s at 07:50 and 3.7-5.5 s at
+08:40, and the ratios of the two-process commands did not follow it down (one process alone
+may run faster than two at once). Medians of two rounds at 08:41-08:50 (load 0.3), wall x floor /
+CPU x floor / peak RSS: summary 3.74x / 6.72x, 832 MiB (14.3 s); --json 3.91x, 829 MiB (15.2 s);
+fold 1.99x, 238 MiB; flame 1.92x, 237 MiB; speedscope 2.77x / 4.28x, 719 MiB; chrome 2.31x, 576 MiB;
+report 5.75x / 10.28x, 864 MiB (22.4 s); timeline 2.73x / 4.42x, 687 MiB; doctor 2.00x, 500 MiB;
+diff 2.30x, 605 MiB. Tried and dropped: columns of a batch of lines per record shape in place of a
+row per line (a prototype: 12-25 us a line against read_part's 12-14: a batch's shapes split it
+into groups of ~25 records, each paying numpy's and the checks' per-call cost, and big batches
+lose the decoder's cache).
+
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
 

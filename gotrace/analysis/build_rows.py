@@ -31,9 +31,10 @@ Measured with benchmarks/bench_scale.py --only timeline (2 cores shared with oth
 -> 4.28x), peak RSS 1,343 -> 753 MiB at load 5; at load ~1 (after the merge of main) 21.3 s, 2.99x
 (one round) and 19.4 s, 3.26x (median of two), CPU 4.1-4.5x, 754 MiB. 100k records: 10.1 s ->
 5.8 s wall (9.6x -> 6.5x: matplotlib's import and the interpreter's start are a second of it), 263
--> 189 MiB. Tried and dropped: the chain in a forked child (forked.Forked) beside the layout: at
-load 3.5 it cost ~1 s more than it saved (in-process A/B, 1M records: 6.7-8.0 s serial, 7.8-9.7 s
-forked). Every output the same bytes (tests/test_pinned_outputs.py; PNG and SVG of a dozen traces
+-> 189 MiB. The chain in a forked child (forked.Forked) beside the layout: at load 3.5 it cost ~1 s
+more than it saved (in-process A/B, 1M records: 6.7-8.0 s serial, 7.8-9.7 s forked), so it was
+dropped; on a quiet machine it saves ~1.7 s (2026-12-02, 1M records, four alternating runs of the
+command: 14.2 s against 15.9 s), so the timeline command does it now. Every output the same bytes (tests/test_pinned_outputs.py; PNG and SVG of a dozen traces
 compared with main's).
 """
 from __future__ import annotations
