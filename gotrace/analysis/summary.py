@@ -288,13 +288,16 @@ def summarize(build: BuildRows | Sequence[Event], info: BuildInfo | Mapping[str,
                                         invocations=rows, sharing=shared),
                         fork=len(graph) >= PARALLEL_NODES)
         path = critical_path(ran, info.parallelism, graph, level=level)
+        # the tables child finished long ago: its result is read (and unpickled) while the what-if
+        # replays run, not after them
+        fields = tables.result()
     except BaseException:  # no child outlives this call
         for child in (tables, sharing, whatif):
             if child is not None:
                 child.cancel()
         raise
     return Summary(info=info, builds_in_trace=list(builds_in_trace) or [info.build], path=path,
-                   whatif=whatif.result(), rows=rows, graph=graph, **tables.result())
+                   whatif=whatif.result(), rows=rows, graph=graph, **fields)
 
 
 def _tables(rows: BuildRows, info: BuildInfo, top: int, depth: int | None, std: bool) -> dict:
