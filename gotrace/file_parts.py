@@ -15,7 +15,8 @@ order: what each process made of its parts is put together as if one process had
 
 The two processes' (position, end) live in an anonymous shared mapping made before the fork, and the
 lock is a POSIX record lock (fcntl.lockf: held per process, so a forked child does not share its
-parent's) on a file nobody else can open.
+parent's, and a process that dies lets go of it) on an unnamed temporary file. Where none can be
+made (a full disk) the readers keep the parts they started with.
 """
 from __future__ import annotations
 
@@ -40,16 +41,22 @@ class SharedParts:
         self._memory = mmap.mmap(-1, 4 * 8)  # anonymous: shared with a child forked after this
         self._at = memoryview(self._memory).cast("q")  # position 0, end 0, position 1, end 1
         self._at[0], self._at[1], self._at[2], self._at[3] = 0, split, split, size
-        self._lock_file = tempfile.TemporaryFile()
+        try:
+            self._lock_file = tempfile.TemporaryFile()
+        except OSError:  # no room or no right in the temporary directory: nobody takes over a part
+            self._lock_file = None
 
     def close(self) -> None:
-        self._lock_file.close()
+        if self._lock_file is not None:
+            self._lock_file.close()
 
     def _lock(self) -> None:
-        fcntl.lockf(self._lock_file.fileno(), fcntl.LOCK_EX)
+        if self._lock_file is not None:
+            fcntl.lockf(self._lock_file.fileno(), fcntl.LOCK_EX)
 
     def _unlock(self) -> None:
-        fcntl.lockf(self._lock_file.fileno(), fcntl.LOCK_UN)
+        if self._lock_file is not None:
+            fcntl.lockf(self._lock_file.fileno(), fcntl.LOCK_UN)
 
     def start(self, reader: int) -> int:
         """Where the current part of `reader` starts (before it reads any of it)."""
@@ -82,6 +89,8 @@ class SharedParts:
     def steal(self, reader: int) -> bool:
         """`reader` has finished its part: make the later part of the other's remainder its next part
         (half of it, give or take the bias), when that part is worth it. Whether it did."""
+        if self._lock_file is None:  # (without the lock the ends never move: nothing to race)
+            return False
         at, other = self._at, 1 - reader
         self._lock()
         try:

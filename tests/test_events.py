@@ -395,3 +395,29 @@ def test_columns_read_in_parts_and_joined_are_the_columns_of_the_whole():
     assert joined.errors == whole.errors and joined.phases == whole.phases and whole.errors and whole.phases
     for column in ("start_ns", "wall_ns", "cpu_ns", "max_rss_kib", "exit", "signal"):
         assert getattr(joined, column) == getattr(whole, column), column
+
+
+def test_a_trace_is_read_in_two_parts_when_no_temporary_file_can_be_made(multi_build, tmp_path, monkeypatch):
+    """A full disk (or no temporary directory) leaves the two readers without their lock: they read
+    the parts as split, none taken over, and the events are those one reader reads."""
+    import errno
+    import tempfile
+
+    import gotrace.events
+
+    events, _ = read_events(str(multi_build.trace), keep_argv=True)
+    path = two_builds_with_damaged_lines(events, tmp_path / "two-builds.jsonl")
+    monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 1 << 60)
+    alone = events_in_parts(str(path), include_probes=True)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full_disk)
+    monkeypatch.setattr(gotrace.events, "PARALLEL_BYTES", 0)
+    from gotrace.commands._common import selected_in_parts
+
+    parts, reader = selected_in_parts(str(path), None, EventList, include_probes=True)
+    assert len(parts) == 2 and [e for part in parts for e in part] == alone[0]
+    assert (reader.lines, reader.skipped, reader.first_bad_line) == (alone[1].lines, alone[1].skipped,
+                                                                     alone[1].first_bad_line)
