@@ -148,12 +148,18 @@ def dependency_facts(rows: BuildRows, graph: Graph | None = None, position: np.n
             earlier = _latest_earlier(starts[done:done + size], ends[done:done + size], tool_of[done:done + size])
             names = names_of[i]
             best_input = (int(best_row[i]), int(best_edge[i])) if best_row[i] >= 0 else None
+            input_end = int(row_ends[best_input[0]]) if best_input else 0
             for k, d in zip(at_of[done:done + size], earlier):
                 deps[k] = names
                 best = best_input
                 if d >= 0:  # an input and an earlier tool of the package never rank alike (the edge differs)
-                    best = max(((tools[d], package_code), best_input), key=facts.rank) if best_input else \
-                        (tools[d], package_code)
+                    own = (tools[d], package_code)
+                    if not best_input:
+                        best = own
+                    elif ends[done + d] != input_end:  # the later end ranks first (facts.rank), as most do
+                        best = own if ends[done + d] > input_end else best_input
+                    else:
+                        best = max((own, best_input), key=facts.rank)
                 if best is not None:
                     wait[k], edge[k] = at[best[0]], best[1]
             done += size
