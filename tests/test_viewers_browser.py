@@ -50,7 +50,12 @@ class Opened:
 
     def sandwich_symbols(self, index: int = 0) -> str:
         """The symbol table of speedscope's sandwich view of the index-th profile."""
-        self._switcher().nth(index).click()
+        rows = self._switcher()
+        count = rows.count()
+        rows.nth(index).click()
+        # the title says "(i/N)" once the chosen profile is the one shown: read no earlier (the
+        # sandwich view of the profile before would still be on the page)
+        self.page.locator(f"text=/\\({index + 1}\\/{count}\\)/").first.wait_for()
         self.page.get_by_text("Sandwich").click()
         self.page.get_by_text("Symbol Name").wait_for()
         return self.page.inner_text("body")
