@@ -31,7 +31,8 @@ def can_fork() -> bool:
 
 class Forked(Generic[T]):
     """`work()` started in a forked child; `result()` waits for it (and raises what it raised).
-    With `fork=False` it runs here, when asked for."""
+    With `fork=False` it runs here, when asked for. Used as a context manager (`with Forked(...)
+    as child:`), the child is stopped when the block fails."""
 
     def __init__(self, work: Callable[[], T], fork: bool = True):
         self._work = work
@@ -60,6 +61,14 @@ class Forked(Generic[T]):
         if failed:
             raise value
         return value
+
+    def __enter__(self) -> Forked[T]:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        """A block that fails (an exception, Ctrl-C) stops the child: its result is no longer wanted."""
+        if kind is not None:
+            self.cancel()
 
     def cancel(self) -> None:
         """Stop the child when its result is no longer wanted (this process failed meanwhile)."""

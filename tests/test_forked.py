@@ -93,3 +93,18 @@ def test_a_forked_child_stops_when_its_parent_is_killed(tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_a_block_that_fails_stops_its_forked_child():
+    """`with Forked(work) as child:` ends the child when the block raises (its answer is no longer
+    wanted); a block that ends well leaves it to answer."""
+    import time
+
+    with pytest.raises(RuntimeError, match="the page failed"):
+        with Forked(lambda: time.sleep(600)) as sleeper:
+            pid = sleeper._pid
+            raise RuntimeError("the page failed")
+    assert _gone(pid)
+    with Forked(lambda: 42) as answering:
+        pass
+    assert answering.result() == 42

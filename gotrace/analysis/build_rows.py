@@ -34,8 +34,8 @@ Measured with benchmarks/bench_scale.py --only timeline (2 cores shared with oth
 -> 189 MiB. The chain in a forked child (forked.Forked) beside the layout: at load 3.5 it cost ~1 s
 more than it saved (in-process A/B, 1M records: 6.7-8.0 s serial, 7.8-9.7 s forked), so it was
 dropped; on a quiet machine it saves ~1.7 s (2026-12-02, 1M records, four alternating runs of the
-command: 14.2 s against 15.9 s), so the timeline command does it now. Every output the same bytes (tests/test_pinned_outputs.py; PNG and SVG of a dozen traces
-compared with main's).
+command: 14.2 s against 15.9 s), so the timeline command does it now. Every output the same
+bytes (tests/test_pinned_outputs.py; PNG and SVG of a dozen traces compared with main's).
 """
 from __future__ import annotations
 

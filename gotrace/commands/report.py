@@ -36,13 +36,9 @@ def command(trace: str, build_id: str | None, output: Output, top: int, depth: i
     output.check()
     # version probes count for coverage (as in `gotrace summary`); the pictures show the work
     rows, info, builds = read_build(trace, build_id)
-    flame = flame_apart(rows, info)
-    try:
+    with flame_apart(rows, info) as flame:  # the flame graph drawn beside the summary
         summary = summarize(rows, info, top=top, depth=depth, std=std, builds_in_trace=builds)
-    except BaseException:
-        flame.cancel()
-        raise
-    quick_exit.keep(summary)  # the graph and tables: let go of by exiting
-    with output.open() as out:
-        render_report(summary, out, trace_name=trace, flame=flame)
+        quick_exit.keep(summary)  # the graph and tables: let go of by exiting
+        with output.open() as out:
+            render_report(summary, out, trace_name=trace, flame=flame)
     output.done()

@@ -62,14 +62,10 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
         raise click.ClickException(f"{trace}: every action of this build came from the cache; nothing ran to draw")
     # a big build's critical path is found by a forked child while this process lays out the bars
     # (either is seconds of Python work at a million records)
-    on_path = Forked(rows.on_critical_path, fork=len(rows) >= PARALLEL_NODES)
-    try:
+    with Forked(rows.on_critical_path, fork=len(rows) >= PARALLEL_NODES) as on_path:
         par = rows.parallelism(info)
         title = "Build timeline" + (f": {info.command}" if info and info.argv else f" {rows.build}")
         with output.open(binary=True) as out:
             render_timeline(rows, out, fmt, par=par, on_path=on_path.result, title=title, width_px=width,
                             height_px=height)
-    except BaseException:
-        on_path.cancel()
-        raise
     output.done(f"({fmt.upper()})")

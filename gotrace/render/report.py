@@ -265,11 +265,8 @@ def render_report(summary: Summary, out: TextIO, *, trace_name: str = "",
     # a big build's flame graph is drawn by a forked child while this process makes the page's data
     flame = flame or flame_apart(s.rows, s.info)
     order = rows_in_order(s.rows)  # the invocations as the timeline lists them
-    try:
+    with flame:
         data = page_json(s, order)
-    except BaseException:
-        flame.cancel()
-        raise
     positions = np.empty(len(order), np.int64)
     positions[order] = np.arange(len(order))
     w = out.write

@@ -438,13 +438,9 @@ def page_json(summary: Summary, order: np.ndarray) -> list[str]:
     while a forked child makes the other parts (and the report's flame graph is drawn by another)."""
     parts = _page_parts(summary, order)
     *others, (timeline, make_timeline) = parts
-    apart = Forked(lambda: [_part_json(k, name, make) for k, (name, make) in enumerate(others)],
-                   fork=len(summary.rows) >= PAGE_APART)
-    try:
+    with Forked(lambda: [_part_json(k, name, make) for k, (name, make) in enumerate(others)],
+                fork=len(summary.rows) >= PAGE_APART) as apart:
         last = _part_json(len(others), timeline, make_timeline)
-    except BaseException:
-        apart.cancel()
-        raise
     return [*chain.from_iterable(apart.result()), *last, "}"]
 
 

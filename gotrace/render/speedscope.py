@@ -169,7 +169,8 @@ def _timeline_parts(spans: Spans, builds: Sequence[str]) -> tuple[list[np.ndarra
     lanes = [np.array(spans.lanes(spans.rows_of(build)), np.int64) for build in builds]
     packages = list(map(itemgetter(1), spans.kinds))
     label = {pkg: package_label(pkg) for pkg in dict.fromkeys(packages)}
-    return lanes, name_column(list(map(label.__getitem__, packages))), name_column(list(map(itemgetter(2), spans.kinds)))
+    tools = list(map(itemgetter(2), spans.kinds))
+    return lanes, name_column(list(map(label.__getitem__, packages))), name_column(tools)
 
 
 def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
@@ -178,13 +179,9 @@ def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
     builds = spans.builds()
     # a big trace's lanes (a heap per row) and the timeline's package names are made by a forked
     # child meanwhile
-    parts = Forked(lambda: _timeline_parts(spans, builds), fork=len(spans) >= LANES_APART)
     # speedscope has no unit for memory x time: "none", and the profile's name says what the numbers are
-    try:
+    with Forked(lambda: _timeline_parts(spans, builds), fork=len(spans) >= LANES_APART) as parts:
         profiles = _sampled_profiles(fold_columns(spans, ("wall", "rss")), frames)
-    except BaseException:
-        parts.cancel()
-        raise
     lanes_of_builds, (labels, label_of_kind), (tools, tool_of_kind) = parts.result()
     # the timeline's frames are the fold's package and tool frames: one name, one frame
     pkg_frame = frames.of(labels)[label_of_kind]
