@@ -377,7 +377,9 @@ def bad_inputs(builds, tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "bad deps": (json.dumps(broken_deps).encode(), "action 3 of the action graph is malformed"),
         "dangling dep": (json.dumps(dangling).encode(), "not in the graph"),
         "bad time": (json.dumps([dict(actions[0], TimeStart="yesterday")]).encode(), "bad time"),
-        "truncated trace": (builds["cold"].debug_trace.read_bytes()[:5000], "not valid JSON"),
+        # cut inside an event (in its "ts" key): a cut that happens to fall between two events is a
+        # debug trace whose go command was killed, which reads (test_debug_trace_of_a_killed_go_command...)
+        "truncated trace": (_cut_inside_an_event(builds["cold"].debug_trace.read_bytes(), 5000), "not valid JSON"),
         # which of the two would a Deps entry mean? the importer refuses rather than keep the last
         "duplicate id": (json.dumps(actions + [dict(actions[4])]).encode(),
                          f"ID {actions[4]['ID']} is also the ID of an earlier action"),
@@ -391,6 +393,12 @@ def bad_inputs(builds, tmp_path: Path) -> dict[str, tuple[Path, str]]:
         path.write_bytes(data)
         out[name] = (path, message)
     return out
+
+
+def _cut_inside_an_event(data: bytes, near: int) -> bytes:
+    """`data` cut inside the first "ts" key at or after byte `near`: inside a string, so no closing
+    bracket can make it JSON again."""
+    return data[:data.index(b'"ts":', near) + 3]
 
 
 @pytest.mark.parametrize("case", ["truncated", "garbage", "empty", "foreign object", "foreign list",
