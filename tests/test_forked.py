@@ -108,3 +108,30 @@ def test_a_block_that_fails_stops_its_forked_child():
     with Forked(lambda: 42) as answering:
         pass
     assert answering.result() == 42
+
+
+def test_a_child_with_a_big_answer_ends_before_its_parent_reads_it():
+    """A child's answer waits in memory, not in a pipe: a child whose answer is larger than a pipe
+    holds ends when its work is done, rather than when its parent reads (while a child lives, every
+    page the parent writes that fork shares is copied first)."""
+    import time
+
+    answer = bytes(range(256)) * (32 << 10)  # 8 MiB: far more than a pipe holds
+    child = Forked(lambda: answer)
+    pid = child._pid
+    deadline = time.monotonic() + 60
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ended = _gone(pid)
+    assert child.result() == answer
+    assert ended
+
+
+def test_where_no_answer_file_can_be_made_the_work_runs_here(monkeypatch):
+    def no_memfd(*args):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(os, "memfd_create", no_memfd)
+    job = Forked(lambda: os.getpid())
+    assert job._pid is None
+    assert job.result() == os.getpid()
