@@ -115,14 +115,14 @@ def test_replays_shared_with_a_child_and_cut_short_are_every_replay_made_alone(c
         assert [p.wall_ns for p in whatif.predict(nodes, slots, 30_000_000, sharing)] == each
 
 
-def test_a_summary_whose_what_if_a_forked_child_made_is_the_summary_made_in_one_process(cmd_traces, monkeypatch):
+def test_a_summary_made_with_forked_children_is_the_summary_made_in_one_process(cmd_traces, monkeypatch):
     from gotrace.analysis import summary, whatif
     from gotrace.events import open_trace
 
     reader = open_trace(str(cmd_traces[2].trace), include_probes=True)
     events = list(reader)
     made = {}
-    for threshold in (0, 1 << 60):  # forked (the what-if, and its replays) or not
+    for threshold in (0, 1 << 60):  # forked (the sharing and tables, half the replays) or not
         monkeypatch.setattr(summary, "PARALLEL_NODES", threshold)
         monkeypatch.setattr(whatif, "PARALLEL_NODES", threshold)
         made[threshold] = summary.summary_to_json(summary.summarize(events, reader.builds))

@@ -48,6 +48,14 @@ Then (2026-12-02, 05:17): the what-if sharing needs the graph's nodes, not its e
 what-if child starts straight with its replays, split by each -p's measured cost; each reading
 process names its own kinds, so the merge maps only the helper's distinct names. At 1M: 21.5 s,
 834 MiB (was 24.4 s, 962 MiB; bench_scale's docstring has the stages).
+
+Then (2026-12-02, 11:10): never more processes than cores. A forked child measures the sharing
+and makes the tables while this process wires the edges and walks the critical path, then the
+replays are split between this process and one child; before, the sharing, the tables and the
+what-if (with a grandchild) were three children beside this process, each at two thirds of a
+core, with more of the fork's shared pages copied. A child's answer waits in memory (forked.py),
+so a child ends when its work is done. At 1M (farm-bench, alternating pairs, same bytes): 0.93x
+the time for the answers in memory, then 0.92x of that for two processes at a time.
 """
 from __future__ import annotations
 
@@ -71,7 +79,7 @@ from gotrace.analysis.critical_path import (
 )
 from gotrace.analysis.parallelism import Invocations, Parallelism, parallelism, time_columns, total_cpu
 from gotrace.analysis.phases import PhaseTable, phase_table
-from gotrace.analysis.whatif import PARALLEL_NODES, WhatIf, measure_sharing, what_if
+from gotrace.analysis.whatif import PARALLEL_NODES, Sharing, WhatIf, measure_sharing, what_if
 from gotrace.collapse import NO_PACKAGE, is_std, split_variant
 from gotrace.endings import interruption, signal_name
 from gotrace.events import _UNKNOWN as UNKNOWN_CPU
@@ -270,34 +278,27 @@ def summarize(build: BuildRows | Sequence[Event], info: BuildInfo | Mapping[str,
     # the columns are read once and shared by the sweeps below (see the module doc); Events are
     # made only of the few rows a table names (`ran`)
     ran = rows.events()
-    # on a big build, a forked child makes the tables that need no dependency graph while this
-    # process builds the graph (the second core is idle then), another measures the what-if
-    # model's sharing, which needs the graph's nodes but not their edges, while this process wires
-    # them, and a third the what-if replays, which need the edges, while this process walks the
-    # critical path
-    tables = Forked(lambda: _tables(rows, info, top, depth, std), fork=len(rows) >= PARALLEL_NODES)
-    sharing = whatif = None
-    try:
-        nodes = rows.nodes()
-        sharing = Forked(lambda: measure_sharing(nodes, ran, info.cores, invocations=rows) if info.cores else None,
-                         fork=bool(info.cores) and len(nodes) >= PARALLEL_NODES)
+    # on a big build, a forked child measures the what-if model's sharing (it needs the graph's
+    # nodes, not their edges) and makes the tables that need no graph, while this process wires
+    # the graph and walks the critical path; then the what-if replays are split between this
+    # process and a child of their own (whatif.predict_columns). Never more processes than the two
+    # cores: with a third (the sharing, the tables and the replays each in a child of their own),
+    # each ran at two thirds of a core and pages fork shared were copied as this process wrote them.
+    nodes = rows.nodes()
+
+    def apart() -> tuple[Sharing | None, dict]:
+        shared = measure_sharing(nodes, ran, info.cores, invocations=rows) if info.cores else None
+        return shared, _tables(rows, info, top, depth, std)
+
+    with Forked(apart, fork=len(rows) >= PARALLEL_NODES) as child:
         graph = rows.graph(nodes)
         level = Concurrency(ran, info.parallelism, columns=rows.times)
-        shared = sharing.result()
-        whatif = Forked(lambda: what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level,
-                                        invocations=rows, sharing=shared),
-                        fork=len(graph) >= PARALLEL_NODES)
         path = critical_path(ran, info.parallelism, graph, level=level)
-        # the tables child finished long ago: its result is read (and unpickled) while the what-if
-        # replays run, not after them
-        fields = tables.result()
-    except BaseException:  # no child outlives this call
-        for child in (tables, sharing, whatif):
-            if child is not None:
-                child.cancel()
-        raise
+        shared, fields = child.result()
+        whatif = what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level, invocations=rows,
+                         sharing=shared)
     return Summary(info=info, builds_in_trace=list(builds_in_trace) or [info.build], path=path,
-                   whatif=whatif.result(), rows=rows, graph=graph, **fields)
+                   whatif=whatif, rows=rows, graph=graph, **fields)
 
 
 def _tables(rows: BuildRows, info: BuildInfo, top: int, depth: int | None, std: bool) -> dict:
