@@ -101,6 +101,26 @@ row per line (a prototype: 12-25 us a line against read_part's 12-14: a batch's 
 into groups of ~25 records, each paying numpy's and the checks' per-call cost, and big batches
 lose the decoder's cache).
 
+2026-12-02 (10:23-11:40): fork's cost measured. At 1M a summary's processes took 25.4 s of CPU
+(3.8 s of it system time: 890,000 page faults, a shared page copied before a process writes it)
+for ~19.5 s of work done in one process (reading 9 s, summarize 9.7 s serially, the merge 0.7 s):
+a third process beside two cores ran each at two thirds of a core. Changed: a child's answer waits
+in a file in memory (forked.py: memfd), so a child ends when its work is done, not when its parent
+reads a pipe; summarize never runs more processes than cores (one child for the what-if sharing
+and the tables beside the graph, then the replays split with one child; summary.py's docstring).
+A/B against the stop before (farm-bench, alternating, same bytes): summary 0.93x (4 pairs) and
+0.99x (6 pairs, spread 0.88-1.09), system time 2.6 s against 3.3 s; report 0.98x; speedscope
+1.00x. Tried and dropped: FIRST_SHARE 0.50 (1.06x) and 0.55 (1.01x); speedscope's timeline events
+encoded half by a child (0.99x, peak 941 MiB against 726); the replays' halves swapped (noise).
+Medians at 11:00-11:28 (load 0.7-1.0; the floor took 2.6-4.4 s here, 3.7-7.2 s in the runs above,
+and the two-process commands' seconds fell less than the floor's, so their ratios rose), wall x
+floor / CPU x floor / peak RSS: fold 2.29x / 3.76x, 236 MiB; flame 2.27x / 3.71x, 238 MiB; doctor
+2.27x / 3.92x, 501 MiB; chrome 2.85x / 4.04x, 576 MiB; diff 2.70x / 4.01x, 613 MiB (two rounds,
+11:00-11:05); timeline 2.92x / 4.67x, 713 MiB (9.6 s); speedscope 3.51x / 5.25x, 728 MiB (12.4 s;
+3.30x, 10.2 s in the two-round run); summary 4.59x / 8.08x, 832 MiB (12.1 s; 3.44x, 15.2 s beside
+a 4.4 s floor in the two-round run); --json 4.44x, 831 MiB (12.7 s); report 7.11x / 12.71x,
+866 MiB (20.6 s) (three rounds, 11:20-11:28).
+
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
 

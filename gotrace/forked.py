@@ -100,7 +100,8 @@ def _answer_file() -> int | None:
     answer (a reading helper's columns, tens of MB) waited until this process read it, holding its
     memory and the pages fork shares (each page this process writes while they are shared is
     copied first); at 1,000,000 records a summary took 0.93x the time with this (farm-bench, four
-    alternating pairs). None where it cannot be made: the work is then done here."""
+    alternating pairs: within this machine's noise, but less system time). None where it cannot be
+    made: the work is then done here."""
     try:
         return os.memfd_create("gotrace-answer", os.MFD_CLOEXEC)
     except (AttributeError, OSError):
