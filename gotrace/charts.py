@@ -25,8 +25,9 @@ DPI = 100
 DEFAULT_WIDTH = 1400
 LABEL_FONT_PT = 7
 MAX_LABELS = 600
-# Past this many bars most are narrower than a pixel: a lane's bars of one tool that touch within a
-# pixel are drawn as one (the picture is the same; drawing a million polygons is not).
+# Past this many bars most are narrower than a pixel: a lane's bars that touch within a pixel are
+# drawn as one stretch, coloured pixel by pixel by the tool that ran longest there (`_dominant_runs`;
+# drawing a million polygons is slow, and the tool drawn last would colour every pixel it touches).
 MAX_BARS = 20_000
 
 if TYPE_CHECKING:
@@ -56,6 +57,47 @@ def _merge_subpixel(x0, x1, lane, pixel_ns: int):
     starts_bar = np.r_[True, (lane[1:] != lane[:-1]) | (x0[1:] > x1[:-1] + pixel_ns)]
     first = np.flatnonzero(starts_bar)
     return x0[first], np.maximum.reduceat(x1, first), lane[first]
+
+
+def _pieces(x0, x1, pixel_ns: int):
+    """Bars (start, end) cut at pixel boundaries: for each piece, its bar, its pixel, and its start
+    and end within that pixel."""
+    import numpy as np
+
+    first = x0 // pixel_ns
+    last = np.maximum(x1 - 1, x0) // pixel_ns
+    per_bar = last - first + 1
+    bar = np.repeat(np.arange(len(x0)), per_bar)
+    pixel = first[bar] + np.arange(len(bar)) - np.repeat(np.cumsum(per_bar) - per_bar, per_bar)
+    return bar, pixel, np.maximum(x0[bar], pixel * pixel_ns), np.minimum(x1[bar], (pixel + 1) * pixel_ns)
+
+
+def _dominant_runs(x0, x1, lane, tool, tools: int, pixel_ns: int):
+    """Bars (start, end, lane, tool as its index in the legend's order) too many to draw one by
+    one, as runs to draw instead: a lane's bars that start within a pixel of the previous one's end
+    are one stretch (`_merge_subpixel`), cut into runs where the tool changes, each pixel's tool
+    being the one whose bars covered most of it in that lane (ties: the first in the legend; a
+    pixel of zero-length bars only: the one with the most). Returns (start, end, lane, tool) of the
+    runs."""
+    import numpy as np
+
+    pixel_ns = max(pixel_ns, 1)
+    lane = lane.astype(np.int64)
+    if not len(x0):
+        return x0, x1, lane, tool
+    bar, pixel, p0, p1 = _pieces(x0, x1, pixel_ns)
+    pixels = int(pixel.max()) + 1
+    cell = (lane[bar] * pixels + pixel) * tools + tool[bar]
+    size = (int(lane.max()) + 1) * pixels * tools
+    covered = np.bincount(cell, weights=(p1 - p0).astype(np.float64), minlength=size).reshape(-1, tools)
+    runs = np.bincount(cell, minlength=size).reshape(-1, tools)
+    colour = np.where(covered.max(axis=1) > 0, covered.argmax(axis=1), runs.argmax(axis=1))
+    s0, s1, s_lane = _merge_subpixel(x0, x1, lane, pixel_ns)
+    stretch, pixel, p0, p1 = _pieces(s0, s1, pixel_ns)
+    of_piece = colour[s_lane[stretch] * pixels + pixel]
+    new_run = np.r_[True, (stretch[1:] != stretch[:-1]) | (of_piece[1:] != of_piece[:-1])]
+    first = np.flatnonzero(new_run)
+    return p0[first], np.maximum.reduceat(p1, first), s_lane[stretch[first]], of_piece[first]
 
 
 def timeline_size(lanes: int, width_px: int = DEFAULT_WIDTH) -> tuple[int, int]:
@@ -120,12 +162,19 @@ def render_timeline(rows: BuildRows, out: IO[bytes], fmt: str = "png", *, par: P
         counts = {rows.tools[t]: c for t, c in enumerate(per_tool) if c}
         order = sorted(counts, key=lambda t: (-counts[t], t))
         pixel_ns = int(span_s * 1e9 / (width_px * 0.93))
-        for tool in order:
+        dense = len(ran) > MAX_BARS
+        if dense:
+            legend_rank = np.empty(len(rows.tools), np.int64)
+            legend_rank[[rows.tools.index(t) for t in order]] = np.arange(len(order))
+            runs = _dominant_runs(starts, ends, lane_of, legend_rank[tool_ids], len(order), pixel_ns)
+        for k, tool in enumerate(order):
             # one (n, 4, 2) array: PolyCollection's fast path, much quicker than n lists of points
-            mine = np.flatnonzero(tool_ids == rows.tools.index(tool))
-            x0, x1, y = starts[mine], ends[mine], lane_of[mine]
-            if len(ran) > MAX_BARS:
-                x0, x1, y = _merge_subpixel(x0, x1, y, pixel_ns)
+            if dense:
+                mine = np.flatnonzero(runs[3] == k)
+                x0, x1, y = runs[0][mine], runs[1][mine], runs[2][mine].astype(np.float64)
+            else:
+                mine = np.flatnonzero(tool_ids == rows.tools.index(tool))
+                x0, x1, y = starts[mine], ends[mine], lane_of[mine]
             gantt.add_collection(PolyCollection(_rects(x0, x1, y, bar_h), facecolors=tool_colour(tool),
                                                 edgecolors="white", linewidths=0.3 if n_lanes < 100 else 0))
         if callable(on_path):
