@@ -166,14 +166,37 @@
       ctx.fillRect(x0, laneY(j), w, BAR);
       return w;
     }
+    // Bars narrower than a pixel: each pixel column of a lane is drawn once, in the colour of the
+    // tool whose slivers covered most of it (drawn one by one in start order, the last sliver in a
+    // pixel would colour it, whatever ran longest there).
+    function drawSlivers(list, from, lane) {
+      var tools = T.tools.length, columns = Math.ceil(plotW) + 1, x, j, c, t, best, last = -1, used = [];
+      var cover = new Float64Array(columns * tools);
+      for (x = from; x < list.length && T.start[list[x]] <= view.b; x++) {
+        j = list[x];
+        if (T.wall[j] * k >= 1) continue;
+        c = Math.floor(px(T.start[j] + T.wall[j] / 2) - LEFT);
+        if (c < 0 || c >= columns) continue;
+        cover[c * tools + T.tool[j]] += T.wall[j] + 1e-6;  // (a zero-length run counts too)
+        if (c !== last) { used.push(c); last = c; }  // a lane's bars never overlap: centres ascend
+      }
+      used.forEach(function (c) {
+        for (best = 0, t = 1; t < tools; t++) if (cover[c * tools + t] > cover[c * tools + best]) best = t;
+        ctx.fillStyle = T.colours[best];
+        ctx.fillRect(LEFT + c, lane * ROW + (ROW - BAR) / 2, 1, BAR);
+      });
+    }
     function drawBars() {
       ctx.font = "11px sans-serif";
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
       ctx.globalAlpha = selected >= 0 ? 0.25 : 1;
-      byLane.forEach(function (list) {
-        for (var x = firstEndingAfter(list, view.a); x < list.length && T.start[list[x]] <= view.b; x++) {
+      byLane.forEach(function (list, lane) {
+        var from = firstEndingAfter(list, view.a);
+        drawSlivers(list, from, lane);
+        for (var x = from; x < list.length && T.start[list[x]] <= view.b; x++) {
           var j = list[x];
+          if (T.wall[j] * k < 1) continue;
           ctx.fillStyle = T.colours[T.tool[j]];
           if (fillBar(j) >= 4) {
             ctx.strokeStyle = edges[T.tool[j]];
