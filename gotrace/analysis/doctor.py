@@ -41,6 +41,7 @@ import numpy as np
 
 from gotrace.analysis.coverage import C_COMPILERS, is_flag_check
 from gotrace.analysis.parallelism import (
+    load_of,
     machine_cores,
     serial_stretches,
     step_arrays,
@@ -629,12 +630,10 @@ def check_cores(events: BuildFacts | Iterable[Event], build: str, info: BuildInf
     known = cpu != _UNKNOWN
     if n < 2 or int(known.sum()) < 0.9 * n:
         return []  # CPU time unknown (an imported action graph of another tool's): nothing to judge
-    starts, walls = facts.column("start_ns"), facts.column("wall_ns")
-    span = int((starts + walls).max()) - int(starts.min())
     cores, source = machine_cores(info)
-    busy, used = int(walls.sum()), int(cpu[known].sum())
-    par = _Load(cores, source, info.parallelism if info is not None else None,
-                average=busy / span if span else float(n), utilisation=used / (span * cores) if span else 0.0)
+    span, average, utilisation = load_of(facts.column("start_ns"), facts.column("wall_ns"), int(cpu[known].sum()),
+                                         cores)
+    par = _Load(cores, source, info.parallelism if info is not None else None, average, utilisation)
     if span < context.busy_min_ns or par.cores < 2:
         return []
     use = f"{100 * par.utilisation:.0f}% CPU use of {par.cores} cores"

@@ -331,6 +331,17 @@ def machine_cores(info: BuildInfo | None) -> tuple[int, str]:
     return os.cpu_count() or 1, "this machine"
 
 
+def load_of(starts: np.ndarray, walls: np.ndarray, cpu_total: int | None, cores: int
+            ) -> tuple[int, float, float | None]:
+    """(span, average tools running at once, CPU utilisation of `cores`) of invocations given as
+    start and wall columns (at least one) and their total CPU time (None: unknown): the one place
+    these figures are computed (`parallelism`, and doctor's check on the cores)."""
+    span = int((starts + walls).max()) - int(starts.min())
+    average = int(walls.sum()) / span if span else float(len(starts))
+    utilisation = None if cpu_total is None else cpu_total / (span * cores) if span else 0.0
+    return span, average, utilisation
+
+
 def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
                 columns: tuple[np.ndarray, np.ndarray] | None = None,
                 cpu: np.ndarray | Sequence[int | None] | None = None, only_ran: bool = False) -> Parallelism:
@@ -345,16 +356,13 @@ def parallelism(events: Sequence[Event], info: BuildInfo | None = None, *,
         return Parallelism(cores, source, limit, 0.0, 0, 0.0, Steps(), [0.0] * BUCKETS, [])
     columns = starts, walls = time_columns(ran) if columns is None else columns
     start = int(starts.min())
-    span = int((starts + walls).max()) - start
     times, running = step_arrays(starts, walls)
-    busy = int(walls.sum())
     cpus = cpu_of(ran, cpu)
     cpu_total = total_cpu(cpus)
+    span, average, utilisation = load_of(starts, walls, cpu_total, cores)
     return Parallelism(
-        cores=cores, cores_source=source, limit=limit,
-        average=busy / span if span else float(len(ran)),
-        peak=int(running.max()) if len(running) else 0,
-        utilisation=None if cpu_total is None else cpu_total / (span * cores) if span else 0.0,
+        cores=cores, cores_source=source, limit=limit, average=average,
+        peak=int(running.max()) if len(running) else 0, utilisation=utilisation,
         steps=Steps(times - start, running),
         cpu_buckets=[] if cpu_total is None else cpu_per_bucket(ran, start, span, columns=columns, cpu=cpus),
         serial=serial_stretches(ran, times, running, start, span, columns=columns),
