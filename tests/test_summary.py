@@ -234,3 +234,19 @@ def test_summary_looks_its_build_record_up_in_the_readers_builds():
     events = _events(("compile", "x.org/a", 0, 10))
     s = summarize(events, {"b": BuildInfo(build="b", cores=64, parallelism=3), "other": BuildInfo(build="other")})
     assert (s.par.cores, s.par.cores_source, s.par.limit) == (64, "trace", 3)
+
+
+def test_the_c_compiles_table_shows_the_top_n_packages_and_counts_the_rest(tmp_path):
+    """A monorepo with hundreds of cgo packages: the text lists the -n longest (as the top tables
+    do) and says how many more; --json lists every one."""
+    trace = tmp_path / "cgo.jsonl"
+    trace.write_text("".join(
+        json.dumps({"v": 1, "build": "b", "tool": "gcc", "pkg": f"x.org/c{k}", "start_ns": 10**18 + k * 10**8,
+                    "wall_ns": (k + 1) * 10**7, "user_ns": 10**6, "file": f"f{k}.c"}) + "\n" for k in range(5)))
+    text = run_gotrace(["summary", str(trace), "-n", "2"], check=True).stdout.decode()
+    table = text.split("C compiles (cgo)\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert [line.split()[0] for line in table[1:3]] == ["x.org/c4", "x.org/c3"]  # longest first
+    assert table[3].strip() == "(3 more packages ran a C compiler: --json lists every one)"
+    assert len(table) == 4
+    listed = json.loads(run_gotrace(["summary", str(trace), "-n", "2", "--json"], check=True).stdout)
+    assert [r["pkg"] for r in listed["c_compiles"]] == [f"x.org/c{k}" for k in (4, 3, 2, 1, 0)]

@@ -155,6 +155,7 @@ class Summary:
     std_packages: int = 0  # standard-library packages of the build (in the std row unless `std`)
     whatif: WhatIf | None = None
     queue: dict[str, int] | None = None  # package -> ns its actions waited ready, when the trace knows
+    top_n: int = 10  # rows of each top table and of the text's C compiles table (-n)
     # the invocations that ran, and the dependency graph the critical path walked (its rows index
     # them, as the steps' `row` does): for the report's page (built once)
     rows: BuildRows | None = field(default=None, compare=False, repr=False)
@@ -300,7 +301,7 @@ def summarize(build: BuildRows | Sequence[Event], info: BuildInfo | Mapping[str,
         whatif = what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level, invocations=rows,
                          sharing=shared)
     return Summary(info=info, builds_in_trace=list(builds_in_trace) or [info.build], path=path,
-                   whatif=whatif, rows=rows, graph=graph, **fields)
+                   whatif=whatif, rows=rows, graph=graph, top_n=top, **fields)
 
 
 def _tables(rows: BuildRows, info: BuildInfo, top: int, depth: int | None, std: bool) -> dict:
@@ -467,10 +468,14 @@ def render_summary_text(s: Summary, out: TextIO) -> None:
         out.write(f"  ({STD_EXPAND})\n")
 
     if s.c_compiles:
+        # the longest first, as many rows as the top tables (a monorepo has hundreds of cgo packages)
         out.write("\nC compiles (cgo)\n")
         write_table(out, ("package", "runs", "wall", "CPU", "slowest file"),
                     [(r.pkg, str(r.compiles), seconds(r.wall_ns), seconds(r.cpu_ns), r.slowest_file)
-                     for r in s.c_compiles], right=(1, 2, 3))
+                     for r in s.c_compiles[:s.top_n]], right=(1, 2, 3))
+        more = len(s.c_compiles) - s.top_n
+        if more > 0:
+            out.write(f"  ({more} more package{'s' if more > 1 else ''} ran a C compiler: --json lists every one)\n")
 
     if s.path is not None:
         _write_path(s, out)

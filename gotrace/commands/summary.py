@@ -21,7 +21,7 @@ def positive(ctx, param, value):
 @output_option("summary", TEXT, "summary.txt")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output with stable keys.")
 @click.option("-n", "--top", default=10, show_default=True, type=int, callback=positive,
-              help="Rows in each top table.")
+              help="Rows in each top table and in the C compiles table.")
 @click.option("--depth", type=int, callback=positive, metavar="N",
               help="Roll packages up to their first N import-path elements.")
 @click.option("--std", is_flag=True, help="List standard-library packages one by one, not as one 'std' row.")
