@@ -76,9 +76,10 @@ def _dominant_runs(x0, x1, lane, tool, tools: int, pixel_ns: int):
     """Bars (start, end, lane, tool as its index in the legend's order) too many to draw one by
     one, as runs to draw instead: a lane's bars that start within a pixel of the previous one's end
     are one stretch (`_merge_subpixel`), cut into runs where the tool changes, each pixel's tool
-    being the one whose bars covered most of it in that lane (ties: the first in the legend; a
-    pixel of zero-length bars only: the one with the most). Returns (start, end, lane, tool) of the
-    runs."""
+    being the one whose bars covered most of it in that lane (then: the most runs, as for a pixel
+    of zero-length runs; then the first in the legend). Only the pixels bars touch are kept (a
+    trace whose tools all started at once has as many lanes as tools). Returns (start, end, lane,
+    tool) of the runs."""
     import numpy as np
 
     pixel_ns = max(pixel_ns, 1)
@@ -87,14 +88,19 @@ def _dominant_runs(x0, x1, lane, tool, tools: int, pixel_ns: int):
         return x0, x1, lane, tool
     bar, pixel, p0, p1 = _pieces(x0, x1, pixel_ns)
     pixels = int(pixel.max()) + 1
-    cell = (lane[bar] * pixels + pixel) * tools + tool[bar]
-    size = (int(lane.max()) + 1) * pixels * tools
-    covered = np.bincount(cell, weights=(p1 - p0).astype(np.float64), minlength=size).reshape(-1, tools)
-    runs = np.bincount(cell, minlength=size).reshape(-1, tools)
-    colour = np.where(covered.max(axis=1) > 0, covered.argmax(axis=1), runs.argmax(axis=1))
+    # per (lane, pixel, tool) touched: the time covered and the runs, then each cell's first by rank
+    cells, of_piece = np.unique((lane[bar] * pixels + pixel) * tools + tool[bar], return_inverse=True)
+    covered = np.bincount(of_piece.reshape(-1), weights=(p1 - p0).astype(np.float64))
+    runs = np.bincount(of_piece.reshape(-1))
+    cell, cell_tool = cells // tools, cells % tools
+    ranked = np.lexsort((cell_tool, -runs, -covered, cell))
+    first = ranked[np.r_[True, cell[ranked][1:] != cell[ranked][:-1]]]
+    coloured_cells, colour = cell[first], cell_tool[first]  # ascending cells
     s0, s1, s_lane = _merge_subpixel(x0, x1, lane, pixel_ns)
     stretch, pixel, p0, p1 = _pieces(s0, s1, pixel_ns)
-    of_piece = colour[s_lane[stretch] * pixels + pixel]
+    # every pixel of a stretch is touched by one of its bars (a gap within one is under a pixel)
+    at = np.searchsorted(coloured_cells, s_lane[stretch] * pixels + pixel)
+    of_piece = colour[np.minimum(at, len(colour) - 1)]
     new_run = np.r_[True, (stretch[1:] != stretch[:-1]) | (of_piece[1:] != of_piece[:-1])]
     first = np.flatnonzero(new_run)
     return p0[first], np.maximum.reduceat(p1, first), s_lane[stretch[first]], of_piece[first]

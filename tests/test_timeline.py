@@ -242,3 +242,27 @@ def test_a_dense_timeline_colours_each_pixel_by_the_tool_that_ran_longest_there(
     compile_px, link_px = count("compile"), count("link")
     assert compile_px > 10_000  # the lane's bar, across the chart
     assert compile_px > 10 * link_px
+
+
+def test_joining_dense_bars_takes_memory_for_the_bars_not_for_every_lane_and_pixel():
+    """A trace whose tools all started at once has as many lanes as tools: the pixels' colours are
+    kept for the pixels bars touch, not for every lane x pixel x tool (5,000 lanes here)."""
+    import tracemalloc
+
+    import numpy as np
+
+    from gotrace.charts import _dominant_runs
+
+    x0 = np.array([0, 1_000], np.int64)
+    x1 = np.array([1_400_000, 2_000], np.int64)
+    lane = np.array([0, 4_999], np.float64)
+    tool = np.array([0, 1], np.int64)
+    tracemalloc.start()
+    try:
+        starts, ends, lanes, tools = _dominant_runs(x0, x1, lane, tool, 2, pixel_ns=1_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    assert (starts.tolist(), ends.tolist(), lanes.tolist(), tools.tolist()) == (
+        [0, 1_000], [1_400_000, 2_000], [0, 4_999], [0, 1])
