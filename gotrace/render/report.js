@@ -169,9 +169,10 @@
     // Bars narrower than a pixel: each pixel column of a lane is drawn once, in the colour of the
     // tool whose slivers covered most of it (drawn one by one in start order, the last sliver in a
     // pixel would colour it, whatever ran longest there).
+    var cover = new Float64Array(0);  // per pixel column x tool, zeroed after each lane: one for all lanes
     function drawSlivers(list, from, lane) {
       var tools = T.tools.length, columns = Math.ceil(plotW) + 1, x, j, c, t, best, last = -1, used = [];
-      var cover = new Float64Array(columns * tools);
+      if (cover.length < columns * tools) cover = new Float64Array(columns * tools);
       for (x = from; x < list.length && T.start[list[x]] <= view.b; x++) {
         j = list[x];
         if (T.wall[j] * k >= 1) continue;
@@ -184,6 +185,7 @@
         for (best = 0, t = 1; t < tools; t++) if (cover[c * tools + t] > cover[c * tools + best]) best = t;
         ctx.fillStyle = T.colours[best];
         ctx.fillRect(LEFT + c, lane * ROW + (ROW - BAR) / 2, 1, BAR);
+        cover.fill(0, c * tools, (c + 1) * tools);
       });
     }
     function drawBars() {
