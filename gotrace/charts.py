@@ -29,6 +29,10 @@ MAX_LABELS = 600
 # drawn as one stretch, coloured pixel by pixel by the tool that ran longest there (`_dominant_runs`;
 # drawing a million polygons is slow, and the tool drawn last would colour every pixel it touches).
 MAX_BARS = 20_000
+# Of those bars cut at pixel boundaries, at most this many pieces (plus two per bar): a broken trace
+# of thousands of tools that ran the whole build, a lane each, would be lanes x pixels pieces;
+# its pixels are then taken two, four, ... at a time.
+MAX_PIECES = 2_000_000
 
 if TYPE_CHECKING:
     import numpy as np
@@ -86,6 +90,8 @@ def _dominant_runs(x0, x1, lane, tool, tools: int, pixel_ns: int):
     lane = lane.astype(np.int64)
     if not len(x0):
         return x0, x1, lane, tool
+    while int((np.maximum(x1 - 1, x0) // pixel_ns - x0 // pixel_ns).sum()) > MAX_PIECES + len(x0):
+        pixel_ns *= 2
     bar, pixel, p0, p1 = _pieces(x0, x1, pixel_ns)
     pixels = int(pixel.max()) + 1
     # per (lane, pixel, tool) touched: the time covered and the runs, then each cell's first by rank

@@ -266,3 +266,29 @@ def test_joining_dense_bars_takes_memory_for_the_bars_not_for_every_lane_and_pix
     assert peak < 1 << 20
     assert (starts.tolist(), ends.tolist(), lanes.tolist(), tools.tolist()) == (
         [0, 1_000], [1_400_000, 2_000], [0, 4_999], [0, 1])
+
+
+def test_bars_as_long_as_the_build_in_thousands_of_lanes_are_coloured_in_bounded_memory(monkeypatch):
+    """A hostile or broken trace: thousands of tools that all ran the whole build, one per lane.
+    Cut at every pixel they would be lanes x pixels pieces; past MAX_PIECES the cells get coarser
+    (still one run per lane here) instead."""
+    import tracemalloc
+
+    import numpy as np
+
+    import gotrace.charts as charts
+
+    monkeypatch.setattr(charts, "MAX_PIECES", 100_000)
+    lanes = 3_000
+    x0 = np.zeros(lanes, np.int64)
+    x1 = np.full(lanes, 1_400_000, np.int64)
+    tracemalloc.start()
+    try:
+        starts, ends, lane, tool = charts._dominant_runs(x0, x1, np.arange(lanes, dtype=np.float64),
+                                                         np.zeros(lanes, np.int64), 1, pixel_ns=1_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 << 20
+    assert starts.tolist() == [0] * lanes and ends.tolist() == [1_400_000] * lanes
+    assert lane.tolist() == list(range(lanes)) and tool.tolist() == [0] * lanes
