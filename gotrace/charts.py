@@ -63,13 +63,19 @@ def _merge_subpixel(x0, x1, lane, pixel_ns: int):
     return x0[first], np.maximum.reduceat(x1, first), lane[first]
 
 
+def _pixel_span(x0, x1, pixel_ns: int):
+    """The first and last pixel each bar (start, end) touches (a zero-length bar: the one it is in)."""
+    import numpy as np
+
+    return x0 // pixel_ns, np.maximum(x1 - 1, x0) // pixel_ns
+
+
 def _pieces(x0, x1, pixel_ns: int):
     """Bars (start, end) cut at pixel boundaries: for each piece, its bar, its pixel, and its start
     and end within that pixel."""
     import numpy as np
 
-    first = x0 // pixel_ns
-    last = np.maximum(x1 - 1, x0) // pixel_ns
+    first, last = _pixel_span(x0, x1, pixel_ns)
     per_bar = last - first + 1
     bar = np.repeat(np.arange(len(x0)), per_bar)
     pixel = first[bar] + np.arange(len(bar)) - np.repeat(np.cumsum(per_bar) - per_bar, per_bar)
@@ -90,7 +96,10 @@ def _dominant_runs(x0, x1, lane, tool, tools: int, pixel_ns: int):
     lane = lane.astype(np.int64)
     if not len(x0):
         return x0, x1, lane, tool
-    while int((np.maximum(x1 - 1, x0) // pixel_ns - x0 // pixel_ns).sum()) > MAX_PIECES + len(x0):
+    while True:  # (pieces beyond one per bar)
+        first, last = _pixel_span(x0, x1, pixel_ns)
+        if int((last - first).sum()) <= MAX_PIECES + len(x0):
+            break
         pixel_ns *= 2
     bar, pixel, p0, p1 = _pieces(x0, x1, pixel_ns)
     pixels = int(pixel.max()) + 1

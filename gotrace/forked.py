@@ -108,15 +108,15 @@ def _answer_file() -> int | None:
         return None
 
 
-def _child(work: Callable, write: int) -> None:
+def _child(work: Callable, answer: int) -> None:
     status = 1
     try:
         try:
-            answer = (False, work())
+            outcome = (False, work())
         except Exception as e:  # the parent raises it where it asks for the result
-            answer = (True, e)
-        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(write, "wb") as outgoing:
+            outcome = (True, e)
+        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(answer, "wb") as outgoing:
             outgoing.write(data)
         status = 0
     finally:  # never back into the parent's code (its stack, its atexit handlers, its buffers)

@@ -298,8 +298,8 @@ def summarize(build: BuildRows | Sequence[Event], info: BuildInfo | Mapping[str,
         level = Concurrency(ran, info.parallelism, columns=rows.times)
         path = critical_path(ran, info.parallelism, graph, level=level)
         shared, fields = child.result()
-        whatif = what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level, invocations=rows,
-                         sharing=shared)
+    whatif = what_if(ran, info.parallelism, graph=graph, cores=info.cores, level=level, invocations=rows,
+                     sharing=shared)
     return Summary(info=info, builds_in_trace=list(builds_in_trace) or [info.build], path=path,
                    whatif=whatif, rows=rows, graph=graph, top_n=top, **fields)
 

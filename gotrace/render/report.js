@@ -170,12 +170,13 @@
     // tool whose slivers covered most of it (drawn one by one in start order, the last sliver in a
     // pixel would colour it, whatever ran longest there).
     var cover = new Float64Array(0);  // per pixel column x tool, zeroed after each lane: one for all lanes
+    function thin(j) { return T.wall[j] * k < 1; }  // narrower than a pixel: drawn by drawSlivers
     function drawSlivers(list, from, lane) {
       var tools = T.tools.length, columns = Math.ceil(plotW) + 1, x, j, c, t, best, last = -1, used = [];
       if (cover.length < columns * tools) cover = new Float64Array(columns * tools);
       for (x = from; x < list.length && T.start[list[x]] <= view.b; x++) {
         j = list[x];
-        if (T.wall[j] * k >= 1) continue;
+        if (!thin(j)) continue;
         c = Math.floor(px(T.start[j] + T.wall[j] / 2) - LEFT);
         if (c < 0 || c >= columns) continue;
         cover[c * tools + T.tool[j]] += T.wall[j] + 1e-6;  // (a zero-length run counts too)
@@ -198,7 +199,7 @@
         drawSlivers(list, from, lane);
         for (var x = from; x < list.length && T.start[list[x]] <= view.b; x++) {
           var j = list[x];
-          if (T.wall[j] * k < 1) continue;
+          if (thin(j)) continue;
           ctx.fillStyle = T.colours[T.tool[j]];
           if (fillBar(j) >= 4) {
             ctx.strokeStyle = edges[T.tool[j]];
