@@ -8,13 +8,14 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 
 from gotrace.analysis.build_rows import BuildRows, rows_in_order
 from gotrace.analysis.summary import summarize
 from gotrace.events import Event, events_from_text, read_events
-from gotrace.render.report_data import package_rows, page_data, page_json, script_json
+from gotrace.render.report_data import distinct_rows, package_rows, page_data, page_json, script_json
 from tests.conftest import run_gotrace
 
 
@@ -128,6 +129,15 @@ def test_package_rows_count_test_variants_with_their_package_as_summary_does():
     assert [(name, wall) for name, wall in zip(rows["name"], rows["wall"])] == \
         sorted((r.name, r.value // 1000) for r in top)
     assert rows["tools"][rows["name"].index("x.org/p")] == "compile ×2"
+
+
+def test_rows_of_equal_tool_runs_are_grouped_as_numpys_unique_rows_groups_them():
+    rng = np.random.default_rng(7)
+    for shape in ((0, 3), (1, 4), (5, 1), (2_000, 5)):
+        runs = rng.integers(0, 3, shape).astype(np.int64)
+        distinct, of = distinct_rows(runs)
+        expected, expected_of = np.unique(runs, axis=0, return_inverse=True)
+        assert distinct.tolist() == expected.tolist() and of.tolist() == expected_of.reshape(-1).tolist()
 
 
 def test_embedded_data_cannot_close_its_script_element():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from gotrace.analysis.build_rows import BuildRows, rows_in_order
+from gotrace.analysis.critical_path import CLOCK_SLACK_NS
 from gotrace.analysis.critical_path import EDGES as GRAPH_EDGES
 from gotrace.events import Event, read_events
 from gotrace.render.report_data import EDGES, UNKNOWN, _latest_earlier, dependency_facts
@@ -132,3 +133,28 @@ def test_what_each_invocation_waited_for_is_the_same_made_a_few_nodes_at_a_time(
     monkeypatch.setattr(report_data, "_NODES_AT_ONCE", 3)
     same_facts(BuildRows.of_events(layered_build(1)))
     same_facts(BuildRows.of_events(read_events(str(PINNED / "multi-p2.jsonl"))[0]))
+
+
+def chained_build(seed: int) -> list[Event]:
+    """Packages whose tools mostly run one after another, each starting about when the one before
+    ended: exactly then, a little later, within the clock slack before, or further before; now and
+    then a tool starts with the one before or ends inside it."""
+    rng = random.Random(seed)
+    out = []
+    for p in range(40):
+        at = rng.randrange(0, 50_000_000)
+        for tool in ("cgo", "gcc", "gcc", "gcc", "compile")[rng.randrange(3):]:
+            wall = rng.choice((1_000_000, 4_000_000, 9_000_000))
+            out.append(Event(build="b", tool=tool, pkg=f"example.com/p{p}", start_ns=at, wall_ns=wall))
+            step = rng.choice((wall, wall, wall + 1_000, wall - CLOCK_SLACK_NS // 2, wall - CLOCK_SLACK_NS,
+                               wall - 2 * CLOCK_SLACK_NS, 0, wall // 3))
+            at += step
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_what_each_invocation_waited_for_is_the_node_walks_when_tools_run_one_after_another(seed):
+    rows = BuildRows.of_events(chained_build(seed))
+    counts = rows.graph().count
+    assert (counts >= 3).sum() >= 20  # packages of several tools, chained
+    same_facts(rows)
