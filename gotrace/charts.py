@@ -198,6 +198,9 @@ def render_timeline(rows: BuildRows, out: IO[bytes], fmt: str = "png", *, par: P
                 x0, x1, y = starts[mine], ends[mine], lane_of[mine]
             gantt.add_collection(PolyCollection(_rects(x0, x1, y, bar_h), facecolors=tool_colour(tool),
                                                 edgecolors="white", linewidths=0.3 if n_lanes < 100 else 0))
+        # the curve before the critical path: what a forked child gives (`on_path`) is waited for
+        # as late as the drawing allows (its outline goes on before the labels, which it must not cover)
+        _draw_concurrency(curve, par, span_s)
         if callable(on_path):
             on_path = on_path()
         if on_path is not None and on_path.any():
@@ -236,24 +239,29 @@ def render_timeline(rows: BuildRows, out: IO[bytes], fmt: str = "png", *, par: P
                      ncol=min(len(handles), 8), frameon=False, borderaxespad=0.2)
         gantt.set_title(printable(title or "Build timeline"), fontsize=10, loc="left", pad=18)
 
-        steps = par.steps
-        if len(steps):  # as arrays: a million-record build has a million and a half steps
-            xs = np.append(steps.times / 1e9, span_s)
-            ys = np.append(steps.running, steps.running[-1])
-            curve.step(xs, ys, where="post", color="#333333", linewidth=1, label="tools running")
-        width = span_s / BUCKETS
-        centres = [(i + 0.5) * width for i in range(BUCKETS)]
-        if par.cpu_buckets:  # none when the trace does not know CPU time (a -debug-trace import)
-            curve.fill_between(centres, par.cpu_buckets, step="mid", color="#8da0b6", alpha=0.45,
-                               linewidth=0, label="cores busy (CPU time)")
-        curve.axhline(par.cores, color="#c44e52", linestyle="--", linewidth=1, label=f"{par.cores} cores")
-        if par.limit and par.limit != par.cores:
-            curve.axhline(par.limit, color="#555555", linestyle=":", linewidth=1, label=f"-p {par.limit}")
-        top = max([par.cores, par.limit or 0, par.peak] + list(par.cpu_buckets))
-        curve.set_ylim(0, top * 1.15 + 0.5)
-        curve.set_ylabel("concurrency")
-        curve.set_xlabel("seconds since the first tool started")
-        curve.legend(loc="upper right", fontsize=7, ncol=4, framealpha=0.9)
-
         metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
         fig.savefig(out, format=fmt, dpi=DPI, metadata=metadata)
+
+
+def _draw_concurrency(curve, par: Parallelism, span_s: float) -> None:
+    """The lower chart: tools running (a step line), cores busy, the machine's cores and -p."""
+    import numpy as np
+
+    steps = par.steps
+    if len(steps):  # as arrays: a million-record build has a million and a half steps
+        xs = np.append(steps.times / 1e9, span_s)
+        ys = np.append(steps.running, steps.running[-1])
+        curve.step(xs, ys, where="post", color="#333333", linewidth=1, label="tools running")
+    width = span_s / BUCKETS
+    centres = [(i + 0.5) * width for i in range(BUCKETS)]
+    if par.cpu_buckets:  # none when the trace does not know CPU time (a -debug-trace import)
+        curve.fill_between(centres, par.cpu_buckets, step="mid", color="#8da0b6", alpha=0.45,
+                           linewidth=0, label="cores busy (CPU time)")
+    curve.axhline(par.cores, color="#c44e52", linestyle="--", linewidth=1, label=f"{par.cores} cores")
+    if par.limit and par.limit != par.cores:
+        curve.axhline(par.limit, color="#555555", linestyle=":", linewidth=1, label=f"-p {par.limit}")
+    top = max([par.cores, par.limit or 0, par.peak] + list(par.cpu_buckets))
+    curve.set_ylim(0, top * 1.15 + 0.5)
+    curve.set_ylabel("concurrency")
+    curve.set_xlabel("seconds since the first tool started")
+    curve.legend(loc="upper right", fontsize=7, ncol=4, framealpha=0.9)
