@@ -198,16 +198,7 @@ def render_timeline(rows: BuildRows, out: IO[bytes], fmt: str = "png", *, par: P
                 x0, x1, y = starts[mine], ends[mine], lane_of[mine]
             gantt.add_collection(PolyCollection(_rects(x0, x1, y, bar_h), facecolors=tool_colour(tool),
                                                 edgecolors="white", linewidths=0.3 if n_lanes < 100 else 0))
-        # the curve before the critical path: what a forked child gives (`on_path`) is waited for
-        # as late as the drawing allows (its outline goes on before the labels, which it must not cover)
         _draw_concurrency(curve, par, span_s)
-        if callable(on_path):
-            on_path = on_path()
-        if on_path is not None and on_path.any():
-            mine = np.flatnonzero(on_path[ran])
-            gantt.add_collection(PolyCollection(_rects(starts[mine], ends[mine], lane_of[mine], bar_h),
-                                                facecolors="none", edgecolors="black",
-                                                linewidths=0.9 if n_lanes < 100 else 0.6, zorder=3))
 
         # Labels only where they fit: a bar as wide as the text, rows tall enough to read.
         axes_w_px = width_px * 0.93
@@ -223,6 +214,16 @@ def render_timeline(rows: BuildRows, out: IO[bytes], fmt: str = "png", *, par: P
                         gantt.text((start_ns - t0 + wall_ns / 2) / 1e9, lanes[k], printable(text), ha="center",
                                    va="center", fontsize=LABEL_FONT_PT, color="white", clip_on=True)
                         break
+
+        # the critical path last: what a forked child gives (`on_path`) is waited for once all else
+        # is laid out; its outline is drawn over the bars and under the labels (zorder 3) all the same
+        if callable(on_path):
+            on_path = on_path()
+        if on_path is not None and on_path.any():
+            mine = np.flatnonzero(on_path[ran])
+            gantt.add_collection(PolyCollection(_rects(starts[mine], ends[mine], lane_of[mine], bar_h),
+                                                facecolors="none", edgecolors="black",
+                                                linewidths=0.9 if n_lanes < 100 else 0.6, zorder=2.9))
 
         gantt.set_xlim(0, span_s * 1.005)
         gantt.set_ylim(n_lanes - 0.5, -0.5)

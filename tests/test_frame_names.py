@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from gotrace.collapse import GROUPINGS, fold_events, stack_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gotrace.collapse import GROUPINGS, fold_events, kind_stacks, stack_of
 from gotrace.events import Event, read_events
 from gotrace.palette import TOOL_COLOURS
 from tests.conftest import need, run_gotrace
@@ -99,4 +102,20 @@ def test_memory_views_weigh_memory_time_and_name_the_unit(multi_build, tmp_path)
     assert b"KiB*s" in fold.stderr
     svg = run_gotrace(["flame", str(multi_build.trace), "--weight", "rss", "-o", "-"], check=True).stdout
     assert b"KiB*s" in svg and b"emory-time" in svg
+
+
+PACKAGE_NAMES = ["runtime", "runtime/cgo", "example.com/a/b", "example.com/a/b [example.com/a/b.test]",
+                 "example.com/a.test", "main", "command-line-arguments", "", "/abs/p", "a//b", "link", "cgo/x",
+                 "a;b/c", "a\nb/c\r", "std", "x [y", "x]", "p [q] [r]", "golang.org/x/sys/unix", "ß/ü.é"]
+NAME_TEXT = st.text(st.sampled_from(list("ab./ []; \n\r.tesmain")), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PACKAGE_NAMES), NAME_TEXT), max_size=12),
+       st.sampled_from([None, "build", "a;b", "x\ny"]), st.sampled_from(GROUPINGS[:-1]))
+def test_a_package_s_frames_made_once_for_its_tools_are_its_stack_s(packages, root, grouping):
+    """kind_stacks makes each package's frames once (a quicker way for plain paths): every stack
+    is stack_of's for the same invocation, whatever the name, the root and the grouping."""
+    kinds = [("b", pkg, tool) for pkg in packages for tool in ("compile", "a;sm")]
+    assert kind_stacks(kinds, grouping, root) == [stack_of(event(pkg, tool), grouping, root) for _, pkg, tool in kinds]
 
