@@ -225,15 +225,22 @@ def fold_columns(spans: Spans, weights: Sequence[str] = ("wall",), *, grouping: 
     def column(values, dtype):
         return np.frombuffer(values, dtype) if len(values) else np.zeros(0, dtype)
 
-    selects = selection(tools, package)
-    chosen = np.fromiter((selects(tool, pkg) for _, pkg, tool in spans.kinds), bool, len(spans.kinds))
-    of_kind = [stack if keep else None for stack, keep in zip(kind_stacks(spans.kinds, grouping, root), chosen)]
+    kind = column(spans.kind, np.intc)
+    if tools or package is not None:
+        selects = selection(tools, package)
+        chosen = np.fromiter((selects(tool, pkg) for _, pkg, tool in spans.kinds), bool, len(spans.kinds))
+        of_kind = [stack if keep else None for stack, keep in zip(kind_stacks(spans.kinds, grouping, root), chosen)]
+        rows = np.flatnonzero(chosen[kind])  # the invocations of the tools and packages asked for
+    else:  # every invocation (a Python step per kind less: 0.2 s at 1M records)
+        of_kind = kind_stacks(spans.kinds, grouping, root)
+        rows = np.arange(len(kind))
     ids = dict(zip(dict.fromkeys(filter(None, of_kind)), count()))
     stacks = list(ids)
-    stack_of_kind = np.fromiter((ids.get(stack, -1) for stack in of_kind), np.int64, len(of_kind))
+    if len(stacks) == len(of_kind):  # each kind a stack of its own (one build, no filter): in order
+        stack_of_kind = np.arange(len(stacks))
+    else:
+        stack_of_kind = np.fromiter((ids.get(stack, -1) for stack in of_kind), np.int64, len(of_kind))
     del of_kind
-    kind = column(spans.kind, np.intc)
-    rows = np.flatnonzero(chosen[kind])  # the invocations of the tools and packages asked for
     stack = stack_of_kind[kind[rows]]
     wall = column(spans.wall_ns, np.int64)[rows]
     out = []
