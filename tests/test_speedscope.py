@@ -301,10 +301,45 @@ def test_a_file_whose_timeline_parts_a_forked_child_made_is_the_file_made_in_one
     both.write_bytes(multi_test_build.trace.read_bytes() + broken_build.trace.read_bytes())
     spans, _ = load_spans(str(both))
     made = {}
-    for threshold in (0, 1 << 60):  # lanes and package names in a forked child, or here
+    for threshold in (0, 1 << 60):  # lanes, package names and the events' encoding in forked children, or here
         monkeypatch.setattr(speedscope, "LANES_APART", threshold)
+        monkeypatch.setattr(speedscope, "EVENTS_APART", threshold)
         out = io.BytesIO()
         speedscope.render_speedscope(out, spans, name="both")
         made[threshold] = out.getvalue()
     assert made[0] == made[1 << 60]
     assert b"Timeline lane 1 of" in made[0] and b".test]" in made[0]
+
+
+def test_a_timeline_whose_encoding_child_died_is_encoded_here(multi_build, tmp_path, monkeypatch):
+    """A child killed before it answered (the OOM killer) costs time, not the file: the events are
+    encoded again here, into the same file in memory from its start; and the file written to disk
+    (copied by the kernel: sendfile) is the file written into memory."""
+    import os
+
+    from gotrace.analysis.lanes import load_spans
+    from gotrace.render import speedscope
+
+    spans, _ = load_spans(str(multi_build.trace))
+    here = io.BytesIO()
+    speedscope.render_speedscope(here, spans, name="x")  # a small build: everything here
+    assert b"Timeline lane 1 of" in here.getvalue()
+    encode = speedscope._timeline_into
+    parent = os.getpid()
+
+    def dies_halfway(held, timeline):
+        if os.getpid() != parent:  # the child: more than the whole timeline written, then killed
+            os.write(held, b"half a timeline" * 700_000)
+            os.kill(os.getpid(), 9)
+        encode(held, timeline)
+
+    monkeypatch.setattr(speedscope, "EVENTS_APART", 0)
+    monkeypatch.setattr(speedscope, "_timeline_into", dies_halfway)
+    again = io.BytesIO()
+    speedscope.render_speedscope(again, spans, name="x")
+    assert again.getvalue() == here.getvalue()
+    monkeypatch.setattr(speedscope, "_timeline_into", encode)
+    with open(tmp_path / "s.json", "wb") as out:
+        speedscope.render_speedscope(out, spans, name="x")
+    assert (tmp_path / "s.json").read_bytes() == here.getvalue()
+
