@@ -121,6 +121,34 @@ floor / CPU x floor / peak RSS: fold 2.29x / 3.76x, 236 MiB; flame 2.27x / 3.71x
 a 4.4 s floor in the two-round run); --json 4.44x, 831 MiB (12.7 s); report 7.11x / 12.71x,
 866 MiB (20.6 s) (three rounds, 11:20-11:28).
 
+2026-12-02 (13:12-14:20), each change A/B against the stop before (farm-bench, alternating pairs,
+the same bytes) and checked with a process's own CPU clock: line profilers put Python calls at
+several times their cost (a package's frames at 1.8 s that take 0.75). Changed: the report's page
+makes its dependency facts in the forked child and the rest here (before: the child 1.8 s, this
+process 2.6 s), finds what a tool waited for at once for nodes whose tools ran one after another
+(89% of the nodes of several tools) and groups the package rows' tool mixes by one lexsort (numpy's
+unique rows: 0.58 s -> 0.04): report 0.937x (12.9 s against 13.8 s). The timeline draws its curve
+and labels before it waits for the critical path's child: 0.914x and 0.936x (6.34 s against
+6.90 s). fold_columns without a filter skips its per-kind test and lookup (1.4-1.6 -> 1.2 s CPU);
+speedscope's timeline events (158 MB of JSON) are encoded by a second child into a file in memory
+while this process writes the frames and the folds, then copied by the kernel (sendfile): 0.897x
+(7.22 s against 8.10 s), peak RSS unchanged. Tried and dropped, measured: skipping argv's decoding
+(it is never used): a regex that validates it costs 2.3 us a line against the 0.86 us orjson
+spends on it, and even an unchecked cut (slicing and joining 1.3 KB) cost 2.35 us against 1.98 us
+for decoding the whole line; a quicker frame head per package (0.75 -> 0.70 s); speedscope's
+timeline written whole by the first child with the frames numbered timeline-first (1.08x slower:
+this process waited for it and rebuilt the frame index); first_share 0.52 for load_spans (noise).
+Why summary stays above 3x: its stage timers at 1M: reading 3.2-3.5 s in each process (6.4 us a
+line, 2.3 of it decoding), the merge 0.7 s, nodes 0.4 s, then the graph 1.5 s and the critical
+path 0.4 s beside the sharing and tables 1.7 s, then the replays (3.6 s of CPU) split in two: the
+schedule is within ~0.7 s (the serial steps) of an even split of its ~7.4 s of work after reading,
+so it needs less work, not more overlap: 3x of a 2.4-2.5 s floor is 7.2-7.5 s, the summary takes
+8.7-9.1 s. Medians of two rounds at 14:10-14:18 (load 0.6), wall x floor / CPU x floor / peak
+RSS: fold 1.94x / 3.27x, 237 MiB; flame 2.06x / 3.44x, 237 MiB; doctor 2.14x / 3.68x, 494 MiB;
+chrome 2.57x / 3.63x, 568 MiB; diff 2.39x / 3.64x, 590 MiB; timeline 2.83x / 4.90x, 674 MiB
+(7.1 s); speedscope 2.86x / 4.65x, 724 MiB (7.1 s); summary 3.70x / 6.62x, 838 MiB (9.1 s);
+--json 3.88x, 838 MiB (9.2 s); report 5.75x / 10.49x, 844 MiB (14.1 s).
+
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
 
