@@ -38,7 +38,7 @@ class Forked(Generic[T]):
     def __init__(self, work: Callable[[], T], fork: bool = True):
         self._work = work
         self._pid = None
-        answer = _answer_file() if fork and can_fork() else None
+        answer = file_in_memory("gotrace-answer") if fork and can_fork() else None
         if answer is not None:
             parent = os.getpid()
             pid = os.fork()
@@ -94,16 +94,16 @@ def _stop_with(parent: int) -> None:
         os._exit(1)
 
 
-def _answer_file() -> int | None:
-    """Where a child writes its answer: a file in memory (memfd, not on disk: a full disk does not
-    matter), read from its start once the child has ended. Through a pipe, a child with a big
-    answer (a reading helper's columns, tens of MB) waited until this process read it, holding its
-    memory and the pages fork shares (each page this process writes while they are shared is
-    copied first); at 1,000,000 records a summary took 0.93x the time with this (farm-bench, four
-    alternating pairs: within this machine's noise, but less system time). None where it cannot be
-    made: the work is then done here."""
+def file_in_memory(name: str) -> int | None:
+    """A file in memory (memfd: not on disk, so a full disk does not matter) that a forked child
+    writes and this process reads from its start once the child has ended; None where it cannot be
+    made (the work is then done here). A child's answer waits in one (`Forked`): through a pipe, a
+    child with a big answer (a reading helper's columns, tens of MB) waited until this process read
+    it, holding its memory and the pages fork shares (each page this process writes while they are
+    shared is copied first); at 1,000,000 records a summary took 0.93x the time with this
+    (farm-bench, four alternating pairs: within this machine's noise, but less system time)."""
     try:
-        return os.memfd_create("gotrace-answer", os.MFD_CLOEXEC)
+        return os.memfd_create(name, os.MFD_CLOEXEC)
     except (AttributeError, OSError):
         return None
 

@@ -27,7 +27,7 @@ from gotrace.collapse import fold_columns
 from gotrace.endings import interruption
 from gotrace.events import BuildInfo, Event
 from gotrace.forked import Forked
-from gotrace.render.report_data import critical_steps, page_json
+from gotrace.render.report_data import critical_steps, page_json, positions_of
 from gotrace.render.text_table import mebibytes, percent, seconds
 from gotrace.text import seconds_or_unknown
 
@@ -267,8 +267,7 @@ def render_report(summary: Summary, out: TextIO, *, trace_name: str = "",
     order = rows_in_order(s.rows)  # the invocations as the timeline lists them
     with flame:
         data = page_json(s, order)
-    positions = np.empty(len(order), np.int64)
-    positions[order] = np.arange(len(order))
+    positions = positions_of(order)
     w = out.write
     w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
     w(f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n')  # a constant without '"'
