@@ -254,10 +254,11 @@ def test_hostile_names_are_shown_as_text_and_run_nothing(browser, tmp_path):
     report.close()
 
 
-def test_a_dense_timeline_colours_each_pixel_by_the_tool_that_ran_longest_there(browser, tmp_path):
-    """Zoomed out, most bars are narrower than a pixel. One lane runs a 9.5 ms compile then a 0.5 ms
-    link, 3,000 times: every pixel holds both, and compile ran 95% of the time there. The canvas
-    must show compile, not whichever bar was drawn last in each pixel."""
+@pytest.fixture(scope="module")
+def dense_report(tmp_path_factory) -> Path:
+    """The report of a dense build: one lane runs a 9.5 ms compile then a 0.5 ms link, 3,000 times
+    (6,000 invocations, 12,000 concurrency steps: many more than the chart has pixels)."""
+    tmp_path = tmp_path_factory.mktemp("dense")
     trace = tmp_path / "dense.jsonl"
     lines = []
     for k in range(3000):
@@ -269,6 +270,14 @@ def test_a_dense_timeline_colours_each_pixel_by_the_tool_that_ran_longest_there(
     trace.write_text("".join(lines))
     html = tmp_path / "dense.html"
     run_gotrace(["report", str(trace), "-o", str(html)], check=True)
+    return html
+
+
+def test_a_dense_timeline_colours_each_pixel_by_the_tool_that_ran_longest_there(browser, dense_report):
+    """Zoomed out, most bars are narrower than a pixel. Every pixel of the dense build holds both a
+    compile and a link, and compile ran 95% of the time there. The canvas must show compile, not
+    whichever bar was drawn last in each pixel."""
+    html = dense_report
     report = Report(browser, html)
     counts = report.page.evaluate("""([compile, link]) => {
         const canvas = document.getElementById("timeline-canvas");
@@ -286,3 +295,48 @@ def test_a_dense_timeline_colours_each_pixel_by_the_tool_that_ran_longest_there(
     assert compile_px > 10 * link_px
     assert report.problems == []
     report.close()
+
+
+# what the page's canvas strokes: the vertices of each path, from beginPath to stroke (wrapped
+# before the page's script runs)
+COUNT_STROKED_VERTICES = """
+    window.strokedPaths = [];
+    const proto = CanvasRenderingContext2D.prototype;
+    const begin = proto.beginPath, move = proto.moveTo, line = proto.lineTo, stroke = proto.stroke;
+    let vertices = [];
+    proto.beginPath = function () { vertices = []; return begin.apply(this, arguments); };
+    proto.moveTo = function (x, y) { vertices.push([x, y]); return move.apply(this, arguments); };
+    proto.lineTo = function (x, y) { vertices.push([x, y]); return line.apply(this, arguments); };
+    proto.stroke = function () { window.strokedPaths.push(vertices.slice()); return stroke.apply(this, arguments); };
+"""
+
+
+def test_the_concurrency_line_of_a_dense_build_has_a_few_vertices_per_pixel_not_one_per_step(browser, tmp_path):
+    """A million-invocation build has ~1.85 million concurrency steps: stroked a vertex per step, the
+    page took 16 s to open and as long again at each zoom. Each pixel column gets a few vertices, and
+    the line still spans every level the build reached. Here 3,000 times a 6 ms compile with a 5 ms
+    asm from its 3rd ms on: 0, 1, 2, 1, 0 tools running, 12,000 steps on ~1,200 pixels."""
+    trace = tmp_path / "steps.jsonl"
+    lines = []
+    for k in range(3000):
+        at = 1_700_000_000 * 10**9 + k * 10_000_000
+        for tool, start, wall in (("compile", at, 6_000_000), ("asm", at + 3_000_000, 5_000_000)):
+            lines.append(json.dumps({"v": 1, "build": "b", "tool": tool, "pkg": f"x.org/p{k}", "start_ns": start,
+                                     "wall_ns": wall, "user_ns": wall // 2}) + "\n")
+    trace.write_text("".join(lines))
+    html = tmp_path / "steps.html"
+    run_gotrace(["report", str(trace), "-o", str(html)], check=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(COUNT_STROKED_VERTICES)
+    page.goto(html.as_uri())
+    page.wait_for_selector("html[data-ready]", state="attached")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    paths = page.evaluate("window.strokedPaths")
+    width = page.evaluate("document.getElementById('timeline-canvas').width")
+    page.close()
+    line = max(paths, key=len)  # the concurrency line: the other strokes are axes, levels and outlines
+    assert 100 < len(line) <= 5 * width + 10, (len(line), width)
+    # the line reaches all three levels (0, 1 and 2 tools running) across the chart's width
+    assert len({round(y, 3) for _, y in line}) == 3
+    xs = [x for x, _ in line]
+    assert max(xs) - min(xs) > width / 2
