@@ -5,6 +5,7 @@ return a `Traced` with the trace path, the go command's result and the module co
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -80,6 +81,19 @@ def shim() -> str:
     path = BIN / "gotrace-shim"
     assert path.exists(), "gotrace-shim is not installed next to the interpreter; run `make venv`"
     return str(path)
+
+
+def steps_trace(path: Path, repeats: int = 3000) -> Path:
+    """A build that runs, `repeats` times, a 6 ms compile with a 5 ms asm from its 3rd ms on: 0, 1,
+    2, 1, 0 tools running, four concurrency steps per 10 ms."""
+    lines = []
+    for k in range(repeats):
+        at = 1_700_000_000 * 10**9 + k * 10_000_000
+        for tool, start, wall in (("compile", at, 6_000_000), ("asm", at + 3_000_000, 5_000_000)):
+            lines.append(json.dumps({"v": 1, "build": "b", "tool": tool, "pkg": f"x.org/p{k}", "start_ns": start,
+                                     "wall_ns": wall, "user_ns": wall // 2}) + "\n")
+    path.write_text("".join(lines))
+    return path
 
 
 def run_gotrace(args: list[str], cwd: Path | str | None = None, env: dict | None = None,

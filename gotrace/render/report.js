@@ -279,10 +279,14 @@
       if (T.wait[selected] >= 0) link(T.wait[selected], selected, "#1f5fbf");
       unblocked[selected].forEach(function (u) { link(selected, u, "#2e8b57"); });
     }
-    function columnStroke(x, lo, hi, last) {  // a pixel column's steps: down to lo, up to hi, on to last
-      ctx.lineTo(x, cy(lo));
-      ctx.lineTo(x, cy(hi));
-      ctx.lineTo(x, cy(last));
+    function columnStroke(column, lo, hi, last) {
+      // a pixel column's steps, in its right half: along the lowest level and the highest (the
+      // edges the steps draw there), between them, then to the last level
+      ctx.lineTo(column + 0.5, cy(lo));
+      ctx.lineTo(column + 1, cy(lo));
+      ctx.lineTo(column + 1, cy(hi));
+      ctx.lineTo(column + 0.5, cy(hi));
+      ctx.lineTo(column + 1, cy(last));
     }
     function drawChart() {
       ctx.save();
@@ -305,9 +309,9 @@
         while (s + 1 < P.at.length && P.at[s + 1] <= view.a) s++;
         // One step at a time, except that the steps after the first in one pixel column are one
         // vertical stroke over their levels, at the column's middle (strokes 1.5 px wide a pixel
-        // apart leave no gap): zoomed out on a big build (1.85 million steps at a million
-        // invocations) a vertex per step made a path the browser took 16 s to stroke, at every
-        // redraw; this one has at most five vertices per pixel column, and looks the same.
+        // apart leave no gap; `columnStroke`): zoomed out on a big build (1.85 million steps at a
+        // million invocations) a vertex per step made a path the browser took 16 s to stroke, at
+        // every redraw; this one has at most seven vertices per pixel column, and looks the same.
         var level = P.running[s], column = Math.floor(px(P.at[s])), lo = level, hi = level, merged = false;
         ctx.moveTo(px(P.at[s]), cy(level));
         for (s++; s < P.at.length && P.at[s - 1] <= view.b; s++) {
@@ -317,13 +321,13 @@
             lo = Math.min(lo, v); hi = Math.max(hi, v); level = v;
             continue;
           }
-          if (merged) { columnStroke(column + 0.5, lo, hi, level); merged = false; }
+          if (merged) { columnStroke(column, lo, hi, level); merged = false; }
           ctx.lineTo(sx, cy(level));
           ctx.lineTo(sx, cy(v));
           level = v;
           column = Math.floor(sx);
         }
-        if (merged) columnStroke(column + 0.5, lo, hi, level);
+        if (merged) columnStroke(column, lo, hi, level);
         if (s >= P.at.length) ctx.lineTo(px(span), cy(P.running[P.at.length - 1]));
         ctx.strokeStyle = "#4e79a7";
         ctx.lineWidth = 1.5;
