@@ -111,9 +111,10 @@ class BuildRows(Invocations):
             nodes = self.nodes()
         return wired(nodes, self.pkg, self.pkgs, self.tool, self.tools, self.deps, self.actions, self.action_deps)
 
-    def on_critical_path(self) -> np.ndarray:
-        """Whether each row is on the critical path (`critical_path.chain_rows`)."""
-        return chain_rows(self.graph(), len(self))
+    def on_critical_path(self, nodes: Nodes | None = None) -> np.ndarray:
+        """Whether each row is on the critical path (`critical_path.chain_rows`); pass `nodes` when
+        they are made already (`nodes()`)."""
+        return chain_rows(self.graph(nodes), len(self))
 
     def events(self) -> Sequence[Event]:
         """The rows as Events, made one at a time when asked for (`event`)."""
