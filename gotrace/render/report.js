@@ -6,6 +6,18 @@
   "use strict";
   var SVGNS = "http://www.w3.org/2000/svg";
   var DATA = JSON.parse(document.getElementById("report-data").textContent);
+  // columns written compactly (gotrace/render/report_data.py): times as differences from the one
+  // before, package table names as indexes into the timeline's package names
+  function summed(deltas) {
+    var out = new Array(deltas.length), t = 0;
+    for (var i = 0; i < deltas.length; i++) out[i] = t += deltas[i];
+    return out;
+  }
+  DATA.timeline.start = summed(DATA.timeline.startDelta);
+  DATA.parallelism.at = summed(DATA.parallelism.atDelta);
+  DATA.packages.name = DATA.packages.name.map(function (name) {
+    return typeof name === "number" ? DATA.timeline.pkgs[name] : name;
+  });
 
   // A name may hold anything a trace held: control characters are shown as \xNN, as the HTML does.
   function shown(name) {
