@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
             written = write_report(trace, html)
             text = html.read_text()
             data = re.search(r'id="report-data">(.*?)</script>', text, re.S).group(1)
-            invocations = len(json.loads(data)["timeline"]["start"])
+            invocations = len(json.loads(data)["timeline"]["startDelta"])
             page = browse(browser, html)
 
             def pair(figures) -> str:
