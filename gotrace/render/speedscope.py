@@ -216,11 +216,20 @@ def _lane_chunks(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, t0: int
         yield b",".join(map(form.__mod__, zip(p, opens, t, opens, t, closes, p, closes)))
 
 
-def _timeline_parts(spans: Spans, builds: Sequence[str]) -> tuple[list[np.ndarray], tuple, tuple]:
-    """What the timeline needs beside the folds: each build's lanes, and its package names
+def _timeline_parts(spans: Spans, builds: Sequence[str]) -> tuple[list[tuple[np.ndarray, list[int]]], tuple, tuple]:
+    """What the timeline needs beside the folds: each build's rows lane by lane, each lane's in
+    start order (ties in trace order), with where each lane's begin among them; the package names
     (`package_label`) and tool names, each as (the distinct names in order of first use, each
     kind's among them)."""
-    lanes = [np.array(spans.lanes(spans.rows_of(build)), np.int64) for build in builds]
+    starts = _column(spans.start_ns, np.int64)
+    lanes = []
+    for build in builds:
+        rows = spans.rows_of(build)
+        of_row = np.array(spans.lanes(rows), np.int64)
+        rows = np.arange(len(spans)) if isinstance(rows, range) else np.array(rows, np.int64)
+        at = np.argsort(starts[rows], kind="stable")  # two stable sorts: by lane, then by start
+        at = at[np.argsort(of_row[at], kind="stable")]
+        lanes.append((rows[at], np.searchsorted(of_row[at], np.arange(int(of_row.max()) + 2)).tolist()))
     packages = list(map(itemgetter(1), spans.kinds))
     label = {pkg: package_label(pkg) for pkg in dict.fromkeys(packages)}
     tools = list(map(itemgetter(2), spans.kinds))
@@ -231,8 +240,8 @@ def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
     """A speedscope file of the invocations in `spans` (one build or several)."""
     frames = _Frames()
     builds = spans.builds()
-    # a big trace's lanes (a heap per row) and the timeline's package names are made by a forked
-    # child meanwhile
+    # a big trace's lanes (a heap per row, then its rows lane by lane) and the timeline's package
+    # names are made by a forked child meanwhile
     # speedscope has no unit for memory x time: "none", and the profile's name says what the numbers are
     with Forked(lambda: _timeline_parts(spans, builds), fork=len(spans) >= LANES_APART) as parts:
         profiles = _sampled_profiles(fold_columns(spans, ("wall", "rss")), frames)
@@ -244,17 +253,10 @@ def render_speedscope(out: IO[bytes], spans: Spans, *, name: str) -> None:
     starts = _column(spans.start_ns, np.int64)
     ends = starts + _column(spans.wall_ns, np.int64)
     timeline = []
-    for build, lanes in zip(builds, lanes_of_builds):
-        rows = spans.rows_of(build)
-        rows = np.arange(len(spans)) if isinstance(rows, range) else np.array(rows, np.int64)
-        t0 = int(starts[rows].min())
-        end = (int(ends[rows].max()) - t0) // 1000
-        # each lane's rows in start order, ties in trace order: two stable sorts
-        at = np.argsort(starts[rows], kind="stable")
-        at = at[np.argsort(lanes[at], kind="stable")]
-        by_lane = rows[at]
-        lane_count = int(lanes.max()) + 1
-        bounds = np.searchsorted(lanes[at], np.arange(lane_count + 1)).tolist()
+    for build, (by_lane, bounds) in zip(builds, lanes_of_builds):
+        t0 = int(starts[by_lane].min())
+        end = (int(ends[by_lane].max()) - t0) // 1000
+        lane_count = len(bounds) - 1
         for lane in range(lane_count):
             title = f"Timeline lane {lane + 1} of {lane_count}"
             if len(builds) > 1:
