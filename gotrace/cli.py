@@ -18,6 +18,7 @@ import click
 
 from gotrace import __version__, commands, quick_exit
 from gotrace.events import TraceError
+from gotrace.status import STATUS
 from gotrace.text import printable
 
 
@@ -61,8 +62,11 @@ def main() -> None:
     gc.disable()
     quick_exit.enable()
     try:
-        # without standalone mode click returns (not raises) the code of a click.exceptions.Exit
-        status = cli.main(standalone_mode=False)
+        try:
+            # without standalone mode click returns (not raises) the code of a click.exceptions.Exit
+            status = cli.main(standalone_mode=False)
+        finally:
+            STATUS.clear()  # before an error's line, or the shell's prompt
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

@@ -860,6 +860,10 @@ def _in_two(path: str, work, size: int, first_share: float, options: dict) -> tu
     what the other has left (file_parts.SharedParts; this process keeps as much more than half as it
     reads more than half of the file to start with: the time the helper's result takes to cross)."""
     from gotrace.file_parts import SharedParts
+    from gotrace.status import STATUS, fraction
+
+    def reading(done: int) -> None:
+        STATUS.show(f"gotrace: reading {path}: {fraction(done, size)} of {size / (1 << 20):,.0f} MiB")
 
     with open(path, "rb") as stream:
         stream.seek(int(size * first_share))
@@ -874,7 +878,7 @@ def _in_two(path: str, work, size: int, first_share: float, options: dict) -> tu
         done = []
         while True:
             start = shared.start(me)
-            reader = TraceReader(shared.lines(me), name=path, **options)
+            reader = TraceReader(shared.lines(me, reading if me == 0 else None), name=path, **options)
             try:
                 done.append((start, work(reader), reader))
             except TraceError:
@@ -912,6 +916,7 @@ def _in_two(path: str, work, size: int, first_share: float, options: dict) -> tu
     reader = parts[0][2]
     for _, _, later in parts[1:]:
         reader.absorb(later)
+    STATUS.show(f"gotrace: read {reader.lines:,} lines of {path}; working on them", now=True)
     return [result for _, result, _ in parts], reader
 
 

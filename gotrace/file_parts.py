@@ -23,7 +23,7 @@ from __future__ import annotations
 import fcntl
 import mmap
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 STEP_BYTES = 1 << 20  # read between two looks at where a part ends
 STEAL_BYTES = 16 << 20  # the least part worth taking over (each part has a result of its own to merge)
@@ -37,6 +37,7 @@ class SharedParts:
         any remainder taken over, reader 0 ends with `bias` bytes more than half: the helper's result
         has to be pickled and cross a pipe before this process can use it (events.read_in_parts)."""
         self.path = path
+        self.size = size
         self.bias = bias
         self._memory = mmap.mmap(-1, 4 * 8)  # anonymous: shared with a child forked after this
         self._at = memoryview(self._memory).cast("q")  # position 0, end 0, position 1, end 1
@@ -62,8 +63,9 @@ class SharedParts:
         """Where the current part of `reader` starts (before it reads any of it)."""
         return self._at[2 * reader]
 
-    def lines(self, reader: int) -> Iterator[bytes]:
-        """The lines of the current part of `reader`, up to its end as it stands at each step."""
+    def lines(self, reader: int, on_step: Callable[[int], None] | None = None) -> Iterator[bytes]:
+        """The lines of the current part of `reader`, up to its end as it stands at each step;
+        `on_step(bytes)` is told, at each step, how much of the file both readers have read."""
         at = self._at
         with open(self.path, "rb", buffering=1 << 20) as stream:
             position = at[2 * reader]
@@ -72,7 +74,10 @@ class SharedParts:
                 self._lock()
                 at[2 * reader] = position
                 end = at[2 * reader + 1]
+                left = at[1] - at[0] + at[3] - at[2]
                 self._unlock()
+                if on_step is not None:
+                    on_step(self.size - left)
                 if position >= end:
                     return
                 # the other reader may end this part from `position` + STEP_BYTES on (`steal`), so

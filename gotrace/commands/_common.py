@@ -11,6 +11,7 @@ import click
 
 from gotrace import quick_exit
 from gotrace.events import BuildInfo, Event, TraceReader, open_trace, read_in_parts
+from gotrace.status import STATUS
 from gotrace.text import PrintableText, printable
 
 if TYPE_CHECKING:
@@ -38,8 +39,8 @@ def build_option(func):
 def warn_skipped(reader: TraceReader) -> None:
     """One line on stderr when corrupt or truncated lines were skipped (a killed build leaves one)."""
     if reader.skipped:
-        click.echo(f"gotrace: warning: skipped {reader.skipped} unreadable line(s) in {reader.name} "
-                   f"(first at line {reader.first_bad_line})", err=True)
+        say(f"gotrace: warning: skipped {reader.skipped} unreadable line(s) in {reader.name} "
+            f"(first at line {reader.first_bad_line})")
 
 
 class SelectedEvents:
@@ -152,6 +153,7 @@ class Output:
     def open(self, binary: bool = False) -> Iterator[IO]:
         """The stream to write to; text written to it has its control characters escaped."""
         self.check()
+        STATUS.clear()  # (stdout may be the terminal the status line is on)
         with open_output("-" if self.to_stdout else self.path, binary=binary) as out:
             yield out if binary else PrintableText(out)
 
@@ -215,7 +217,9 @@ def open_output(path: str, binary: bool = False) -> Iterator[IO]:
 
 def say(message: str) -> None:
     """Progress and where-to-look lines go to stderr, so stdout stays the command's output; names
-    from a trace in them cannot drive the terminal."""
+    from a trace in them cannot drive the terminal. The status line (gotrace.status) is cleared
+    first."""
+    STATUS.clear()
     click.echo(printable(message), err=True)
 
 
