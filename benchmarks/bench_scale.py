@@ -149,6 +149,25 @@ chrome 2.57x / 3.63x, 568 MiB; diff 2.39x / 3.64x, 590 MiB; timeline 2.83x / 4.9
 (7.1 s); speedscope 2.86x / 4.65x, 724 MiB (7.1 s); summary 3.70x / 6.62x, 838 MiB (9.1 s);
 --json 3.88x, 838 MiB (9.2 s); report 5.75x / 10.49x, 844 MiB (14.1 s).
 
+2026-12-02 (14:41-15:40), A/B against the stop before (046616e; farm-bench, 4 alternating pairs):
+the timeline's concurrency line drawn as an outline per pixel column (charts.step_outline: five
+vertices per column, not two per step; Axes.step 0.44 s and savefig 0.82 -> 0.12 s at 1M) and its
+graph's nodes made before the critical path's child is forked (the child had made them in 0.6 s,
+copying the pages fork shares): timeline 0.89x and 0.91x, peak 545 against 672 MiB, the same
+picture; speedscope's lanes put in order by the child that assigns them: 0.97x, the same bytes;
+the report 0.99x (its page 112 MB, was 141: times as differences, package names once; it opens
+in ~4 s, was 20 s, most of it stroking 3.7 million vertices of the concurrency line). Tried and
+dropped: speedscope's samples made beside the timeline's encoder (1.02x slower: the sample lists
+were then made in pages shared with the child, each copied first); C compiles kept as columns,
+not whole Events (summary ~0.3 s quicker, 730 against 850 MiB, two runs each: within the noise,
+and a change of what BuildRows holds; not kept). Medians of two rounds at 15:26-15:30 (load 2.1
+at the start; the floor took 2.7-2.9 s, 2.4-2.5 s at 14:10: this machine's speed moves, and the
+two-process commands' seconds move more than the floor's), wall x floor / CPU x floor / peak
+RSS: fold 1.98x / 3.32x, 239 MiB; flame 2.07x / 3.46x, 238 MiB; doctor 2.12x / 3.67x, 499 MiB;
+chrome 2.54x / 3.65x, 576 MiB; diff 2.57x / 3.88x, 599 MiB; timeline 2.62x / 4.51x, 548 MiB
+(7.3 s); speedscope 2.95x / 4.79x, 703 MiB (8.2 s; 3.08x in a run at 15:08); summary 3.79x /
+6.76x, 831 MiB (10.7 s); --json 3.90x (10.8 s); report 5.43x / 9.85x, 827 MiB (15.5 s).
+
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
 

@@ -43,6 +43,10 @@ writes the frames and the folds (each ~0.55 s); the kernel then copies it onto t
 (sendfile, 0.07 s). Half of that encoding was tried before with its bytes sent back pickled: no
 faster, and 941 MiB at peak; this way peak RSS stays 722 MiB. With fold_columns' unfiltered path:
 7.22 s against 8.10 s (farm-bench, 4 pairs, same bytes).
+Then the lanes' rows put in order (two stable sorts per build) by the child that assigns the lanes:
+0.97x. Tried and dropped: the samples made beside the encoder child, once every frame is numbered
+(1.02x slower: this process then made 546,000 lists in pages it shared with that child, each page
+copied before it was written).
 """
 from __future__ import annotations
 
