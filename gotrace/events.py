@@ -909,6 +909,7 @@ def _in_two(path: str, work, size: int, first_share: float, options: dict) -> tu
     finally:
         shared.close()
     if mine is None or theirs is None:
+        STATUS.show(f"gotrace: reading {path} again, in one process", now=True)
         with open(path, "rb", buffering=1 << 20) as stream:
             reader = TraceReader(stream, name=path, **options)
             return [work(reader)], reader

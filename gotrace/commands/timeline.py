@@ -63,8 +63,8 @@ def command(trace: str, build_id: str | None, output: Output, fmt: str | None, w
     # a big build's critical path is found by a forked child while this process lays out the bars,
     # the labels and the concurrency curve; render_timeline asks for it last, before the drawing
     # itself. The graph's nodes are made first, here: at a million records the child then takes
-    # ~1.9 s (the nodes made there 0.6 s more, with the pages fork shares copied as it wrote them)
-    # and this process ~1.9 s with them (the layout and drawing ~1.6 s)
+    # ~1.8 s (2.5 s when it made them too: 0.6 s, copying the pages fork shares as it wrote), this
+    # process ~1.9 s with them (the layout and drawing ~1.6 s)
     nodes = rows.nodes()
     with Forked(lambda: rows.on_critical_path(nodes), fork=len(rows) >= PARALLEL_NODES) as on_path:
         par = rows.parallelism(info)

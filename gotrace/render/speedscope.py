@@ -222,7 +222,7 @@ def _lane_chunks(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, t0: int
 
 def _timeline_parts(spans: Spans, builds: Sequence[str]) -> tuple[list[tuple[np.ndarray, list[int]]], tuple, tuple]:
     """What the timeline needs beside the folds: each build's rows lane by lane, each lane's in
-    start order (ties in trace order), with where each lane's begin among them; the package names
+    start order (ties in trace order), with where each lane begins among them; the package names
     (`package_label`) and tool names, each as (the distinct names in order of first use, each
     kind's among them)."""
     starts = _column(spans.start_ns, np.int64)
@@ -231,7 +231,7 @@ def _timeline_parts(spans: Spans, builds: Sequence[str]) -> tuple[list[tuple[np.
         rows = spans.rows_of(build)
         of_row = np.array(spans.lanes(rows), np.int64)
         rows = np.arange(len(spans)) if isinstance(rows, range) else np.array(rows, np.int64)
-        at = np.argsort(starts[rows], kind="stable")  # two stable sorts: by lane, then by start
+        at = np.argsort(starts[rows], kind="stable")  # by start, then (stable) by lane
         at = at[np.argsort(of_row[at], kind="stable")]
         lanes.append((rows[at], np.searchsorted(of_row[at], np.arange(int(of_row.max()) + 2)).tolist()))
     packages = list(map(itemgetter(1), spans.kinds))
