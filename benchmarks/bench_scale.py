@@ -158,9 +158,10 @@ picture; speedscope's lanes put in order by the child that assigns them: 0.97x, 
 the report 0.99x (its page 112 MB, was 141: times as differences, package names once; it opens
 in ~4 s, was 20 s, most of it stroking 3.7 million vertices of the concurrency line). Tried and
 dropped: speedscope's samples made beside the timeline's encoder (1.02x slower: the sample lists
-were then made in pages shared with the child, each copied first); C compiles kept as columns,
-not whole Events (summary ~0.3 s quicker, 730 against 850 MiB, two runs each: within the noise,
-and a change of what BuildRows holds; not kept). Medians of two rounds at 15:26-15:30 (load 2.1
+were then made in pages shared with the child, each copied first). Then a C compile's row keeps
+its files, not its whole Event (build_rows: 130,000 Events at 1M): summary --json 0.97x, peak 737
+against 830 MiB; report 0.97x, 739 against 829 MiB (farm-bench, 4 and 3 pairs, the same bytes;
+after the medians below). Medians of two rounds at 15:26-15:30 (load 2.1
 at the start; the floor took 2.7-2.9 s, 2.4-2.5 s at 14:10: this machine's speed moves, and the
 two-process commands' seconds move more than the floor's), wall x floor / CPU x floor / peak
 RSS: fold 1.98x / 3.32x, 239 MiB; flame 2.07x / 3.46x, 238 MiB; doctor 2.12x / 3.67x, 499 MiB;

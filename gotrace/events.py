@@ -458,9 +458,10 @@ class Spans:
 # phases, probe, cached); an absent number is UNKNOWN, an absent exit 0 (as in Event). A graph or
 # build row (one build's columns, analysis/build_rows.py; cache hits yielded too, probes with
 # include_probes): ((build, pkg, tool), (start_ns, wall_ns, cpu_ns, max_rss_kib), deps, action,
-# probe, cached, action_deps, whole); in a build row `whole` is the record's Event (no argv) when it
-# says more than those columns (a failure, compiler phases, a C compile's files, go's action-graph
-# facts: _WHOLE_WHEN), in a graph row always None.
+# probe, cached, action_deps, whole, source); in a build row `whole` is the record's Event (no argv)
+# when it says more than those columns (a failure, compiler phases, go's action-graph facts:
+# _WHOLE_WHEN), and `source` a C compile's (file, output) (what names the run: coverage.c_compile_label;
+# an Event each cost a seventh of a million-record trace's memory); in a graph row both always None.
 C_COMPILERS = frozenset({"gcc", "cc", "clang", "g++", "c++", "clang++"})  # the C compilers cgo runs
 # fields that, when set (exit: not 0), make a graph row carry its whole record
 _WHOLE_WHEN = ("exit", "signal", "error", "limit", "phases", "queue_ns", "source", "action", "probe", "cached")
@@ -512,18 +513,21 @@ def _row_maker(shape: tuple[str, ...], view: str, keep_argv: bool) -> Callable[[
             deps, action, waited = local.get("deps"), local.get("action"), local.get("action_deps")
             # a build row's Event of the record, when it holds more than the columns (_WHOLE_WHEN);
             # a graph row never has one (no test per row)
-            whole = "None"
+            whole = source = "None"
             if view == "build":
-                rare = [f"{local['tool']} in C_COMPILERS"] + [
-                    (f"{local[n]}" if n == "exit" else f"{local[n]} is True" if n in ("probe", "cached")
-                     else f"{local[n]} is not None") for n in _WHOLE_WHEN if n in local]
-                whole = f"{_event_source(local, False)} if {' or '.join(rare)} else None"
+                rare = [(f"{local[n]}" if n == "exit" else f"{local[n]} is True" if n in ("probe", "cached")
+                         else f"{local[n]} is not None") for n in _WHOLE_WHEN if n in local]
+                if rare:
+                    whole = f"{_event_source(local, False)} if {' or '.join(rare)} else None"
+                if "file" in local or "output" in local:
+                    source = (f"(({local.get('file', 'None')}, {local.get('output', 'None')}) "
+                              f"if {local['tool']} in C_COMPILERS else None)")
             row = (f"(({local['build']}, {local['pkg']}, {local['tool']}), ({local['start_ns']}, {local['wall_ns']}, "
                    f"{cpu}, {number('max_rss_kib')}), "
                    f"{f'None if {deps} is None else tuple(map(intern, {deps}, {deps}))' if deps else 'None'}, "
                    f"{action or 'None'}, {', '.join(flags)}, "
                    f"{f'None if {waited} is None else tuple({waited})' if waited else 'None'}, "
-                   f"{whole})")
+                   f"{whole}, {source})")
     source = (f"def make(record, intern):\n"
               f"    {''.join(f'f{i}, ' for i in range(len(shape)))}= record.values()\n"
               f"    try:\n"
@@ -574,14 +578,16 @@ def _slow_row(record: dict, view: str, keep_argv: bool) -> tuple:
     user, sys_, rss, signal = get("user_ns"), get("sys_ns"), get("max_rss_kib"), get("signal")
     if view in ("graph", "build"):
         deps, waited = get("deps"), get("action_deps")
-        whole = view == "build" and (record["tool"] in C_COMPILERS or any(
+        whole = view == "build" and any(
             get(n) is True if n in ("probe", "cached") else get(n) if n == "exit" else get(n) is not None
-            for n in _WHOLE_WHEN))
+            for n in _WHOLE_WHEN)
+        source = (get("file"), get("output")) if view == "build" and record["tool"] in C_COMPILERS and (
+            "file" in record or "output" in record) else None
         return ((record["build"], record["pkg"], record["tool"]), (record["start_ns"], record["wall_ns"],
                 _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0),
                 _UNKNOWN if rss is None else rss),
                 None if deps is None else tuple(deps), get("action"), bool(get("probe")), bool(get("cached")),
-                None if waited is None else tuple(waited), _event(record, False) if whole else None)
+                None if waited is None else tuple(waited), _event(record, False) if whole else None, source)
     return ((record["build"], record["pkg"], record["tool"]), (record["start_ns"], record["wall_ns"],
             _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0),
             _UNKNOWN if rss is None else rss, get("exit") or 0, _UNKNOWN if signal is None else signal),
@@ -674,7 +680,7 @@ class TraceReader:
         only with include_probes), "columns" (`_COLUMN_ROW` tuples, probes and cache hits left out)
         or "graph" (columns of times and the dependency facts: one build's columns,
         analysis/build_rows.py; probes only with include_probes) or "build" (the same, with the Event
-        of each record that says more than those columns: _WHOLE_WHEN).
+        of each record that says more than those columns, _WHOLE_WHEN, and a C compile's files).
 
         The same records pass and fail as in `records`, counted the same way; it is only quicker:
         each record shape has one compiled function (`_row_maker`) that checks every field and

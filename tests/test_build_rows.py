@@ -108,7 +108,7 @@ def _same_rows(a: BuildRows, b: BuildRows) -> None:
     assert [a.pkgs[p] for p in a.pkg.tolist()] == [b.pkgs[p] for p in b.pkg.tolist()]
     assert a.max_rss_kib.tolist() == b.max_rss_kib.tolist()
     assert (a.deps, a.actions, a.action_deps) == (b.deps, b.actions, b.action_deps)
-    assert (a.whole, a.others) == (b.whole, b.others)
+    assert (a.whole, a.others, a.sources) == (b.whole, b.others, b.sources)
 
 
 @pytest.mark.parametrize("build", [None, "first"])
@@ -172,11 +172,15 @@ def test_the_rows_are_the_events_that_ran_field_by_field(tmp_path):
                 rows.cpu_ns.tolist())] == [(e.tool, e.pkg, e.start_ns, e.wall_ns, e.cpu_ns) for e in ran]
     assert rows.deps == {k: e.deps for k, e in enumerate(ran) if e.deps is not None and e.tool in ("compile", "link")}
     assert rows.max_rss_kib.tolist() == [rows.NO_RSS if e.max_rss_kib is None else e.max_rss_kib for e in ran]
-    # a row is kept whole when its record says more than the columns: the failures, the C compiles
-    assert not rows.whole
+    # a row is kept whole when its record says more than the columns (the failures: none here); of
+    # a C compile, its files are kept (all a summary reads of it)
+    assert not rows.whole and not rows.sources
     rows = gantt_of(trace, with_whole=True)
-    assert rows.whole and all(rows.whole[k] == ran[k] for k in rows.whole)
-    assert sorted(rows.whole) == [k for k, e in enumerate(ran) if e.failed or e.tool == "gcc"]
+    assert all(rows.whole[k] == ran[k] for k in rows.whole)
+    assert sorted(rows.whole) == [k for k, e in enumerate(ran) if e.failed]
+    compiles = [k for k, e in enumerate(ran) if e.tool == "gcc"]
+    assert len(compiles) > 10 and rows.sources == {k: (ran[k].file, ran[k].output) for k in compiles}
+    assert all((rows.event(k).file, rows.event(k).output) == (ran[k].file, ran[k].output) for k in compiles)
 
 
 def _both_summaries(trace: Path, build: str | None = None) -> tuple[tuple, tuple]:
@@ -265,3 +269,26 @@ def test_the_rows_of_the_last_build_name_its_packages_in_its_own_order(tmp_path,
     assert (rows.pkgs, rows.tools) == (expected.pkgs, expected.tools) == (["p/z", "q", "p/x", "main"],
                                                                           ["compile", "cgo", "link"])
     assert rows.pkg.tolist() == expected.pkg.tolist() and rows.tool.tolist() == expected.tool.tolist()
+
+
+@pytest.mark.parametrize("extra", [
+    {"tool": "gcc", "file": "a.c", "output": "a.o"},
+    {"tool": "gcc", "output": "_cgo_.o"},
+    {"tool": "clang", "file": "b.c"},
+    {"tool": "gcc", "file": "a.c", "exit": 1},
+    {"tool": "gcc", "file": None, "output": None},
+    {"tool": "compile", "file": "x.go"},
+    {"tool": "gcc"},
+])
+def test_a_build_row_keeps_a_c_compile_s_files_and_the_whole_event_of_a_failure_on_either_path(extra):
+    """The compiled row maker and the reference path (events._slow_row) make the same build row: a C
+    compile's (file, output), an Event only where the record says more (here a failure)."""
+    from gotrace.events import _row_maker, _slow_row
+
+    record = {"v": 1, "build": "b", "tool": "gcc", "pkg": "x.org/p", "start_ns": 5, "wall_ns": 7, **extra}
+    made = _row_maker(tuple(record), "build", False)(record, {}.setdefault)
+    assert made == _slow_row(record, "build", False)
+    whole, source = made[7], made[8]
+    assert (whole is not None) == bool(record.get("exit"))
+    c_compile = record["tool"] in ("gcc", "clang") and ("file" in record or "output" in record)
+    assert source == ((record.get("file"), record.get("output")) if c_compile else None)

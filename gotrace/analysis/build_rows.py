@@ -5,9 +5,11 @@ and keeps, of each invocation that ran, its start, wall and CPU time, peak RSS, 
 indexes into lists of names), and the few facts the critical path wires nodes with (deps of compiles
 and links, action ids); `chain_rows` (critical_path) finds the rows on the critical path from them.
 Read `with_whole` (summary, report), it also keeps the whole Event of the few invocations whose
-record says more than the columns (a failure, compiler phases, a C compile's files, go's action-graph
-facts: events._WHOLE_WHEN) and the build's version probes and cache hits: everything else a summary
-reads, so that a million-record trace is summarised without a million Events (~630 MB).
+record says more than the columns (a failure, compiler phases, go's action-graph facts:
+events._WHOLE_WHEN), the files of each C compile, and the build's version probes and cache hits:
+everything else a summary reads, so that a million-record trace is summarised without a million
+Events (~630 MB). (A C compile was kept whole until its files were all a summary read of it: at 1M
+records, 130,000 Events that took a summary's peak RSS from ~730 to ~850 MiB.)
 
 Why not Events (issue 14: a 1,000,000-record trace at <= 3x the orjson decode floor, < 1 GiB).
 Profiled (cProfile, tracemalloc, RSS per stage) on 100,000 and 1,000,000 real-derived records
@@ -78,6 +80,7 @@ class BuildRows(Invocations):
     action_deps: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row -> actions waited for
     whole: dict[int, Event] = field(default_factory=dict)  # row -> its Event, where it says more
     others: list[Event] = field(default_factory=list)  # version probes and cache hits, in trace order
+    sources: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # C compile -> (file, output)
 
     @classmethod
     def of_events(cls, events: Sequence[Event]) -> BuildRows:
@@ -122,15 +125,16 @@ class BuildRows(Invocations):
 
     def event(self, k: int) -> Event:
         """Row k as an Event: the whole one where kept, else made of the columns and facts kept
-        (its CPU time as user time: the columns keep the sum)."""
+        (its CPU time as user time: the columns keep the sum; a C compile's files)."""
         whole = self.whole.get(k)
         if whole is not None:
             return whole
         cpu, rss = int(self.cpu_ns[k]), int(self.max_rss_kib[k])
+        file, output = self.sources.get(k, (None, None))
         return Event(self.build, self.tools[self.tool[k]], self.pkgs[self.pkg[k]], int(self.start_ns[k]),
                      int(self.wall_ns[k]), user_ns=None if cpu == UNKNOWN else cpu,
                      max_rss_kib=None if rss == self.NO_RSS else rss, deps=self.deps.get(k),
-                     action=self.actions.get(k), action_deps=self.action_deps.get(k))
+                     action=self.actions.get(k), action_deps=self.action_deps.get(k), file=file, output=output)
 
     def spans(self) -> Spans:
         """These rows as the reader's columns view (events.Spans; compile phases from the whole
@@ -170,6 +174,7 @@ class ReadPart:
     whole_rows: array = field(default_factory=lambda: array("i"))  # rows kept whole, in order
     whole: EventList = field(default_factory=EventList)  # their Events (a pipe carries them as columns)
     others: EventList = field(default_factory=EventList)
+    sources: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # C compiles' files
 
 
 def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
@@ -187,10 +192,11 @@ def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
     actions: dict[int, str] = {}
     action_deps: dict[int, tuple[str, ...]] = {}
     whole_rows, whole, others = array("i"), EventList(), EventList()
+    sources: dict[int, tuple[str | None, str | None]] = {}
     last_build = None
     row = selected_count = 0
     view = "build" if with_whole else "graph"
-    for key, numbers, names, action, probe, cached, waited, event in selected.reader.products(view):
+    for key, numbers, names, action, probe, cached, waited, event, source in selected.reader.products(view):
         build = key[0]
         if build is not last_build:
             if wanted is not None and build != wanted:
@@ -217,11 +223,13 @@ def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
         if event is not None and with_whole:
             whole_rows.append(row)
             whole.append(event)
+        if source is not None:
+            sources[row] = source
         row += 1
     selected.count += selected_count
     columns = zip(*kinds) if kinds else ((), (), ())
     return ReadPart(builds, *map(name_column, columns), kind, times, deps, actions, action_deps, whole_rows, whole,
-                    others)
+                    others, sources)
 
 
 def rows_of_build(parts: list[ReadPart], build: str | None = None) -> BuildRows:
@@ -246,6 +254,7 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
     actions: dict[int, str] = {}
     action_deps: dict[int, tuple[str, ...]] = {}
     whole: dict[int, Event] = {}
+    sources: dict[int, tuple[str | None, str | None]] = {}
     others: list[Event] = []
     offset = 0
     for part in parts:
@@ -270,7 +279,8 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
         for mine_of, rows_of, values in ((deps, part.deps.keys(), part.deps.values()),
                                          (actions, part.actions.keys(), part.actions.values()),
                                          (action_deps, part.action_deps.keys(), part.action_deps.values()),
-                                         (whole, part.whole_rows, part.whole)):
+                                         (whole, part.whole_rows, part.whole),
+                                         (sources, part.sources.keys(), part.sources.values())):
             if renumber is None:
                 mine_of.update(zip(map(offset.__add__, rows_of), values))
                 continue
@@ -284,7 +294,7 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
     return BuildRows(times[:, 0].copy(), times[:, 1].copy(), times[:, 2].copy(), np.concatenate(pkgs), list(pkg_ids),
                      np.concatenate(tools), list(tool_ids), np.where(times[:, 3] == UNKNOWN, Invocations.NO_RSS,
                                                                      times[:, 3]),
-                     build, deps, actions, action_deps, whole, others)
+                     build, deps, actions, action_deps, whole, others, sources)
 
 
 def _name_ids(column: NameColumn, ids: dict[str, int], mine: np.ndarray | None) -> np.ndarray:
