@@ -513,21 +513,21 @@ def _row_maker(shape: tuple[str, ...], view: str, keep_argv: bool) -> Callable[[
             deps, action, waited = local.get("deps"), local.get("action"), local.get("action_deps")
             # a build row's Event of the record, when it holds more than the columns (_WHOLE_WHEN);
             # a graph row never has one (no test per row)
-            whole = source = "None"
+            whole = files = "None"
             if view == "build":
                 rare = [(f"{local[n]}" if n == "exit" else f"{local[n]} is True" if n in ("probe", "cached")
                          else f"{local[n]} is not None") for n in _WHOLE_WHEN if n in local]
                 if rare:
                     whole = f"{_event_source(local, False)} if {' or '.join(rare)} else None"
                 if "file" in local or "output" in local:
-                    source = (f"(({local.get('file', 'None')}, {local.get('output', 'None')}) "
-                              f"if {local['tool']} in C_COMPILERS else None)")
+                    files = (f"(({local.get('file', 'None')}, {local.get('output', 'None')}) "
+                             f"if {local['tool']} in C_COMPILERS else None)")
             row = (f"(({local['build']}, {local['pkg']}, {local['tool']}), ({local['start_ns']}, {local['wall_ns']}, "
                    f"{cpu}, {number('max_rss_kib')}), "
                    f"{f'None if {deps} is None else tuple(map(intern, {deps}, {deps}))' if deps else 'None'}, "
                    f"{action or 'None'}, {', '.join(flags)}, "
                    f"{f'None if {waited} is None else tuple({waited})' if waited else 'None'}, "
-                   f"{whole}, {source})")
+                   f"{whole}, {files})")
     source = (f"def make(record, intern):\n"
               f"    {''.join(f'f{i}, ' for i in range(len(shape)))}= record.values()\n"
               f"    try:\n"
