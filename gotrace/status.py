@@ -9,6 +9,7 @@ nor by a forked child (the process that made the line owns it).
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -33,7 +34,7 @@ class StatusLine:
         self._clock = clock
         self._delay = delay
         self._started = clock()
-        self._last = -1.0
+        self._last = -math.inf  # (the first line may show at once)
         self._shown = False
         self._owner = os.getpid()
 
