@@ -521,11 +521,9 @@ def page_json(summary: Summary, order: np.ndarray) -> list[str]:
     with Forked(lambda: [_json_values(make()) for make in apart], fork=len(summary.rows) >= PAGE_APART) as child:
         made = {make: _json_values(make()) for makers in parts.values() for make in makers if make not in apart}
     made.update(zip(apart, child.result()))
-    pieces = []
-    for k, (name, makers) in enumerate(parts.items()):
-        values = {key: value for make in makers for key, value in made.pop(make).items()}
-        pieces += ["{" if k == 0 else ",", _escaped(orjson.dumps(name)), ":", *_object_pieces(values)]
-    return [*pieces, "}"]
+    return _object_pieces({name: _object_pieces({key: [value] for make in makers
+                                                 for key, value in made.pop(make).items()})
+                           for name, makers in parts.items()})
 
 
 def _json_values(data: dict) -> dict[str, str]:
@@ -533,11 +531,12 @@ def _json_values(data: dict) -> dict[str, str]:
     return {key: script_json(data.pop(key)) for key in sorted(data)}
 
 
-def _object_pieces(values: dict[str, str]) -> list[str]:
-    """The pieces of the JSON object whose values, already written, are `values` (keys sorted)."""
+def _object_pieces(values: dict[str, list[str]]) -> list[str]:
+    """The pieces of the JSON object whose values, already written, are `values` (each in pieces;
+    keys sorted)."""
     pieces = []
     for k, key in enumerate(sorted(values)):
-        pieces += ["{" if k == 0 else ",", _escaped(orjson.dumps(key)), ":", values[key]]
+        pieces += ["{" if k == 0 else ",", _escaped(orjson.dumps(key)), ":", *values[key]]
     return [*pieces, "}"] if pieces else ["{}"]
 
 
