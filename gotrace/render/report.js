@@ -319,11 +319,12 @@
         ctx.beginPath();
         var s = 0;
         while (s + 1 < P.at.length && P.at[s + 1] <= view.a) s++;
-        // One step at a time, except that the steps after the first in one pixel column are one
-        // vertical stroke over their levels, at the column's middle (strokes 1.5 px wide a pixel
-        // apart leave no gap; `columnStroke`): zoomed out on a big build (1.85 million steps at a
-        // million invocations) a vertex per step made a path the browser took 16 s to stroke, at
-        // every redraw; this one has at most seven vertices per pixel column, and looks the same.
+        // One step at a time, except that the steps after the first in one pixel column are drawn
+        // together in its right half (`columnStroke`: its lowest and highest level and the strokes
+        // between them; 1.5 px wide a pixel apart, they leave no gap): zoomed out on a big build
+        // (1.85 million steps at a million invocations) a vertex per step made a path the browser
+        // took 16 s to stroke, at every redraw; this one has at most seven vertices per pixel
+        // column, and looks the same (charts.step_outline draws the PNG's the same way).
         var level = P.running[s], column = Math.floor(px(P.at[s])), lo = level, hi = level, merged = false;
         ctx.moveTo(px(P.at[s]), cy(level));
         for (s++; s < P.at.length && P.at[s - 1] <= view.b; s++) {
