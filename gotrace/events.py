@@ -458,10 +458,11 @@ class Spans:
 # phases, probe, cached); an absent number is UNKNOWN, an absent exit 0 (as in Event). A graph or
 # build row (one build's columns, analysis/build_rows.py; cache hits yielded too, probes with
 # include_probes): ((build, pkg, tool), (start_ns, wall_ns, cpu_ns, max_rss_kib), deps, action,
-# probe, cached, action_deps, whole, source); in a build row `whole` is the record's Event (no argv)
+# probe, cached, action_deps, whole, c_files); in a build row `whole` is the record's Event (no argv)
 # when it says more than those columns (a failure, compiler phases, go's action-graph facts:
-# _WHOLE_WHEN), and `source` a C compile's (file, output) (what names the run: coverage.c_compile_label;
-# an Event each cost a seventh of a million-record trace's memory); in a graph row both always None.
+# _WHOLE_WHEN), and `c_files` a C compile's (file, output) (what names the run: coverage.
+# c_compile_label; as whole Events, a million-record build's 130,000 C compiles took ~90 MiB of a
+# summary's 830 MiB peak); in a graph row both always None.
 C_COMPILERS = frozenset({"gcc", "cc", "clang", "g++", "c++", "clang++"})  # the C compilers cgo runs
 # fields that, when set (exit: not 0), make a graph row carry its whole record
 _WHOLE_WHEN = ("exit", "signal", "error", "limit", "phases", "queue_ns", "source", "action", "probe", "cached")
@@ -581,13 +582,13 @@ def _slow_row(record: dict, view: str, keep_argv: bool) -> tuple:
         whole = view == "build" and any(
             get(n) is True if n in ("probe", "cached") else get(n) if n == "exit" else get(n) is not None
             for n in _WHOLE_WHEN)
-        source = (get("file"), get("output")) if view == "build" and record["tool"] in C_COMPILERS and (
+        c_files = (get("file"), get("output")) if view == "build" and record["tool"] in C_COMPILERS and (
             "file" in record or "output" in record) else None
         return ((record["build"], record["pkg"], record["tool"]), (record["start_ns"], record["wall_ns"],
                 _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0),
                 _UNKNOWN if rss is None else rss),
                 None if deps is None else tuple(deps), get("action"), bool(get("probe")), bool(get("cached")),
-                None if waited is None else tuple(waited), _event(record, False) if whole else None, source)
+                None if waited is None else tuple(waited), _event(record, False) if whole else None, c_files)
     return ((record["build"], record["pkg"], record["tool"]), (record["start_ns"], record["wall_ns"],
             _UNKNOWN if user is None and sys_ is None else (user or 0) + (sys_ or 0),
             _UNKNOWN if rss is None else rss, get("exit") or 0, _UNKNOWN if signal is None else signal),

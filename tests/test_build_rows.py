@@ -108,7 +108,7 @@ def _same_rows(a: BuildRows, b: BuildRows) -> None:
     assert [a.pkgs[p] for p in a.pkg.tolist()] == [b.pkgs[p] for p in b.pkg.tolist()]
     assert a.max_rss_kib.tolist() == b.max_rss_kib.tolist()
     assert (a.deps, a.actions, a.action_deps) == (b.deps, b.actions, b.action_deps)
-    assert (a.whole, a.others, a.sources) == (b.whole, b.others, b.sources)
+    assert (a.whole, a.others, a.c_files) == (b.whole, b.others, b.c_files)
 
 
 @pytest.mark.parametrize("build", [None, "first"])
@@ -174,12 +174,12 @@ def test_the_rows_are_the_events_that_ran_field_by_field(tmp_path):
     assert rows.max_rss_kib.tolist() == [rows.NO_RSS if e.max_rss_kib is None else e.max_rss_kib for e in ran]
     # a row is kept whole when its record says more than the columns (the failures: none here); of
     # a C compile, its files are kept (all a summary reads of it)
-    assert not rows.whole and not rows.sources
+    assert not rows.whole and not rows.c_files
     rows = gantt_of(trace, with_whole=True)
     assert all(rows.whole[k] == ran[k] for k in rows.whole)
     assert sorted(rows.whole) == [k for k, e in enumerate(ran) if e.failed]
     compiles = [k for k, e in enumerate(ran) if e.tool == "gcc"]
-    assert len(compiles) > 10 and rows.sources == {k: (ran[k].file, ran[k].output) for k in compiles}
+    assert len(compiles) > 10 and rows.c_files == {k: (ran[k].file, ran[k].output) for k in compiles}
     assert all((rows.event(k).file, rows.event(k).output) == (ran[k].file, ran[k].output) for k in compiles)
 
 
@@ -288,7 +288,7 @@ def test_a_build_row_keeps_a_c_compile_s_files_and_the_whole_event_of_a_failure_
     record = {"v": 1, "build": "b", "tool": "gcc", "pkg": "x.org/p", "start_ns": 5, "wall_ns": 7, **extra}
     made = _row_maker(tuple(record), "build", False)(record, {}.setdefault)
     assert made == _slow_row(record, "build", False)
-    whole, source = made[7], made[8]
+    whole, files = made[7], made[8]
     assert (whole is not None) == bool(record.get("exit"))
     c_compile = record["tool"] in ("gcc", "clang") and ("file" in record or "output" in record)
-    assert source == ((record.get("file"), record.get("output")) if c_compile else None)
+    assert files == ((record.get("file"), record.get("output")) if c_compile else None)

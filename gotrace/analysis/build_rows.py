@@ -80,7 +80,7 @@ class BuildRows(Invocations):
     action_deps: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row -> actions waited for
     whole: dict[int, Event] = field(default_factory=dict)  # row -> its Event, where it says more
     others: list[Event] = field(default_factory=list)  # version probes and cache hits, in trace order
-    sources: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # C compile -> (file, output)
+    c_files: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # C compile -> (file, output)
 
     @classmethod
     def of_events(cls, events: Sequence[Event]) -> BuildRows:
@@ -130,7 +130,7 @@ class BuildRows(Invocations):
         if whole is not None:
             return whole
         cpu, rss = int(self.cpu_ns[k]), int(self.max_rss_kib[k])
-        file, output = self.sources.get(k, (None, None))
+        file, output = self.c_files.get(k, (None, None))
         return Event(self.build, self.tools[self.tool[k]], self.pkgs[self.pkg[k]], int(self.start_ns[k]),
                      int(self.wall_ns[k]), user_ns=None if cpu == UNKNOWN else cpu,
                      max_rss_kib=None if rss == self.NO_RSS else rss, deps=self.deps.get(k),
@@ -174,7 +174,7 @@ class ReadPart:
     whole_rows: array = field(default_factory=lambda: array("i"))  # rows kept whole, in order
     whole: EventList = field(default_factory=EventList)  # their Events (a pipe carries them as columns)
     others: EventList = field(default_factory=EventList)
-    sources: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # C compiles' files
+    c_files: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # C compiles' (file, output)
 
 
 def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
@@ -192,11 +192,11 @@ def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
     actions: dict[int, str] = {}
     action_deps: dict[int, tuple[str, ...]] = {}
     whole_rows, whole, others = array("i"), EventList(), EventList()
-    sources: dict[int, tuple[str | None, str | None]] = {}
+    c_files: dict[int, tuple[str | None, str | None]] = {}
     last_build = None
     row = selected_count = 0
     view = "build" if with_whole else "graph"
-    for key, numbers, names, action, probe, cached, waited, event, source in selected.reader.products(view):
+    for key, numbers, names, action, probe, cached, waited, event, files in selected.reader.products(view):
         build = key[0]
         if build is not last_build:
             if wanted is not None and build != wanted:
@@ -223,13 +223,13 @@ def read_part(selected: SelectedEvents, with_whole: bool = False) -> ReadPart:
         if event is not None and with_whole:
             whole_rows.append(row)
             whole.append(event)
-        if source is not None:
-            sources[row] = source
+        if files is not None:
+            c_files[row] = files
         row += 1
     selected.count += selected_count
     columns = zip(*kinds) if kinds else ((), (), ())
     return ReadPart(builds, *map(name_column, columns), kind, times, deps, actions, action_deps, whole_rows, whole,
-                    others, sources)
+                    others, c_files)
 
 
 def rows_of_build(parts: list[ReadPart], build: str | None = None) -> BuildRows:
@@ -254,7 +254,7 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
     actions: dict[int, str] = {}
     action_deps: dict[int, tuple[str, ...]] = {}
     whole: dict[int, Event] = {}
-    sources: dict[int, tuple[str | None, str | None]] = {}
+    c_files: dict[int, tuple[str | None, str | None]] = {}
     others: list[Event] = []
     offset = 0
     for part in parts:
@@ -280,7 +280,7 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
                                          (actions, part.actions.keys(), part.actions.values()),
                                          (action_deps, part.action_deps.keys(), part.action_deps.values()),
                                          (whole, part.whole_rows, part.whole),
-                                         (sources, part.sources.keys(), part.sources.values())):
+                                         (c_files, part.c_files.keys(), part.c_files.values())):
             if renumber is None:
                 mine_of.update(zip(map(offset.__add__, rows_of), values))
                 continue
@@ -294,7 +294,7 @@ def _rows_of(parts: list[ReadPart], build: str) -> BuildRows:
     return BuildRows(times[:, 0].copy(), times[:, 1].copy(), times[:, 2].copy(), np.concatenate(pkgs), list(pkg_ids),
                      np.concatenate(tools), list(tool_ids), np.where(times[:, 3] == UNKNOWN, Invocations.NO_RSS,
                                                                      times[:, 3]),
-                     build, deps, actions, action_deps, whole, others, sources)
+                     build, deps, actions, action_deps, whole, others, c_files)
 
 
 def _name_ids(column: NameColumn, ids: dict[str, int], mine: np.ndarray | None) -> np.ndarray:

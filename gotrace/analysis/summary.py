@@ -60,7 +60,7 @@ stop before both, 0.93x (4 pairs) and 0.99x (6 pairs, spread 0.88-1.09): a few p
 this machine's noise, with less system time (2.6 s against 3.3 s: fewer shared pages copied).
 
 Then (2026-12-02, 15:50): a C compile is read as its columns and its files (build_rows.BuildRows.
-sources: all `c_compiles_of` reads of it), not as a whole Event: at 1M, 0.97x the time and a peak
+c_files: all `c_compiles_of` reads of it), not as a whole Event: at 1M, 0.97x the time and a peak
 of 737 MiB, was 830 (farm-bench, 4 pairs, the same bytes).
 """
 from __future__ import annotations
