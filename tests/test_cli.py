@@ -1,6 +1,10 @@
 """The command line as a whole: every command explains itself and fails cleanly on bad input."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
@@ -85,3 +89,18 @@ def test_a_command_whose_reader_goes_away_still_ends_cleanly():
                             capture_output=True, timeout=120)
     assert result.returncode == 0 and len(result.stdout.splitlines()) == 1
     assert b"Traceback" not in result.stderr and b"Exception ignored" not in result.stderr
+
+
+# what numpy's huge-page advice is in a process that starts as the console script does: main() first,
+# numpy imported by the command (`_set_madvise_hugepage` returns the setting it replaces)
+HUGE_PAGE_ADVICE = ("import sys; from gotrace import cli; cli.small_pages(); import numpy; "
+                    "print(int(numpy._core.multiarray._set_madvise_hugepage(True)))")
+
+
+@pytest.mark.parametrize(("user", "advice"), [(None, "0"), ("1", "1"), ("0", "0")])
+def test_the_command_keeps_numpy_from_asking_for_huge_pages_unless_the_user_says(user, advice):
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if user is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = user
+    out = subprocess.run([sys.executable, "-c", HUGE_PAGE_ADVICE], env=env, capture_output=True, check=True)
+    assert out.stdout.decode().strip() == advice
