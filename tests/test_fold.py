@@ -15,11 +15,12 @@ from gotrace.collapse import (
     filter_events,
     fold_columns,
     fold_events,
+    kind_stacks,
     read_folded,
     stack_of,
     write_folded,
 )
-from gotrace.events import MAX_DURATION_NS, MAX_KIB, TraceReader, read_events, write_events
+from gotrace.events import MAX_DURATION_NS, MAX_KIB, Event, TraceReader, read_events, write_events
 
 from .conftest import run_gotrace, two_builds_with_damaged_lines
 
@@ -233,7 +234,8 @@ def test_a_large_trace_folded_by_two_processes_gives_what_one_folds(multi_build,
 column_records = st.lists(st.fixed_dictionaries({
     "build": st.sampled_from(["b1", "b2"]),
     "tool": st.sampled_from(["compile", "link", "asm", "gcc"]),
-    "pkg": st.sampled_from(["", "fmt", "link", "a.example/x/y", "a.example/x/z", "a.example/x/y [a.example/x/y.test]"]),
+    "pkg": st.sampled_from(["", "fmt", "link", "a.example/x/y", "a.example/x/z", "a.example/x/y [a.example/x/y.test]",
+                            "a;b/c", "x/\ny", "/abs/p", "main", "odd]", "net/http"]),
     "start_ns": st.integers(0, 10**6),
     "wall_ns": st.sampled_from([0, 999, 1000, 123_456_789, MAX_DURATION_NS]),
     "user_ns": st.sampled_from([None, 0, 5_000_000]),
@@ -254,3 +256,22 @@ def test_the_columns_fold_is_fold_events_of_the_same_invocations(records, groupi
     folds = fold_columns(spans, WEIGHTS, grouping=grouping, tools=tools, package=package).as_dicts()
     assert folds == [fold_events(filter_events(events, tools=tools, package=package), weight=weight, grouping=grouping)
                      for weight in WEIGHTS]
+
+
+# package names that take each path of kind_stacks: plain paths (std or not, with and without
+# directories), ones it leaves to package_frames (test variants, names clean_frame changes, a
+# one-element path named like a tool, no package), and paths that share directories
+STACK_PACKAGES = ["fmt", "net/http", "net/http/httptest", "example.com/a/b", "example.com/a/c", "/abs/p", "main",
+                  "command-line-arguments", "link", "", "p [p.test]", "example.com/a/b [example.com/a/b.test]",
+                  "odd]", "a;b/c", "x/\ny/z", "cr\r/q"]
+
+
+@pytest.mark.parametrize("grouping", ["path", "module", "flat"])
+@pytest.mark.parametrize("root", ["build", None, "odd;root"])
+@pytest.mark.parametrize("odd", [True, False])
+def test_kind_stacks_names_each_kind_as_stack_of_its_invocation(grouping, root, odd):
+    packages = STACK_PACKAGES if odd else STACK_PACKAGES[:8]
+    kinds = [(build, pkg, tool) for build in ("b1", "b2") for pkg in packages for tool in ("compile", "link;x")]
+    assert kind_stacks(kinds, grouping, root) == [
+        stack_of(Event(build=build, tool=tool, pkg=pkg, start_ns=0, wall_ns=0), grouping, root)
+        for build, pkg, tool in kinds]
