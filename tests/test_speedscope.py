@@ -343,3 +343,14 @@ def test_a_timeline_whose_encoding_child_died_is_encoded_here(multi_build, tmp_p
         speedscope.render_speedscope(out, spans, name="x")
     assert (tmp_path / "s.json").read_bytes() == here.getvalue()
 
+
+
+@pytest.mark.parametrize("names", [[], ["build"], ["build", "std", "runtime"], ['a"b', "c"], ['x",', "y"],
+                                   ['","', "z"], ["a\\", "b"], ["\n\x01", "ü", "\u2028"]])
+def test_the_frames_are_written_as_a_dict_per_name_would_be(names):
+    from gotrace.render.speedscope import _write_frames
+
+    out = io.BytesIO()
+    _write_frames(out, names)
+    assert out.getvalue() == orjson.dumps([{"name": n} for n in names])
+    assert [f["name"] for f in orjson.loads(out.getvalue())] == names
