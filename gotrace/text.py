@@ -25,6 +25,21 @@ def printable(text: str) -> str:
     return _CONTROL.sub(_escape, text)
 
 
+# DEL and the C1 controls, which JSON encoders leave as they are (orjson; json.dumps escapes them
+# but for ensure_ascii=False): in JSON, `printable`'s \x7f would be an escape JSON does not have
+_JSON_CONTROL = re.compile("[\x7f-\x9f]")
+
+
+def _json_escape(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def printable_json(text: str) -> str:
+    """JSON text with DEL and the C1 controls written as \\u escapes, as the C0 controls are by
+    every encoder: the same data, and nothing `printable` changes or a terminal acts on."""
+    return _JSON_CONTROL.sub(_json_escape, text)
+
+
 class PrintableText:
     """A text stream that writes `printable(text)` to the stream it wraps."""
 

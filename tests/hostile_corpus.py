@@ -12,7 +12,8 @@ from gotrace.events import BUILD_RULES, EVENT_RULES
 
 BIG = 2**63 - 1
 HUGE = 2**64 - 1
-NASTY_TEXT = "pkg\x00nul\x1b]0;pwned\x07bel\x1b[31mred $x^2$ <svg>&amp;" + "ß" * 3
+# (DEL and the C1 control CSI, U+009B, drive some terminals as ESC [ does)
+NASTY_TEXT = "pkg\x00nul\x1b]0;pwned\x07bel\x1b[31mred\x7fdel\x9b31mcsi $x^2$ <svg>&amp;" + "ß" * 3
 
 # Values of every JSON type and the extremes of each; each one is wrong for most fields.
 EXTREMES: list[object] = [

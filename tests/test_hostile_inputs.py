@@ -11,13 +11,15 @@ from pathlib import Path
 import orjson
 import pytest
 
+from gotrace.collapse import clean_frame
 from tests import hostile_corpus as corpus
 from tests.conftest import BIN, ROOT, test_env
 
 # Generous: a loaded 2-core machine can be slow, but a hang (quadratic reading, a recursion that
 # never ends) takes far longer than this.
 TIMEOUT = 180
-CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")  # what can drive a terminal (tabs and newlines aside)
+# what can drive a terminal (tabs and newlines aside): C0 controls, DEL, the C1 controls in UTF-8
+CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]")
 
 
 def documented_statuses() -> dict[str, set[int]]:
@@ -109,6 +111,44 @@ def test_every_command_survives_hostile_traces(inputs, label, family):
         assert_finite_json(orjson.loads(out.read_bytes()))
     if label == "summary --json" and result.returncode == 0:
         assert_finite_json(orjson.loads(result.stdout))
+
+
+# every JSON a command writes of the extreme trace, and where: (its arguments, an output file or
+# None for stdout); diff's new packages are the extreme trace's
+JSON_OUTPUTS = {"summary": (["{extreme}", "--json"], None), "doctor": (["{extreme}", "--json"], None),
+                "diff": (["{damaged}", "{extreme}", "--json"], None), "report": (["{extreme}"], "page.html")}
+
+
+@pytest.mark.parametrize("command", sorted(JSON_OUTPUTS))
+def test_json_outputs_name_the_trace_exactly_with_its_control_characters_escaped(inputs, command):
+    arguments, name = JSON_OUTPUTS[command]
+    args = [command, *(a.format(extreme=inputs / "extreme.jsonl", damaged=inputs / "damaged.jsonl")
+                       for a in arguments)]
+    result = gotrace(*args, *(["-o", str(inputs / name)] if name else []), cwd=inputs)
+    assert_well_behaved(result, command, expect=0)
+    if name is None:
+        raw = result.stdout
+    else:
+        page = (inputs / name).read_bytes()
+        raw = re.search(rb'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1)
+    assert not CONTROL.search(raw)  # written as JSON's \u escapes (not the characters, nor \x7f)
+    named = (corpus.NASTY_TEXT, clean_frame(corpus.NASTY_TEXT))  # (diff names frames: ';' is ':' there)
+    assert any(name in text for text in strings_in(orjson.loads(raw)) for name in named)
+
+
+def strings_in(value) -> list[str]:
+    """Every string in a JSON value, keys too."""
+    found, stack = [], [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            found.extend(v)
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, str):
+            found.append(v)
+    return found
 
 
 def assert_finite_json(value) -> None:

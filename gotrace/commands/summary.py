@@ -7,6 +7,7 @@ import orjson
 from gotrace import quick_exit
 from gotrace.analysis.summary import render_summary_text, summarize, summary_to_json
 from gotrace.commands._common import TEXT, Output, build_option, output_option, read_build, trace_argument
+from gotrace.text import printable_json
 
 
 def positive(ctx, param, value):
@@ -43,9 +44,10 @@ def command(trace: str, build_id: str | None, output: Output, as_json: bool, top
     summary = summarize(rows, info, top=top, depth=depth, std=std, builds_in_trace=builds)
     quick_exit.keep(summary)  # the graph and tables: let go of by exiting
     if as_json:
-        with output.open(binary=True) as out:
-            out.write(orjson.dumps(summary_to_json(summary), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2))
-            out.write(b"\n")
+        with output.open() as out:
+            out.write(printable_json(orjson.dumps(summary_to_json(summary),
+                                                  option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()))
+            out.write("\n")
     else:
         with output.open() as out:
             render_summary_text(summary, out)

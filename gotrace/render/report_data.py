@@ -51,6 +51,7 @@ from gotrace.analysis.summary import STD_GROUP, Summary, group_names
 from gotrace.events import _UNKNOWN as UNKNOWN_CPU
 from gotrace.forked import Forked
 from gotrace.palette import tool_colour
+from gotrace.text import printable_json
 
 UNKNOWN = -1
 # How an invocation depends on the one it waited for (critical_path's edge names); index 0: nothing.
@@ -541,7 +542,10 @@ def _object_pieces(values: dict[str, list[str]]) -> list[str]:
 
 
 def _escaped(raw: bytes) -> str:
+    """orjson's `raw` as script JSON: '<', '>', '&', and DEL and the C1 controls (which orjson
+    writes as they are) as \\u escapes (`printable_json`: the page is written through `printable`)."""
     for char, escape in ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026")):
         if char in raw:
             raw = raw.replace(char, escape)
-    return raw.decode("utf-8")
+    text = raw.decode("utf-8")
+    return printable_json(text) if b"\x7f" in raw or b"\xc2" in raw else text  # (C1 in UTF-8: \xc2 first)
