@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 # C0 controls except tab and newline (which text needs), DEL, and C1 controls (U+0080-U+009F:
 # some terminals read U+009B as ESC [)
@@ -38,6 +38,39 @@ def printable_json(text: str) -> str:
     """JSON text with DEL and the C1 controls written as \\u escapes, as the C0 controls are by
     every encoder: the same data, and nothing `printable` changes or a terminal acts on."""
     return _JSON_CONTROL.sub(_json_escape, text)
+
+
+_JSON_CONTROL_BYTES = re.compile(b"\x7f|\xc2[\x80-\x9f]")  # the same, in UTF-8
+
+
+def _json_escape_bytes(match: re.Match) -> bytes:
+    return b"\\u%04x" % ord(match.group().decode())
+
+
+class PrintableJSON:
+    """A binary stream of UTF-8 JSON (as orjson writes it) onto a terminal, with DEL and the C1
+    controls as \\u escapes (`printable_json`). A write that ends between the two bytes of a C1
+    control keeps its last byte for the next write, or for `close`."""
+
+    def __init__(self, out: BinaryIO):
+        self.out = out
+        self.held = b""
+
+    def write(self, data: bytes) -> int:
+        whole = self.held + bytes(data)
+        cut = len(whole) - 1 if whole.endswith(b"\xc2") else len(whole)
+        self.held = whole[cut:]
+        self.out.write(_JSON_CONTROL_BYTES.sub(_json_escape_bytes, whole[:cut]))
+        return len(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def close(self) -> None:
+        """Write what is held (an output never ends inside a character) and flush."""
+        self.out.write(self.held)
+        self.held = b""
+        self.out.flush()
 
 
 class PrintableText:

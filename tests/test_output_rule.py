@@ -133,6 +133,27 @@ def test_control_characters_from_a_trace_never_reach_the_terminal(command, tmp_p
     assert b"\x1b]0;" not in screen and b"\x07" not in screen
 
 
+@pytest.mark.parametrize("command", ["speedscope", "chrome"])
+def test_json_data_asked_for_on_a_terminal_holds_its_names_as_json_escapes(command, tmp_path):
+    trace = small_trace(tmp_path / "t.jsonl", pkg=EVIL + "\x7fdel")
+    status, screen, _ = on_terminal([command, str(trace), "-o", "-"], tmp_path)
+    assert status == 0
+    assert b"\x1b" not in screen and b"\x07" not in screen and b"\x7f" not in screen and b"\xc2\x9b" not in screen
+    data = json.loads(screen.replace(b"\r\n", b"\n"))  # (the terminal turns each newline into \r\n)
+    named = (EVIL + "\x7fdel", EVIL.replace(";", ":") + "\x7fdel")  # (speedscope's frames write ';' as ':')
+    assert any(name in text for text in strings_in(data) for name in named)
+    assert data == json.loads(run_gotrace([command, str(trace), "-o", "-"], check=True).stdout)  # the same data
+
+
+def strings_in(value) -> list[str]:
+    """Every string in a JSON value."""
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings_in(v)]
+    return [value] if isinstance(value, str) else []
+
+
 def test_diff_escapes_names_too(tmp_path):
     before = small_trace(tmp_path / "a.jsonl", pkg="example.com/app")
     after = small_trace(tmp_path / "b.jsonl", pkg=EVIL)

@@ -12,7 +12,7 @@ import click
 from gotrace import quick_exit
 from gotrace.events import BuildInfo, Event, TraceReader, open_trace, read_in_parts
 from gotrace.status import STATUS
-from gotrace.text import PrintableText, printable
+from gotrace.text import PrintableJSON, PrintableText, printable
 
 if TYPE_CHECKING:
     from gotrace.analysis.build_rows import BuildRows
@@ -155,7 +155,14 @@ class Output:
         self.check()
         STATUS.clear()  # (stdout may be the terminal the status line is on)
         with open_output("-" if self.to_stdout else self.path, binary=binary) as out:
-            yield out if binary else PrintableText(out)
+            if not binary:
+                yield PrintableText(out)
+            elif self.to_stdout and sys.stdout.isatty():  # JSON data asked for with -o -
+                shown = PrintableJSON(out)
+                yield shown
+                shown.close()
+            else:
+                yield out
 
     def done(self, details: str = "", hint: str = "") -> None:
         """`gotrace: flame graph (SVG) of 412 stacks written to build.svg (open it in a browser)`."""
