@@ -169,6 +169,34 @@ chrome 2.54x / 3.65x, 576 MiB; diff 2.57x / 3.88x, 599 MiB; timeline 2.62x / 4.5
 (7.3 s); speedscope 2.95x / 4.79x, 703 MiB (8.2 s; 3.08x in a run at 15:08); summary 3.79x /
 6.76x, 831 MiB (10.7 s); --json 3.90x (10.8 s); report 5.43x / 9.85x, 827 MiB (15.5 s).
 
+2026-12-02 (16:42-17:35). Found by timing one stage two ways (in the command and in a harness):
+numpy asks the kernel for huge pages for every array of 4 MB or more (madvise), and with
+transparent huge pages "madvise" and defrag "madvise" (this machine, and the default of many
+distributions) each such fresh array stalled while the kernel compacted memory: the summary's
+dependency graph took 2.2-2.4 s with the advice and 1.1 s without, its system time 1.5-3 s against
+0.5 s. The command now turns the advice off unless NUMPY_MADVISE_HUGEPAGE is set (cli.small_pages):
+summary 0.85x (farm-bench, 4 pairs, the same bytes), speedscope 0.93x (3 pairs). speedscope's
+frames written from their names encoded at once (no dict per frame): peak 602 against 703 MiB.
+Tried and dropped, measured: a packed int64 sort in place of numpy's stable argsort and unique
+(40x quicker alone, but with the advice off np.unique took 54 ms of the graph's 1.1 s); the
+graph's name lookups as C-level passes (no change: the dict lookups themselves are the cost);
+package frames by C-level passes (slower than the loop: 1.16 against 0.88 s); glibc malloc
+thresholds raised (MALLOC_MMAP_THRESHOLD_ and co., no change); the reading consumer batched (a
+list of rows then C-level passes: 7.0 against 6.1 us a line). This machine is a VM whose memory
+moves under it (DAMON pages out cold memory, and fresh pages cost the host's work too): chrome,
+which writes 381 MB, took 5.9-6.1 s at 17:12 with 0.9 s of system time and 8.1-11 s at 17:20-17:33
+with 2.5-5 s of it, the same code; so compare user time, and alternate runs. Medians of two rounds
+at 17:21-17:30 (load 1.2), wall x floor / CPU x floor / peak RSS: fold 1.99x / 3.37x, 238 MiB;
+flame 2.02x / 3.38x, 245 MiB; doctor 2.10x / 3.61x, 499 MiB; diff 2.49x / 3.76x, 600 MiB; timeline
+2.59x / 4.44x, 553 MiB (6.5 s); speedscope 3.04x / 4.89x, 602 MiB (7.8 s; 3.05x at 17:16);
+chrome 3.66x / 4.59x, 569 MiB (9.3 s, its system time as above: 2.44x, 6.1 s at 17:05); summary
+3.62x / 6.48x, 739 MiB (9.0 s); --json 3.58x, 741 MiB (9.2 s); report 6.31x / 10.98x, 744 MiB
+(16.3 s). Summary's stages at 1M now (stage timers, gc off): reading 4.3 s (each process ~3.4-3.7 s,
+7 us a line: decoding 2.1-2.5, the row maker's checks ~1.8, the rest the loop and the columns),
+merge 0.6 s, nodes 0.3 s, the graph 1.4 s beside the sharing and tables 1.6 s, the critical path
+0.3 s, the replays 2.3 s (4 s of CPU, halves of 1.9 and 2.0 s): ~7.6 s of CPU after reading on two
+cores, within ~0.4 s of an even split.
+
 The source is a real cold trace (by default a fresh `gotrace run --cold` of samples/multi, 149
 invocations); benchmarks/real_trace.py grows it (copies of the real build with renamed packages).
 
