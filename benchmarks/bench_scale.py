@@ -174,7 +174,7 @@ numpy asks the kernel for huge pages for every array of 4 MB or more (madvise), 
 transparent huge pages "madvise" and defrag "madvise" (this machine, and the default of many
 distributions) each such fresh array stalled while the kernel compacted memory: the summary's
 dependency graph took 2.2-2.4 s with the advice and 1.1 s without, its system time 1.5-3 s against
-0.5 s. The command now turns the advice off unless NUMPY_MADVISE_HUGEPAGE is set (cli.small_pages):
+0.5 s. The command now turns the advice off unless NUMPY_MADVISE_HUGEPAGE is set (pages.small_pages):
 summary 0.85x (farm-bench, 4 pairs, the same bytes), speedscope 0.93x (3 pairs). speedscope's
 frames written from their names encoded at once (no dict per frame): peak 602 against 703 MiB.
 Tried and dropped, measured: a packed int64 sort in place of numpy's stable argsort and unique

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import os
 import pkgutil
 import sys
 
@@ -19,6 +18,7 @@ import click
 
 from gotrace import __version__, commands, quick_exit
 from gotrace.events import TraceError
+from gotrace.pages import small_pages
 from gotrace.status import STATUS
 from gotrace.text import printable
 
@@ -55,21 +55,9 @@ def cli() -> None:
     """
 
 
-def small_pages() -> None:
-    """Keep numpy from asking the kernel for huge pages (madvise) for its big arrays, unless the user
-    set NUMPY_MADVISE_HUGEPAGE; before numpy is imported, which reads it then.
-
-    Where the kernel's transparent huge pages are "madvise" with defrag "madvise" (the default of
-    many distributions), each fresh array of 4 MB or more stalls while the kernel compacts memory to
-    find huge pages for it. A million-record summary makes hundreds of them: the dependency graph
-    took 2.2-2.4 s with the advice and 1.1 s without, and the whole command 0.85x the time (1.8 s of
-    system time, was 3.5; benchmarks/bench_scale.py's docstring)."""
-    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
-
-
 def main() -> None:
     """Console-script entry: bad input ends in one line on stderr and a non-zero exit, never a traceback."""
-    small_pages()
+    small_pages()  # before any command imports numpy
     # A command reads a trace into many small objects that live until it exits, and they hold no
     # reference cycles: the cyclic collector would only walk them again and again (a third of
     # `summary`'s time on 100,000 records). Reference counting still frees what is dropped.

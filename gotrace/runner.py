@@ -21,6 +21,7 @@ from typing import TextIO
 from gotrace.capture import CaptureError, find_shim, list_packages_command, prepare_build, wrap_c_compilers
 from gotrace.endings import interruption
 from gotrace.events import BuildInfo, append_build, open_trace
+from gotrace.pages import users_environment
 from gotrace.progress import TraceTail, packages_to_compile, progress_line, running_tools
 from gotrace.text import PrintableText, printable
 
@@ -220,7 +221,7 @@ def _run_in(options: RunOptions, err: TextIO, build_id: str, shim: str, private:
 
     command = options.command
     graph_path = os.path.join(private, "actiongraph.json")
-    prepared = prepare_build(command, dict(os.environ), shim=shim, trace=options.trace, build_id=build_id,
+    prepared = prepare_build(command, users_environment(), shim=shim, trace=options.trace, build_id=build_id,
                              gocache=gocache, phases=options.phases, tool_timeout=options.tool_timeout,
                              tool_memory=options.tool_memory, private_dir=private)
     line = prepared.line

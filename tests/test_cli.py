@@ -91,16 +91,24 @@ def test_a_command_whose_reader_goes_away_still_ends_cleanly():
     assert b"Traceback" not in result.stderr and b"Exception ignored" not in result.stderr
 
 
-# what numpy's huge-page advice is in a process that starts as the console script does: main() first,
-# numpy imported by the command (`_set_madvise_hugepage` returns the setting it replaces)
-HUGE_PAGE_ADVICE = ("import sys; from gotrace import cli; cli.small_pages(); import numpy; "
-                    "print(int(numpy._core.multiarray._set_madvise_hugepage(True)))")
-
-
-@pytest.mark.parametrize(("user", "advice"), [(None, "0"), ("1", "1"), ("0", "0")])
-def test_the_command_keeps_numpy_from_asking_for_huge_pages_unless_the_user_says(user, advice):
+def started_with(user: str | None, code: str) -> str:
+    """What `code` prints in a fresh Python whose NUMPY_MADVISE_HUGEPAGE is `user`'s (None: unset)."""
     env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
     if user is not None:
         env["NUMPY_MADVISE_HUGEPAGE"] = user
-    out = subprocess.run([sys.executable, "-c", HUGE_PAGE_ADVICE], env=env, capture_output=True, check=True)
-    assert out.stdout.decode().strip() == advice
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout.decode().strip()
+
+
+# numpy's huge-page advice in a process that starts as the console script does: small_pages, then
+# numpy imported by the command (`_set_madvise_hugepage` returns the setting it replaces)
+HUGE_PAGE_ADVICE = ("from gotrace.pages import small_pages; small_pages(); import numpy; "
+                    "print(int(numpy._core.multiarray._set_madvise_hugepage(True)))")
+# what `gotrace run` hands the go command there
+GO_ENVIRONMENT = ("import json; from gotrace.pages import small_pages, users_environment; small_pages(); "
+                  "print(json.dumps(users_environment().get('NUMPY_MADVISE_HUGEPAGE')))")
+
+
+@pytest.mark.parametrize(("user", "advice", "go_gets"), [(None, "0", "null"), ("1", "1", '"1"'), ("0", "0", '"0"')])
+def test_numpy_asks_for_no_huge_pages_unless_the_user_says_and_go_gets_the_users_environment(user, advice, go_gets):
+    assert started_with(user, HUGE_PAGE_ADVICE) == advice
+    assert started_with(user, GO_ENVIRONMENT) == go_gets

@@ -63,7 +63,7 @@ Then (2026-12-02, 15:50): a C compile is read as its columns and its files (buil
 c_files: all `c_compiles_of` reads of it), not as a whole Event: at 1M, 0.97x the time and a peak
 of 737 MiB, was 830 (farm-bench, 4 pairs, the same bytes).
 
-Then (16:55): numpy's huge-page advice off in the command (cli.small_pages): the graph had taken
+Then (16:55): numpy's huge-page advice off in the command (pages.small_pages): the graph had taken
 2.2-2.4 s, 1.1 s of it stalls while the kernel compacted memory for each fresh big array; 0.85x.
 """
 from __future__ import annotations
