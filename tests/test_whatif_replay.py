@@ -162,3 +162,25 @@ def test_a_node_waiting_for_a_later_one_replays_as_the_reference_does():
 def test_an_empty_graph_replays_to_nothing():
     assert ReplayPlan([], []).replay(None) == ReplayPlan([], []).replay(1) == (0, False)
     assert [p.wall_ns for p in predict_columns([], [], [1, None])] == [0, 0]
+
+
+@pytest.mark.parametrize("forked", [True, False])
+def test_work_beside_the_replays_runs_once_and_leaves_them_as_they_were(forked, monkeypatch):
+    monkeypatch.setattr(whatif, "PARALLEL_NODES", 0 if forked else 1 << 60)
+    rng = random.Random(7)
+    inputs, spans = _tied_graph(rng, 300)
+    sharing = _tied_sharing(rng, spans)
+    alone = [p.wall_ns for p in predict_columns(inputs, spans, SLOTS, 3, sharing)]
+    ran = []
+    beside = (lambda: ran.append(len(ran)), 0.7)
+    assert [p.wall_ns for p in predict_columns(inputs, spans, SLOTS, 3, sharing, beside)] == alone
+    assert ran == [0]
+
+
+def test_work_beside_takes_its_share_of_the_replays():
+    here, there = whatif._halves(SLOTS, here=0.7)
+    cost = [0.7 + sum(whatif.REPLAY_COST.get(s, 1.0) for s in here),
+            sum(whatif.REPLAY_COST.get(s, 1.0) for s in there)]
+    assert sorted(here + there, key=whatif.slot_order) == list(SLOTS)
+    assert abs(cost[0] - cost[1]) <= max(whatif.REPLAY_COST.values())  # as even as whole replays allow
+    assert len(here) < len(there) or cost[0] - 0.7 < cost[1]  # fewer replays here, for the work beside

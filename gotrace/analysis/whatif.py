@@ -109,7 +109,7 @@ import bisect
 import heapq
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -344,10 +344,8 @@ class ReplayPlan:
                  sharing: Sharing | None = None):
         self.size = len(inputs)
         self.inputs = inputs
-        self.durations = sharing.alone_ns if sharing else [float(s) for s in spans]
-        self.demands = sharing.demand if sharing else [0.0] * self.size
-        # without sharing every node runs at its alone speed: no load ever exceeds infinite cores
-        self.capacity = sharing.capacity if sharing else math.inf
+        self.spans = spans
+        self.overhead = overhead_ns
         self.overhead_ns = float(overhead_ns)  # what `now + overhead_ns` converts it to anyway
         self.waiting = [len(d) for d in inputs]
         dependents: list[list[int]] = [[] for _ in range(self.size)]
@@ -356,6 +354,16 @@ class ReplayPlan:
                 dependents[j].append(i)
         self.dependents = dependents
         self.ready = [i for i, w in enumerate(self.waiting) if not w]  # ascending
+        self.share(sharing)
+
+    def share(self, sharing: Sharing | None) -> None:
+        """Replay with `sharing` (None: each node for its span, on as many cores as it likes). The
+        graph's part of a plan is made apart (`replay_plan`): a summary makes it while a child
+        measures the sharing."""
+        self.durations = sharing.alone_ns if sharing else [float(s) for s in self.spans]
+        self.demands = sharing.demand if sharing else [0.0] * self.size
+        # without sharing every node runs at its alone speed: no load ever exceeds infinite cores
+        self.capacity = sharing.capacity if sharing else math.inf
 
     def replay(self, slots: int | None) -> tuple[int, bool]:
         """(Wall time of the graph run by `slots` workers (None: as many as there are ready nodes),
@@ -584,11 +592,12 @@ def slot_order(slots: int | None) -> tuple[bool, int]:
 REPLAY_COST = {1: 0.5, 2: 0.75, 4: 0.8, 32: 1.05, 64: 1.25, None: 2.1}
 
 
-def _halves(slots: Sequence[int | None]) -> tuple[list[int | None], list[int | None]]:
+def _halves(slots: Sequence[int | None], here: float = 0.0) -> tuple[list[int | None], list[int | None]]:
     """`slots` (ascending, unlimited last) in two lists of about equal cost (REPLAY_COST), each
-    ascending: the costliest first, each to the cheaper list so far."""
+    ascending: the costliest first, each to the cheaper list so far. The first list's process has
+    work of cost `here` besides (`predict_columns`' beside)."""
     lists: tuple[list[int | None], list[int | None]] = ([], [])
-    costs = [0.0, 0.0]
+    costs = [here, 0.0]
     for s in sorted(slots, key=lambda s: -REPLAY_COST.get(s, 1.0)):  # (stable: ties keep their order)
         k = 0 if costs[0] <= costs[1] else 1
         lists[k].append(s)
@@ -597,20 +606,33 @@ def _halves(slots: Sequence[int | None]) -> tuple[list[int | None], list[int | N
 
 
 def predict_columns(inputs: Sequence[Sequence[int]], spans: Sequence[float], slots: Sequence[int | None],
-                    overhead_ns: int = 0, sharing: Sharing | None = None) -> list[Prediction]:
+                    overhead_ns: int = 0, sharing: Sharing | None = None,
+                    beside: tuple[Callable[[], object], float] | None = None) -> list[Prediction]:
     """The replay for each of `slots` (ascending, unlimited last) of the graph whose nodes (in start
     order) wait for `inputs` (earlier node indices) and run for `spans` (ns; their alone time with
     `sharing`), each holding a slot for `overhead_ns` first. One ReplayPlan serves every replay. A
     big graph's replays are shared with a forked child (gotrace.forked), every other -p each: each
-    replay is a Python loop over the nodes, and they are independent."""
+    replay is a Python loop over the nodes, and they are independent. `beside`: (work, its cost
+    in REPLAY_COST's units) for this process to do meanwhile (a summary's critical path), given
+    the smaller share of the replays; done here, before them, when nothing is forked."""
+    return predict_plan(ReplayPlan(inputs, spans, overhead_ns, sharing), slots, beside)
+
+
+def predict_plan(plan: ReplayPlan, slots: Sequence[int | None],
+                 beside: tuple[Callable[[], object], float] | None = None) -> list[Prediction]:
+    """`predict_columns` of a ReplayPlan made already."""
     slots = list(slots)
-    plan = ReplayPlan(inputs, spans, overhead_ns, sharing)
+    work, cost = beside or (None, 0.0)
     if plan.size >= PARALLEL_NODES and len(slots) > 1 and can_fork():
-        mine, theirs = _halves(slots)
+        mine, theirs = _halves(slots, here=cost)
         helper = Forked(lambda: _replays(plan, theirs))
+        if work is not None:
+            work()
         done = _replays(plan, mine)
         done.update(helper.result())
     else:
+        if work is not None:
+            work()
         done = _replays(plan, slots)
     out, same = [], None
     for s in slots:
@@ -622,10 +644,17 @@ def predict_columns(inputs: Sequence[Sequence[int]], spans: Sequence[float], slo
     return out
 
 
+def replay_plan(graph: Graph, level: Concurrency) -> ReplayPlan:
+    """The ReplayPlan of a build's dependency graph, with the go command's own work per action
+    measured on it (`action_overhead_ns`), not yet shared (`ReplayPlan.share`)."""
+    return ReplayPlan(*replay_columns(graph), action_overhead_ns(graph, level))
+
+
 def predict(graph: Graph, slots: Sequence[int | None], overhead_ns: int = 0,
-            sharing: Sharing | None = None) -> list[Prediction]:
+            sharing: Sharing | None = None, beside: tuple[Callable[[], object], float] | None = None
+            ) -> list[Prediction]:
     """`predict_columns` of a dependency graph."""
-    return predict_columns(*replay_columns(graph), slots, overhead_ns, sharing)
+    return predict_columns(*replay_columns(graph), slots, overhead_ns, sharing, beside)
 
 
 @dataclass(frozen=True)
@@ -671,26 +700,36 @@ class WhatIf:
 
 def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequence[int | None] = SLOTS,
             graph: Graph | None = None, cores: int | None = None, level: Concurrency | None = None, *,
-            invocations: Invocations | None = None, sharing: Sharing | None | str = "measure") -> WhatIf | None:
+            invocations: Invocations | None = None, sharing: Sharing | None | str = "measure",
+            beside: tuple[Callable[[], object], float] | None = None,
+            plan: ReplayPlan | None = None) -> WhatIf | None:
     """Predicted wall time of one build's events for each number of `slots` (go build -p N) on
     `cores` (the build record's; None: tools run as long as they did); None for a trace without
     invocations. Pass `graph` when the dependency graph of the events is already built, `level`
     when their Concurrency at `parallelism` is, `invocations` when their columns are (then every
     event ran), and `sharing` when it is measured already (`measure_sharing` of the graph's nodes
-    on `cores`: it needs no edges, so a summary measures it while the graph is wired)."""
+    on `cores`: it needs no edges, so a summary measures it while the graph is wired); `beside`:
+    work for this process while a child replays (`predict_columns`), run here in any case; `plan`:
+    the graph's `replay_plan`, when it is made already (a summary makes it while its sharing is
+    measured)."""
     graph = dependency_graph(events) if graph is None else graph
     if not len(graph):
+        if beside is not None:
+            beside[0]()
         return None
     wanted = list(slots)
     if parallelism and parallelism not in wanted:
         wanted.append(parallelism)
     wanted.sort(key=slot_order)
-    if level is None:
-        level = Concurrency([e for e in events if not e.probe and not e.cached], parallelism)
-    overhead = action_overhead_ns(graph, level)
+    if plan is None:
+        if level is None:
+            level = Concurrency([e for e in events if not e.probe and not e.cached], parallelism)
+        plan = replay_plan(graph, level)
+    overhead = plan.overhead
     if isinstance(sharing, str):  # "measure"
         sharing = measure_sharing(graph, events, cores, invocations=invocations) if cores else None
-    predicted = predict(graph, wanted, overhead, sharing)
+    plan.share(sharing)
+    predicted = predict_plan(plan, wanted, beside)
     measured = int(graph.end_ns.max() - graph.start_ns.min())
     own = next((p.wall_ns for p in predicted if p.slots == parallelism), None) if parallelism else None
     if sharing is None:
