@@ -86,6 +86,11 @@ class PrintableText:
         for line in lines:
             self.write(line)
 
+    def write_printable(self, text: str) -> int:
+        """Write `text` that holds no control character already (JSON from orjson and
+        `printable_json`) without a second look: a report's page data is a hundred megabytes."""
+        return self.out.write(text)
+
     def flush(self) -> None:
         self.out.flush()
 

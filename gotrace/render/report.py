@@ -269,6 +269,7 @@ def render_report(summary: Summary, out: TextIO, *, trace_name: str = "",
         data = page_json(s, order)
     positions = positions_of(order)
     w = out.write
+    write_data = getattr(out, "write_printable", w)
     w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
     w(f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n')  # a constant without '"'
     w('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
@@ -313,6 +314,9 @@ def render_report(summary: Summary, out: TextIO, *, trace_name: str = "",
 
     w(f'<p class="note">Made by gotrace {esc(__version__)}.</p>\n')
     w('<script type="application/json" id="report-data">')
-    out.writelines(data)  # (a big build's is a hundred megabytes: written in pieces, not joined)
+    # (a big build's is a hundred megabytes: written in pieces, not joined; every control character
+    # in it is a JSON escape already, report_data._escaped)
+    for piece in data:
+        write_data(piece)
     w("</script>\n")
     w(f"<script>\n{asset('report.js')}</script>\n</body>\n</html>\n")
