@@ -33,9 +33,9 @@ MAX_BARS = 20_000
 # of thousands of tools that ran the whole build, a lane each, would be lanes x pixels pieces;
 # its pixels are then taken two, four, ... at a time.
 MAX_PIECES = 2_000_000
-# Past this many concurrency steps per pixel of the x axis, the steps after the first in a pixel
-# column are drawn as one vertical stroke over their levels (`step_outline`): a million-record
-# build has 1.85 million steps, and matplotlib took 1.3 s to lay out and draw a vertex per step.
+# Past this many concurrency steps per pixel of the x axis, the curve is drawn as an outline of five
+# vertices per pixel column (`step_outline`): a million-record build has 1.85 million steps, and
+# matplotlib took 1.3 s to lay out and draw a vertex per step.
 DENSE_STEPS_PER_PIXEL = 4
 
 if TYPE_CHECKING:

@@ -34,10 +34,14 @@ def _json_escape(match: re.Match) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
-def printable_json(text: str) -> str:
-    """JSON text with DEL and the C1 controls written as \\u escapes, as the C0 controls are by
-    every encoder: the same data, and nothing `printable` changes or a terminal acts on."""
-    return _JSON_CONTROL.sub(_json_escape, text)
+def printable_json(raw: bytes) -> str:
+    """UTF-8 JSON as orjson writes it, as text with DEL and the C1 controls written as \\u escapes,
+    as the C0 controls are already: the same data, and nothing `printable` changes or a terminal
+    acts on."""
+    text = raw.decode("utf-8")
+    if b"\x7f" in raw or b"\xc2" in raw:  # (a C1 control's UTF-8 begins with \xc2)
+        text = _JSON_CONTROL.sub(_json_escape, text)
+    return text
 
 
 _JSON_CONTROL_BYTES = re.compile(b"\x7f|\xc2[\x80-\x9f]")  # the same, in UTF-8

@@ -345,7 +345,6 @@ class ReplayPlan:
         self.size = len(inputs)
         self.inputs = inputs
         self.spans = spans
-        self.overhead = overhead_ns
         self.overhead_ns = float(overhead_ns)  # what `now + overhead_ns` converts it to anyway
         self.waiting = [len(d) for d in inputs]
         dependents: list[list[int]] = [[] for _ in range(self.size)]
@@ -623,17 +622,16 @@ def predict_plan(plan: ReplayPlan, slots: Sequence[int | None],
     """`predict_columns` of a ReplayPlan made already."""
     slots = list(slots)
     work, cost = beside or (None, 0.0)
+    helper = None
+    mine = slots
     if plan.size >= PARALLEL_NODES and len(slots) > 1 and can_fork():
         mine, theirs = _halves(slots, here=cost)
         helper = Forked(lambda: _replays(plan, theirs))
-        if work is not None:
-            work()
-        done = _replays(plan, mine)
+    if work is not None:
+        work()
+    done = _replays(plan, mine)
+    if helper is not None:
         done.update(helper.result())
-    else:
-        if work is not None:
-            work()
-        done = _replays(plan, slots)
     out, same = [], None
     for s in slots:
         if same is None:
@@ -725,7 +723,7 @@ def what_if(events: Sequence[Event], parallelism: int | None = None, slots: Sequ
         if level is None:
             level = Concurrency([e for e in events if not e.probe and not e.cached], parallelism)
         plan = replay_plan(graph, level)
-    overhead = plan.overhead
+    overhead = int(plan.overhead_ns)  # (measured in whole ns: the float is exact)
     if isinstance(sharing, str):  # "measure"
         sharing = measure_sharing(graph, events, cores, invocations=invocations) if cores else None
     plan.share(sharing)

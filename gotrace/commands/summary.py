@@ -46,7 +46,7 @@ def command(trace: str, build_id: str | None, output: Output, as_json: bool, top
     if as_json:
         with output.open() as out:
             out.write(printable_json(orjson.dumps(summary_to_json(summary),
-                                                  option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()))
+                                                  option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)))
             out.write("\n")
     else:
         with output.open() as out:

@@ -543,9 +543,9 @@ def _object_pieces(values: dict[str, list[str]]) -> list[str]:
 
 def _escaped(raw: bytes) -> str:
     """orjson's `raw` as script JSON: '<', '>', '&', and DEL and the C1 controls (which orjson
-    writes as they are) as \\u escapes (`printable_json`: the page is written through `printable`)."""
+    writes as they are) as \\u escapes (`printable_json`), so that the page writes it without a
+    second look for control characters (PrintableText.write_printable)."""
     for char, escape in ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026")):
         if char in raw:
             raw = raw.replace(char, escape)
-    text = raw.decode("utf-8")
-    return printable_json(text) if b"\x7f" in raw or b"\xc2" in raw else text  # (C1 in UTF-8: \xc2 first)
+    return printable_json(raw)

@@ -265,9 +265,9 @@ def _timeline_parts(spans: Spans, builds: Sequence[str]) -> tuple[list[tuple[np.
     labels, label_of_kind = name_column(list(map(label.__getitem__, packages)))
     # a label is its package's name but for test variants and tool-named packages: the others are
     # named by the kind where each first appears, so that the parent's frame lookups find its own
-    # strings (the fold's frames), not copies pickled back (at 1M records 0.38 -> 0.23 s)
-    # (labels are numbered in order of first use: a kind is a label's first when its number passes
-    # every number before it)
+    # strings (the fold's frames), not copies pickled back (at 1M records 0.38 -> 0.23 s). Labels
+    # are numbered in order of first use: a kind is a label's first when its number passes every
+    # number before it.
     first_kind = np.flatnonzero(label_of_kind > np.maximum.accumulate(np.r_[-1, label_of_kind[:-1]]))
     odd = {k: name for k, (name, first) in enumerate(zip(labels, map(packages.__getitem__, first_kind.tolist())))
            if name is not first}
